@@ -1,0 +1,37 @@
+import type { Incident } from '../incidents/types.js';
+
+/** What a notification announces; `opened` starts a thread, the others update or reply to it. */
+export type NotificationKind = 'opened' | 'acknowledged' | 'resolved' | 'escalated' | 'reminder';
+
+export const channelNames = ['slack', 'email'] as const;
+export type ChannelName = (typeof channelNames)[number];
+
+/** Where a channel put its first message of an incident, so later ones update/thread it. */
+export interface ThreadRef {
+  /** Slack: channel id + message ts; email: the first message's Message-ID. */
+  externalId: string;
+  channelId?: string;
+}
+
+export interface NotificationContext {
+  incident: Incident;
+  kind: NotificationKind;
+  /** The `opened` delivery of this channel, when there was one (absent for `opened` itself). */
+  thread: ThreadRef | undefined;
+  /** Absolute links for buttons/links, when the agent has a public URL. */
+  links: { incident?: string; ack?: string };
+}
+
+/** One delivery channel behind a small interface; the notify worker owns retries and bookkeeping. */
+export interface NotifyChannel {
+  readonly name: ChannelName;
+  /**
+   * Delivers one notification. Throws RetryableError for failures a later attempt may fix
+   * (timeouts, 5xx, rate limits with retryAfterMs), VigilError otherwise.
+   * Returns the reference later notifications of this incident thread onto.
+   */
+  send(ctx: NotificationContext): Promise<ThreadRef>;
+  /** Verifies credentials and reachability (Slack auth.test, SMTP verify) for `vigil doctor`. */
+  check(): Promise<string>;
+  close(): Promise<void>;
+}
