@@ -1,0 +1,297 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * One clock for every stand-in (Slack, SMTP, HELIX), so tests can order events across them
+ * and measure detection-to-notification latency without wall-clock jumps.
+ */
+export function hrNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * Resolves with the first record, already seen or still to come, that matches. Event-driven so
+ * tests never sleep-poll; shared by the stand-ins so they all time out the same way.
+ */
+export function waitForRecord<T>(
+  emitter: EventEmitter,
+  event: string,
+  past: readonly T[],
+  predicate: (record: T) => boolean,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<T> {
+  const seen = past.find(predicate);
+  if (seen !== undefined) return Promise.resolve(seen);
+  return new Promise<T>((resolve, reject) => {
+    const onRecord = (record: T): void => {
+      let matched: boolean;
+      try {
+        matched = predicate(record);
+      } catch (err) {
+        finish();
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (!matched) return;
+      finish();
+      resolve(record);
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`${describe()}: nothing matched within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = (): void => {
+      clearTimeout(timer);
+      emitter.off(event, onRecord);
+    };
+    emitter.on(event, onRecord);
+  });
+}
+
+export type SlackFailure = { status: 429; retryAfterSec: number } | { status: 500 } | { error: string };
+
+export interface SlackCall {
+  method: string;
+  /** The request body with JSON-encoded fields (blocks, attachments, metadata) decoded; no token. */
+  args: Record<string, unknown>;
+  at: number;
+  hr: number;
+  status: number;
+  response: unknown;
+  failure?: SlackFailure;
+}
+
+export interface EmulatedMessage {
+  channel: string;
+  ts: string;
+  threadTs: string | undefined;
+  text: string | undefined;
+  blocks: unknown;
+  attachments: unknown;
+  replies: EmulatedMessage[];
+  /** Earlier versions, oldest first, each replaced by a chat.update. */
+  history: { text: string | undefined; blocks: unknown; hr: number }[];
+}
+
+export interface SlackEmulator {
+  url: string;
+  calls: SlackCall[];
+  messages(): EmulatedMessage[];
+  message(channel: string, ts: string): EmulatedMessage | undefined;
+  waitFor(predicate: (call: SlackCall) => boolean, opts?: { timeoutMs?: number }): Promise<SlackCall>;
+  failNext(count: number, failure: SlackFailure): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const faultableMethods = new Set(['chat.postMessage', 'chat.update']);
+const jsonFields = ['blocks', 'attachments', 'metadata'];
+const maxBodyBytes = 1_000_000;
+
+/** Real Slack answers with channel ids; names are mapped to a stable fake id so threads line up. */
+function channelId(channel: string): string {
+  if (/^[CGD][A-Z0-9]{2,}$/.test(channel)) return channel;
+  let hash = 0;
+  for (const ch of channel.replace(/^#/, '')) hash = (Math.imul(hash, 31) + ch.charCodeAt(0)) >>> 0;
+  return `C${hash.toString(16).toUpperCase().padStart(8, '0')}`;
+}
+
+async function readArgs(req: IncomingMessage, query: URLSearchParams): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks).toString('utf8');
+  const args: Record<string, unknown> = Object.fromEntries(query);
+  if ((req.headers['content-type'] ?? '').includes('application/json')) {
+    if (body.trim()) Object.assign(args, JSON.parse(body) as Record<string, unknown>);
+  } else {
+    Object.assign(args, Object.fromEntries(new URLSearchParams(body)));
+  }
+  // @slack/web-api flattens objects and arrays to JSON strings inside the form body.
+  for (const field of jsonFields) {
+    const value = args[field];
+    if (typeof value === 'string' && /^\s*[[{]/.test(value)) args[field] = JSON.parse(value) as unknown;
+  }
+  return args;
+}
+
+function rejectionOf(knownMethod: boolean, token: unknown): string | undefined {
+  if (!knownMethod) return 'unknown_method';
+  if (typeof token !== 'string' || !token) return 'not_authed';
+  return token.startsWith('xox') ? undefined : 'invalid_auth';
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const type = typeof body === 'string' ? 'text/plain' : 'application/json; charset=utf-8';
+  res.writeHead(status, { 'content-type': type, ...headers }).end(text);
+}
+
+export async function startSlackEmulator(
+  opts: { port?: number; host?: string } = {},
+): Promise<SlackEmulator> {
+  const events = new EventEmitter();
+  const calls: SlackCall[] = [];
+  const messages = new Map<string, EmulatedMessage>();
+  let faults: { remaining: number; failure: SlackFailure }[] = [];
+  let tsCounter = 0;
+  let url = '';
+
+  const key = (channel: string, ts: string): string => `${channel}/${ts}`;
+  // Monotonic across reset() so a ts is never handed out twice by one emulator.
+  const nextTs = (): string => {
+    tsCounter += 100;
+    const seconds = 1_700_000_000 + Math.floor(tsCounter / 1_000_000);
+    return `${seconds}.${String(tsCounter % 1_000_000).padStart(6, '0')}`;
+  };
+
+  const takeFault = (method: string): SlackFailure | undefined => {
+    const fault = faultableMethods.has(method) ? faults[0] : undefined;
+    if (!fault) return undefined;
+    if (--fault.remaining <= 0) faults.shift();
+    return fault.failure;
+  };
+
+  const handlers: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    'auth.test': () => ({
+      ok: true,
+      url: url.replace(/api\/$/, ''),
+      team: 'Vigil Test',
+      team_id: 'T000',
+      user: 'vigil',
+      user_id: 'U000',
+      bot_id: 'B000',
+    }),
+    'chat.postMessage': (args) => {
+      if (typeof args.channel !== 'string' || !args.channel) return { ok: false, error: 'channel_not_found' };
+      const channel = channelId(args.channel);
+      const threadTs = typeof args.thread_ts === 'string' && args.thread_ts ? args.thread_ts : undefined;
+      const parent = threadTs === undefined ? undefined : messages.get(key(channel, threadTs));
+      if (threadTs !== undefined && !parent) return { ok: false, error: 'thread_not_found' };
+      const ts = nextTs();
+      const msg: EmulatedMessage = {
+        channel,
+        ts,
+        threadTs,
+        text: args.text as string | undefined,
+        blocks: args.blocks,
+        attachments: args.attachments,
+        replies: [],
+        history: [],
+      };
+      messages.set(key(channel, ts), msg);
+      parent?.replies.push(msg);
+      const message = {
+        type: 'message',
+        user: 'U000',
+        bot_id: 'B000',
+        ts,
+        thread_ts: threadTs,
+        text: msg.text,
+      };
+      return { ok: true, channel, ts, message: { ...message, blocks: msg.blocks } };
+    },
+    'chat.update': (args) => {
+      if (typeof args.channel !== 'string' || !args.channel) return { ok: false, error: 'channel_not_found' };
+      const channel = channelId(args.channel);
+      const msg = typeof args.ts === 'string' ? messages.get(key(channel, args.ts)) : undefined;
+      if (!msg) return { ok: false, error: 'message_not_found' };
+      msg.history.push({ text: msg.text, blocks: msg.blocks, hr: hrNow() });
+      if (args.text !== undefined) msg.text = args.text as string;
+      if (args.blocks !== undefined) msg.blocks = args.blocks;
+      if (args.attachments !== undefined) msg.attachments = args.attachments;
+      return {
+        ok: true,
+        channel,
+        ts: msg.ts,
+        text: msg.text,
+        message: { text: msg.text, blocks: msg.blocks },
+      };
+    },
+  };
+
+  const record = (call: Omit<SlackCall, 'at' | 'hr'>): void => {
+    const full: SlackCall = { ...call, at: Date.now(), hr: hrNow() };
+    calls.push(full);
+    events.emit('call', full);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const reqUrl = new URL(req.url ?? '/', 'http://emulator');
+    const method = reqUrl.pathname.startsWith('/api/') ? reqUrl.pathname.slice('/api/'.length) : undefined;
+    if (method === undefined) return send(res, 404, { ok: false, error: 'not_found' });
+    const { token, ...args } = await readArgs(req, reqUrl.searchParams);
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? token;
+    // hasOwn: a method named e.g. 'constructor' must not reach Object.prototype.
+    const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
+    const rejection = rejectionOf(handler !== undefined, bearer);
+    const failure = handler && !rejection ? takeFault(method) : undefined;
+    let response: Record<string, unknown>;
+    if (rejection) response = { ok: false, error: rejection };
+    else if (!handler) response = { ok: false, error: 'unknown_method' };
+    else if (!failure) response = handler(args);
+    else if ('error' in failure) response = { ok: false, error: failure.error };
+    else if (failure.status === 429) {
+      const body = { ok: false, error: 'ratelimited' };
+      record({ method, args, status: 429, response: body, failure });
+      return send(res, 429, body, { 'retry-after': String(failure.retryAfterSec) });
+    } else {
+      record({ method, args, status: 500, response: 'Internal Server Error', failure });
+      return send(res, 500, 'Internal Server Error');
+    }
+    record({ method, args, status: 200, response, ...(failure ? { failure } : {}) });
+    send(res, 200, response);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 400, { ok: false, error: 'invalid_request', detail: String(err) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/api/`;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url,
+    calls,
+    messages: () => [...messages.values()].filter((m) => m.threadTs === undefined),
+    message: (channel, ts) => messages.get(key(channelId(channel), ts)),
+    waitFor: (predicate, waitOpts = {}) =>
+      waitForRecord(events, 'call', calls, predicate, waitOpts.timeoutMs ?? 10_000, () => {
+        const seen = calls.map((c) => c.method).join(', ') || 'none';
+        return `Slack emulator: waited for a call (${calls.length} recorded: ${seen})`;
+      }),
+    failNext: (count, failure) => {
+      if (count > 0) faults.push({ remaining: count, failure });
+    },
+    reset: () => {
+      calls.length = 0;
+      messages.clear();
+      faults = [];
+    },
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
