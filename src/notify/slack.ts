@@ -1,0 +1,173 @@
+import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import { DependencyError, RetryableError, VigilError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { VigilConfig } from '../config/schema.js';
+import type { NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
+import { renderSlack, renderSlackThreadReply, type SlackMessage } from './templates.js';
+
+type SlackConfig = NonNullable<VigilConfig['slack']>;
+
+/** Platform errors (`ok: false`) that describe Slack's state rather than our request. */
+const retryablePlatformErrors = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/**
+ * Maps whatever the Slack client threw onto Vigil's retry contract. The client is configured not to
+ * retry or wait by itself, so every failure surfaces here and the notify worker's backoff decides.
+ */
+export function mapSlackError(err: unknown, method: string): VigilError {
+  if (err instanceof VigilError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const what = `Slack ${method}`;
+  if (code === ErrorCode.RateLimitedError) {
+    const retryAfter = (err as { retryAfter?: unknown }).retryAfter;
+    const retryAfterMs = typeof retryAfter === 'number' ? retryAfter * 1000 : undefined;
+    return new RetryableError('E_SLACK_RATE_LIMITED', `${what} rate limited (retry after ${retryAfter}s)`, {
+      cause: err,
+      retryAfterMs,
+    });
+  }
+  if (code === ErrorCode.HTTPError) {
+    const status = (err as { statusCode?: number }).statusCode ?? 0;
+    if (status >= 500 || status === 408) {
+      return new RetryableError('E_SLACK_UNAVAILABLE', `${what} failed: HTTP ${status}`, { cause: err });
+    }
+    return new VigilError('E_SLACK_REJECTED', `${what} failed: HTTP ${status}`, { cause: err });
+  }
+  if (code === ErrorCode.RequestError) {
+    // Timeouts (AbortSignal), refused/reset connections and DNS failures all land here.
+    const original = (err as { original?: { name?: string; cause?: { code?: string } } }).original;
+    const detail = original?.cause?.code ?? original?.name ?? errorMessage(err);
+    return new RetryableError('E_SLACK_UNAVAILABLE', `${what} unreachable (${detail})`, { cause: err });
+  }
+  if (code === ErrorCode.PlatformError) {
+    const data = (err as { data?: { error?: string; response_metadata?: { retryAfter?: number } } }).data;
+    const slackError = data?.error ?? 'unknown_error';
+    if (slackError === 'ratelimited') {
+      const sec = data?.response_metadata?.retryAfter;
+      return new RetryableError('E_SLACK_RATE_LIMITED', `${what} rate limited (${slackError})`, {
+        cause: err,
+        retryAfterMs: sec === undefined ? undefined : sec * 1000,
+      });
+    }
+    if (retryablePlatformErrors.has(slackError)) {
+      return new RetryableError('E_SLACK_UNAVAILABLE', `${what} failed: ${slackError}`, { cause: err });
+    }
+    return new VigilError('E_SLACK_REJECTED', `${what} rejected: ${slackError}`, { cause: err });
+  }
+  // A 429 without a usable Retry-After header comes out of the client as a plain Error.
+  if (/retry header|rate limit/i.test(errorMessage(err))) {
+    return new RetryableError('E_SLACK_RATE_LIMITED', `${what} rate limited: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  return new VigilError('E_SLACK_FAILED', `${what} failed: ${errorMessage(err)}`, { cause: err });
+}
+
+/** Routes the client's own logging into pino instead of its default console output. */
+function slackLogger(log: Logger): SlackLogger {
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  return {
+    // The client's info lines are about its own retry pauses, which we disabled: debug is enough.
+    debug: (...msg: unknown[]) => log.debug(text(msg)),
+    info: (...msg: unknown[]) => log.debug(text(msg)),
+    warn: (...msg: unknown[]) => log.warn(text(msg)),
+    error: (...msg: unknown[]) => log.error(text(msg)),
+    // Levels are pino's business; the client only calls these during construction.
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.DEBUG,
+    setName: () => undefined,
+  };
+}
+
+export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel {
+  const clog = log.child({ component: 'notify.slack' });
+  const client = new WebClient(cfg.token, {
+    slackApiUrl: cfg.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: cfg.timeout,
+    logger: slackLogger(clog.child({ component: 'slack-web-api' })),
+  });
+  let closed = false;
+
+  async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+    if (closed) throw new VigilError('E_CHANNEL_CLOSED', 'Slack channel is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapSlackError(err, method);
+    }
+  }
+
+  async function post(
+    channel: string,
+    msg: SlackMessage,
+    threadTs?: string,
+    broadcast = false,
+  ): Promise<ThreadRef> {
+    const base = { channel, text: msg.text, blocks: msg.blocks };
+    const res = await call('chat.postMessage', () =>
+      threadTs
+        ? client.chat.postMessage({ ...base, thread_ts: threadTs, reply_broadcast: broadcast })
+        : client.chat.postMessage(base),
+    );
+    if (!res.ts) throw new VigilError('E_SLACK_BAD_RESPONSE', 'Slack chat.postMessage returned no ts');
+    return { externalId: res.ts, channelId: res.channel ?? channel };
+  }
+
+  return {
+    name: 'slack',
+
+    async send(ctx: NotificationContext): Promise<ThreadRef> {
+      const { kind, thread, incident } = ctx;
+      const message = renderSlack(ctx);
+      if (kind === 'opened' || !thread) {
+        // Without a thread (the `opened` delivery failed for good) a fresh message is better than nothing.
+        const ref = await post(cfg.channel, message);
+        clog.debug({ incident: incident.id, kind, ts: ref.externalId }, 'slack message posted');
+        return ref;
+      }
+      // chat.update needs the channel id Slack returned; a configured channel name would not match.
+      const channel = thread.channelId ?? cfg.channel;
+      if (kind !== 'reminder') {
+        await call('chat.update', () =>
+          client.chat.update({ channel, ts: thread.externalId, text: message.text, blocks: message.blocks }),
+        );
+      }
+      // The reply goes after the update so a retry after a failed reply repeats only idempotent work first.
+      if (kind === 'escalated' || kind === 'reminder') {
+        await post(channel, renderSlackThreadReply(ctx), thread.externalId, kind === 'escalated');
+      }
+      clog.debug({ incident: incident.id, kind, ts: thread.externalId }, 'slack thread updated');
+      return thread;
+    },
+
+    async check(): Promise<string> {
+      try {
+        const res = await call('auth.test', () => client.auth.test());
+        return `Slack OK: team ${res.team ?? '?'} as bot ${res.user ?? '?'} at ${res.url ?? cfg.apiUrl}`;
+      } catch (err) {
+        const mapped = mapSlackError(err, 'auth.test');
+        const hint =
+          mapped.code === 'E_SLACK_REJECTED'
+            ? 'check slack.token (a bot token, xoxb-…) and its scopes'
+            : `check that ${cfg.apiUrl} is reachable from this host`;
+        throw new DependencyError(mapped.code, mapped.message, hint, {
+          cause: err,
+          retryable: mapped.retryable,
+        });
+      }
+    },
+
+    async close(): Promise<void> {
+      // WebClient holds no sockets of its own (fetch pools them); closing just refuses further sends.
+      closed = true;
+    },
+  };
+}

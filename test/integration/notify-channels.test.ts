@@ -1,0 +1,234 @@
+import { describe, it, expect, onTestFinished } from 'vitest';
+import { startSlackEmulator, type SlackEmulator } from '../../src/demo/slack-emulator.js';
+import { startSmtpSink, type SmtpSink } from '../../src/demo/smtp-sink.js';
+import { RetryableError, VigilError } from '../../src/errors.js';
+import type { Incident } from '../../src/incidents/types.js';
+import { createLogger } from '../../src/log.js';
+import type { NotificationKind, NotifyChannel, ThreadRef } from '../../src/notify/channel.js';
+import { createEmailChannel } from '../../src/notify/email.js';
+import { createChannels } from '../../src/notify/registry.js';
+import { createSlackChannel } from '../../src/notify/slack.js';
+import type { VigilConfig } from '../../src/config/schema.js';
+
+const log = createLogger({ level: 'silent' });
+
+function incident(overrides: Partial<Incident> = {}): Incident {
+  return {
+    id: '7',
+    fingerprint: 'fp-7',
+    ruleId: 'helix-api-down',
+    title: 'HELIX API <down>',
+    category: 'availability',
+    severity: 'critical',
+    labels: { service: 'helix-api' },
+    state: 'firing',
+    value: 3,
+    summary: 'health check failed 3 times',
+    startedAt: new Date(Date.now() - 65_000),
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    ackSlaMs: 900_000,
+    seq: 1,
+    ...overrides,
+  };
+}
+
+const resolvedIncident = () => incident({ state: 'resolved', resolvedAt: new Date(), seq: 2 });
+
+const send = (ch: NotifyChannel, kind: NotificationKind, i: Incident, thread?: ThreadRef) =>
+  ch.send({ incident: i, kind, thread, links: { incident: 'http://vigil.test/incidents/7' } });
+
+async function rejection(p: Promise<unknown>): Promise<VigilError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(VigilError);
+  return err as VigilError;
+}
+
+async function slackSetup(token = 'xoxb-test'): Promise<{ emu: SlackEmulator; slack: NotifyChannel }> {
+  const emu = await startSlackEmulator();
+  const slack = createSlackChannel({ token, apiUrl: emu.url, channel: '#alerts', timeout: 5000 }, log);
+  onTestFinished(async () => {
+    await slack.close();
+    await emu.close();
+  });
+  return { emu, slack };
+}
+
+async function emailSetup(): Promise<{ sink: SmtpSink; email: NotifyChannel }> {
+  const sink = await startSmtpSink();
+  const email = createEmailChannel(
+    { smtpUrl: sink.url, from: 'Vigil <vigil@alerts.test>', to: ['oncall@example.com'], timeout: 5000 },
+    log,
+  );
+  onTestFinished(async () => {
+    await email.close();
+    await sink.close();
+  });
+  return { sink, email };
+}
+
+describe('slack channel against the emulator', () => {
+  it('posts on opened and updates the same message on resolved', async () => {
+    const { emu, slack } = await slackSetup();
+    const ref = await send(slack, 'opened', incident());
+    expect(ref.externalId).toMatch(/^\d+\.\d+$/);
+    expect(ref.channelId).toMatch(/^C/);
+    const post = await emu.waitFor((c) => c.method === 'chat.postMessage');
+    expect(post.args.channel).toBe('#alerts');
+    expect(post.args.text).toContain('#7');
+    expect(JSON.stringify(post.args.blocks)).toContain('vigil_ack');
+
+    const again = await send(slack, 'resolved', resolvedIncident(), ref);
+    expect(again).toEqual(ref);
+    const update = await emu.waitFor((c) => c.method === 'chat.update');
+    expect(update.args.ts).toBe(ref.externalId);
+    const msg = emu.message(ref.channelId ?? '', ref.externalId);
+    expect(msg?.history).toHaveLength(1);
+    expect(JSON.stringify(msg?.blocks)).toContain('Resolved at');
+    expect(JSON.stringify(msg?.blocks)).not.toContain('vigil_ack');
+    expect(emu.messages()).toHaveLength(1);
+  });
+
+  it('escalation updates the message and replies in its thread', async () => {
+    const { emu, slack } = await slackSetup();
+    const ref = await send(slack, 'opened', incident());
+    await send(slack, 'escalated', incident({ seq: 2 }), ref);
+    const msg = emu.message(ref.channelId ?? '', ref.externalId);
+    expect(msg?.history).toHaveLength(1);
+    expect(msg?.replies).toHaveLength(1);
+    expect(msg?.replies[0]?.text).toContain('Escalated');
+  });
+
+  it('posts a fresh message when a later kind has no thread', async () => {
+    const { emu, slack } = await slackSetup();
+    const ref = await send(slack, 'acknowledged', incident({ state: 'acknowledged', acknowledgedBy: 'bob' }));
+    expect(emu.message(ref.channelId ?? '', ref.externalId)?.text).toMatch(/acknowledged by bob/i);
+    expect(emu.calls.map((c) => c.method)).toEqual(['chat.postMessage']);
+  });
+
+  it('429 becomes a RetryableError carrying Retry-After, without client-side retries', async () => {
+    const { emu, slack } = await slackSetup();
+    emu.failNext(1, { status: 429, retryAfterSec: 7 });
+    const err = await rejection(send(slack, 'opened', incident()));
+    expect(err).toBeInstanceOf(RetryableError);
+    expect(err.code).toBe('E_SLACK_RATE_LIMITED');
+    expect((err as RetryableError).retryAfterMs).toBe(7000);
+    expect(emu.calls).toHaveLength(1);
+  });
+
+  it('HTTP 500 is retryable', async () => {
+    const { emu, slack } = await slackSetup();
+    emu.failNext(1, { status: 500 });
+    const err = await rejection(send(slack, 'opened', incident()));
+    expect(err.retryable).toBe(true);
+    expect(err.code).toBe('E_SLACK_UNAVAILABLE');
+    expect(emu.calls).toHaveLength(1);
+    // The fault was one-shot: the worker's next attempt goes through.
+    await expect(send(slack, 'opened', incident())).resolves.toHaveProperty('externalId');
+  });
+
+  it('platform errors: channel_not_found is final, internal_error is retryable', async () => {
+    const { emu, slack } = await slackSetup();
+    emu.failNext(1, { error: 'channel_not_found' });
+    const rejected = await rejection(send(slack, 'opened', incident()));
+    expect(rejected.code).toBe('E_SLACK_REJECTED');
+    expect(rejected.retryable).toBe(false);
+    expect(rejected.message).toContain('channel_not_found');
+
+    emu.failNext(1, { error: 'internal_error' });
+    const transient = await rejection(send(slack, 'opened', incident()));
+    expect(transient.retryable).toBe(true);
+  });
+
+  it('check() reports the workspace, and a bad token as non-retryable', async () => {
+    const { slack } = await slackSetup();
+    await expect(slack.check()).resolves.toMatch(/^Slack OK: team Vigil Test as bot vigil at http:/);
+    const { slack: badSlack } = await slackSetup('not-a-token');
+    const err = await rejection(badSlack.check());
+    expect(err.code).toBe('E_SLACK_REJECTED');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('connection refused is retryable, and close() is idempotent', async () => {
+    const { emu, slack } = await slackSetup();
+    await emu.close();
+    const err = await rejection(send(slack, 'opened', incident()));
+    expect(err.code).toBe('E_SLACK_UNAVAILABLE');
+    expect(err.retryable).toBe(true);
+    await slack.close();
+    await slack.close();
+    expect((await rejection(send(slack, 'opened', incident()))).code).toBe('E_CHANNEL_CLOSED');
+  });
+});
+
+describe('email channel against the SMTP sink', () => {
+  it('opened and resolved share one thread', async () => {
+    const { sink, email } = await emailSetup();
+    const ref = await send(email, 'opened', incident());
+    expect(ref.externalId).toBe('<vigil-incident-7-1@alerts.test>');
+    const first = await sink.waitFor(() => true);
+    expect(first.messageId).toBe(ref.externalId);
+    expect(first.subject).toBe('[Vigil][CRITICAL] HELIX API <down> (#7)');
+    expect(first.html).toContain('HELIX API &lt;down&gt;');
+    expect(first.to).toEqual(['oncall@example.com']);
+
+    expect(await send(email, 'resolved', resolvedIncident(), ref)).toEqual(ref);
+    const second = await sink.waitFor((m) => m.subject.includes('RESOLVED'));
+    expect(second.subject).toBe('Re: [Vigil][RESOLVED] HELIX API <down> (#7)');
+    expect(second.messageId).toBe('<vigil-incident-7-2@alerts.test>');
+    expect(second.inReplyTo).toBe(first.messageId);
+    expect(second.references).toEqual([first.messageId]);
+  });
+
+  it('SMTP 451 is retryable, and the retry carries the same Message-ID', async () => {
+    const { sink, email } = await emailSetup();
+    sink.failNext(1, { code: 451, message: 'Try again later' });
+    const err = await rejection(send(email, 'opened', incident()));
+    expect(err).toBeInstanceOf(RetryableError);
+    expect(err.code).toBe('E_SMTP_UNAVAILABLE');
+    await send(email, 'opened', incident());
+    expect(sink.rejected[0]?.messageId).toBe(sink.messages[0]?.messageId);
+  });
+
+  it('SMTP 550 is a final rejection', async () => {
+    const { sink, email } = await emailSetup();
+    sink.failNext(1, { code: 550, message: 'Mailbox unavailable' });
+    const err = await rejection(send(email, 'opened', incident()));
+    expect(err.code).toBe('E_SMTP_REJECTED');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('550');
+  });
+
+  it('check() verifies the server; connection refused is retryable; close() is idempotent', async () => {
+    const { sink, email } = await emailSetup();
+    await expect(email.check()).resolves.toMatch(/^SMTP OK: smtp:\/\/127\.0\.0\.1:\d+/);
+    await sink.close();
+    const err = await rejection(send(email, 'opened', incident()));
+    expect(err.code).toBe('E_SMTP_UNAVAILABLE');
+    expect(err.retryable).toBe(true);
+    await email.close();
+    await email.close();
+  });
+});
+
+describe('channel registry', () => {
+  it('builds only the configured channels', async () => {
+    const base = { log: { level: 'silent' } } as unknown as VigilConfig;
+    expect([...createChannels(base, log).keys()]).toEqual([]);
+    const both = {
+      ...base,
+      slack: { token: 'xoxb-x', apiUrl: 'http://127.0.0.1:9/api/', channel: '#a', timeout: 1000 },
+      email: { smtpUrl: 'smtp://127.0.0.1:9', from: 'a@b.c', to: ['d@e.f'], timeout: 1000 },
+    } as VigilConfig;
+    const channels = createChannels(both, log);
+    onTestFinished(async () => {
+      for (const ch of channels.values()) await ch.close();
+    });
+    expect([...channels.keys()]).toEqual(['slack', 'email']);
+    expect(channels.get('slack')?.name).toBe('slack');
+  });
+});
