@@ -28,7 +28,12 @@ export class ConfigError extends VigilError {
 export class DependencyError extends VigilError {
   readonly hint: string;
 
-  constructor(code: string, message: string, hint: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    hint: string,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
     super(code, message, options);
     this.hint = hint;
   }

@@ -1,0 +1,46 @@
+import Fastify from 'fastify';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface HttpDeps {
+  host: string;
+  port: number;
+  metrics: Metrics;
+  checks: readonly HealthCheck[];
+  log: Logger;
+  agentId: string;
+}
+
+/** The agent's one HTTP port: health and metrics now; the API, Slack interactivity and dashboard mount here. */
+export function createHttpServer(deps: HttpDeps) {
+  const app = Fastify({ loggerInstance: deps.log.child({ component: 'http' }), disableRequestLogging: true });
+  app.get('/healthz', async (_req, reply) => {
+    const results = await Promise.all(
+      deps.checks.map(async (c) => {
+        try {
+          await c.check();
+          return [c.name, 'ok'] as const;
+        } catch (err) {
+          return [c.name, (err as Error).message || 'failed'] as const;
+        }
+      }),
+    );
+    const healthy = results.every(([, r]) => r === 'ok');
+    return reply
+      .code(healthy ? 200 : 503)
+      .send({
+        status: healthy ? 'ok' : 'degraded',
+        agent: deps.agentId,
+        checks: Object.fromEntries(results),
+      });
+  });
+  app.get('/metrics', async (_req, reply) =>
+    reply.type('text/plain; version=0.0.4').send(deps.metrics.render()),
+  );
+  return app;
+}

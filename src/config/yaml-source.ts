@@ -1,0 +1,103 @@
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+/** A parsed YAML file that can point a problem at its line. */
+export interface YamlSource {
+  file: string;
+  value: unknown;
+  where(path: readonly PropertyKey[]): string;
+}
+
+export function parseYaml(file: string, text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  return {
+    file,
+    value: doc.toJS() ?? {},
+    where(path) {
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n) as unknown[], true);
+        if (isNode(node) && node.range) {
+          const { line, col } = lineCounter.linePos(node.range[0]);
+          return `${file}:${line}:${col}`;
+        }
+      }
+      return file;
+    },
+  };
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+/** Turns zod issues into one "file:line:col path: message" line each. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], where: (path: PropertyKey[]) => string) {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const path = [...issue.path, key];
+        lines.push(`${where(path)} ${formatPath(path)}: unknown key`);
+      }
+      continue;
+    }
+    const path = [...issue.path];
+    lines.push(`${where(path)} ${formatPath(path)}: ${issue.message}`);
+  }
+  return lines;
+}
+
+/**
+ * Replaces ${NAME} and ${NAME:-default} in every string of a parsed document. A reference to an
+ * unset name with no default is a problem reported with its path, not an empty string.
+ */
+export function interpolate(
+  value: unknown,
+  lookup: (name: string) => string | undefined,
+  problems: string[],
+  where: (path: PropertyKey[]) => string,
+  path: PropertyKey[] = [],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::-([^}]*))?\}/g,
+      (_m, name: string, fallback?: string) => {
+        const found = lookup(name);
+        if (found !== undefined && found !== '') return found;
+        if (fallback !== undefined) return fallback;
+        problems.push(
+          `${where(path)} ${formatPath(path)}: \${${name}} is not set (set it or write \${${name}:-default})`,
+        );
+        return '';
+      },
+    );
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, lookup, problems, where, [...path, i]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, lookup, problems, where, [...path, k])]),
+    );
+  }
+  return value;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,160 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/pool.js';
+import type { Rule } from '../rules/schema.js';
+import type { Incident, IncidentState, Severity } from './types.js';
+
+interface IncidentRow {
+  id: string;
+  fingerprint: string;
+  rule_id: string;
+  title: string;
+  category: string;
+  severity: string;
+  labels: Record<string, string>;
+  state: IncidentState;
+  value: number | null;
+  summary: string;
+  started_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  ack_sla_ms: number;
+  seq: number;
+}
+
+function toIncident(r: IncidentRow): Incident {
+  return {
+    id: r.id,
+    fingerprint: r.fingerprint,
+    ruleId: r.rule_id,
+    title: r.title,
+    category: r.category,
+    severity: r.severity as Severity,
+    labels: r.labels,
+    state: r.state,
+    value: r.value,
+    summary: r.summary,
+    startedAt: r.started_at,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: r.resolved_at,
+    ackSlaMs: r.ack_sla_ms,
+    seq: r.seq,
+  };
+}
+
+export interface OpenRequest {
+  rule: Rule;
+  fingerprint: string;
+  labels: Record<string, string>;
+  value: number;
+  summary: string;
+  startedAt: Date;
+  actor: string;
+}
+
+/**
+ * Incidents and their audit trail in PostgreSQL. Every transition is a guarded statement, so two
+ * agents racing on the same series produce one incident and one transition.
+ */
+export class IncidentStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Opens the series' incident, or returns the one already open; `created` tells which. */
+  async open(req: OpenRequest): Promise<{ incident: Incident; created: boolean }> {
+    return withTransaction(this.pool, async (c) => {
+      const inserted = await c.query<IncidentRow>(
+        `INSERT INTO vigil_incidents (fingerprint, rule_id, title, category, severity, labels, state, value,
+           summary, started_at, ack_sla_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, 'firing', $7, $8, $9, $10)
+         ON CONFLICT (fingerprint) WHERE state <> 'resolved' DO NOTHING RETURNING *`,
+        [
+          req.fingerprint,
+          req.rule.id,
+          req.rule.title,
+          req.rule.category,
+          req.rule.severity,
+          req.labels,
+          req.value,
+          req.summary,
+          req.startedAt,
+          req.rule.ackSla,
+        ],
+      );
+      const row = inserted.rows[0];
+      if (row) {
+        await c.query(
+          `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, value, note)
+           VALUES ($1, 1, NULL, 'firing', $2, $3, $4)`,
+          [row.id, req.actor, req.value, req.summary],
+        );
+        return { incident: toIncident(row), created: true };
+      }
+      const open = await c.query<IncidentRow>(
+        `SELECT * FROM vigil_incidents WHERE fingerprint = $1 AND state <> 'resolved'`,
+        [req.fingerprint],
+      );
+      return { incident: toIncident(open.rows[0] as IncidentRow), created: false };
+    });
+  }
+
+  /**
+   * Resolves the series' open incident. When none is open (another agent, or an earlier attempt of
+   * this job, got there first) returns the latest one so its notification can still be ensured.
+   */
+  async resolve(fingerprint: string, at: Date, actor: string, note: string): Promise<Incident | undefined> {
+    return withTransaction(this.pool, async (c) => {
+      const updated = await c.query<IncidentRow & { from_state: IncidentState }>(
+        `UPDATE vigil_incidents i SET state = 'resolved', resolved_at = $2, seq = i.seq + 1, updated_at = now()
+         FROM (SELECT id, state FROM vigil_incidents WHERE fingerprint = $1 AND state <> 'resolved' FOR UPDATE) o
+         WHERE i.id = o.id RETURNING i.*, o.state AS from_state`,
+        [fingerprint, at],
+      );
+      const row = updated.rows[0];
+      if (row) {
+        await c.query(
+          `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, note)
+           VALUES ($1, $2, $3, 'resolved', $4, $5)`,
+          [row.id, row.seq, row.from_state, actor, note],
+        );
+        return toIncident(row);
+      }
+      const latest = await c.query<IncidentRow>(
+        `SELECT * FROM vigil_incidents WHERE fingerprint = $1 ORDER BY id DESC LIMIT 1`,
+        [fingerprint],
+      );
+      return latest.rows[0] ? toIncident(latest.rows[0]) : undefined;
+    });
+  }
+
+  /** Records that an incident outlived its ack SLA unacknowledged; undefined if it no longer is firing. */
+  async escalate(id: string, actor: string, note: string): Promise<Incident | undefined> {
+    return withTransaction(this.pool, async (c) => {
+      const { rows } = await c.query<IncidentRow>(
+        `UPDATE vigil_incidents SET seq = seq + 1, updated_at = now() WHERE id = $1 AND state = 'firing' RETURNING *`,
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      await c.query(
+        `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, note)
+         VALUES ($1, $2, 'firing', 'firing', $3, $4)`,
+        [row.id, row.seq, actor, note],
+      );
+      return toIncident(row);
+    });
+  }
+
+  async get(id: string): Promise<Incident | undefined> {
+    const { rows } = await this.pool.query<IncidentRow>('SELECT * FROM vigil_incidents WHERE id = $1', [id]);
+    return rows[0] ? toIncident(rows[0]) : undefined;
+  }
+
+  async list(opts: { state?: IncidentState; limit?: number } = {}): Promise<Incident[]> {
+    const { rows } = await this.pool.query<IncidentRow>(
+      `SELECT * FROM vigil_incidents WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2`,
+      [opts.state ?? null, opts.limit ?? 100],
+    );
+    return rows.map(toIncident);
+  }
+}

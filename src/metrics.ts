@@ -1,0 +1,42 @@
+type Labels = Record<string, string>;
+
+function key(name: string, labels: Labels): string {
+  const parts = Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length ? `${name}{${parts.join(',')}}` : name;
+}
+
+/** In-process counters and gauges, rendered in the Prometheus text format at /metrics. */
+export class Metrics {
+  private readonly counters = new Map<string, { name: string; value: number }>();
+  private readonly gauges = new Map<string, { name: string; read: () => number }>();
+
+  inc(name: string, labels: Labels = {}, by = 1): void {
+    const k = key(name, labels);
+    const entry = this.counters.get(k);
+    if (entry) entry.value += by;
+    else this.counters.set(k, { name, value: by });
+  }
+
+  gauge(name: string, labels: Labels, read: () => number): void {
+    this.gauges.set(key(name, labels), { name, read });
+  }
+
+  value(name: string, labels: Labels = {}): number {
+    return this.counters.get(key(name, labels))?.value ?? 0;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    const typed = new Set<string>();
+    const emit = (k: string, name: string, type: string, v: number) => {
+      if (!typed.has(name)) lines.push(`# TYPE ${name} ${type}`);
+      typed.add(name);
+      lines.push(`${k} ${v}`);
+    };
+    for (const [k, c] of [...this.counters].sort()) emit(k, c.name, 'counter', c.value);
+    for (const [k, g] of [...this.gauges].sort()) emit(k, g.name, 'gauge', g.read());
+    return `${lines.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,70 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { DependencyError, errorMessage } from '../errors.js';
+import { redactUrl } from '../log.js';
+
+export type { Redis };
+
+/**
+ * Workers block on Redis and must wait forever for it to come back (BullMQ requires
+ * `maxRetriesPerRequest: null`); producers fail fast instead, so a caller never hangs.
+ */
+export function createRedis(
+  url: string,
+  role: 'worker' | 'client',
+  name: string,
+  extra: RedisOptions = {},
+): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: role === 'worker' ? null : 3,
+    enableReadyCheck: true,
+    // Named per prefix so operators (and the tests' leak checks) can tell whose connection it is.
+    connectionName: `vigil-${name}-${role}`,
+    retryStrategy: (times) => Math.min(times * 200, 5000),
+    ...extra,
+  });
+  // Connection errors are reported by the health checks; an unhandled 'error' would crash.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/**
+ * Checks Redis is reachable and will not evict queue keys. A one-shot connection so an
+ * unreachable server gives one clear error rather than endless reconnects.
+ */
+export async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+    enableOfflineQueue: false,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new DependencyError(
+      'E_REDIS_UNREACHABLE',
+      `cannot reach Redis at ${redactUrl(url)}: ${errorMessage(err) || (err as { code?: string }).code}`,
+      'start Redis (e.g. `docker compose up -d redis`) or set REDIS_URL / redis.url',
+      { cause: err, retryable: true },
+    );
+  }
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy !== undefined && policy !== 'noeviction') {
+      throw new DependencyError(
+        'E_REDIS_EVICTION',
+        `Redis at ${redactUrl(url)} has maxmemory-policy=${policy}: it may silently drop queued alerts`,
+        'run `redis-cli CONFIG SET maxmemory-policy noeviction` and set it in redis.conf',
+      );
+    }
+  } catch (err) {
+    if (err instanceof DependencyError) throw err;
+    // Managed Redis often forbids CONFIG; BullMQ itself warns then, so we do not block startup.
+  } finally {
+    redis.disconnect();
+  }
+}

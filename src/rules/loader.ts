@@ -1,0 +1,61 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { deepFreeze, describeIssues, interpolate, parseYaml } from '../config/yaml-source.js';
+import type { ProbeSpec } from '../sources/probes/schema.js';
+import { ruleSchema, type Rule } from './schema.js';
+
+export interface RuleSet {
+  rules: readonly Rule[];
+  probes: readonly ProbeSpec[];
+}
+
+/**
+ * Loads every `*.yaml` / `*.yml` file of a folder (one rule each), reporting all problems of all
+ * files at once with file:line and field, then freezes the set. Duplicate rule ids or probe names
+ * are errors, not last-one-wins.
+ */
+export function loadRules(dir: string, vars: Record<string, string>, env = process.env): RuleSet {
+  if (!existsSync(dir)) throw new ConfigError([`${dir}: rules folder not found (set rules.dir)`]);
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  const problems: string[] = [];
+  const rules: Rule[] = [];
+  const ruleFiles = new Map<string, string>();
+  const probeFiles = new Map<string, string>();
+  const probes: ProbeSpec[] = [];
+  for (const f of files) {
+    const file = join(dir, f);
+    let source;
+    try {
+      source = parseYaml(file, readFileSync(file, 'utf8'));
+    } catch (err) {
+      problems.push(...((err as ConfigError).problems ?? [String(err)]));
+      continue;
+    }
+    const lookup = (name: string) => vars[name] ?? env[name];
+    const raw = interpolate(source.value, lookup, problems, source.where);
+    const parsed = ruleSchema.safeParse(raw);
+    if (!parsed.success) {
+      problems.push(...describeIssues(parsed.error.issues, source.where));
+      continue;
+    }
+    const rule = parsed.data;
+    const seen = ruleFiles.get(rule.id);
+    if (seen) problems.push(`${source.where(['id'])} id: rule "${rule.id}" is already defined in ${seen}`);
+    ruleFiles.set(rule.id, file);
+    if (rule.probe) {
+      const other = probeFiles.get(rule.probe.name);
+      if (other)
+        problems.push(
+          `${source.where(['probe', 'name'])} probe.name: "${rule.probe.name}" is already defined in ${other}`,
+        );
+      probeFiles.set(rule.probe.name, file);
+      probes.push(rule.probe);
+    }
+    rules.push(rule);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze({ rules, probes });
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { duration } from '../config/duration.js';
+import { eventSources } from '../events/event.js';
+import { channelNames } from '../notify/channel.js';
+import { probeSchema } from '../sources/probes/schema.js';
+
+const count = z.number().int().min(1).max(100_000);
+
+/** N failing observations (`ok: false`) in a row fire; M passing ones in a row resolve. */
+export const consecutiveSchema = z
+  .object({
+    kind: z.literal('consecutive'),
+    count,
+    resolveAfter: count.default(1),
+  })
+  .strict();
+
+export const conditionSchema = z.discriminatedUnion('kind', [consecutiveSchema]);
+
+export const ruleSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
+    title: z.string().min(1).max(200),
+    description: z.string().default(''),
+    category: z
+      .enum(['availability', 'performance', 'resource', 'business', 'data', 'other'])
+      .default('other'),
+    severity: z.enum(['critical', 'high', 'warning', 'info']),
+    /** How long an incident may stay unacknowledged before it is escalated. */
+    ackSla: duration,
+    enabled: z.boolean().default(true),
+    /** A probe this rule defines; other rules may match its events by name. */
+    probe: probeSchema.optional(),
+    /** Which events the rule looks at; defaults to the events of its own probe. */
+    match: z
+      .object({
+        source: z.enum(eventSources).optional(),
+        name: z.string().min(1),
+        labels: z.record(z.string(), z.string()).default({}),
+      })
+      .strict()
+      .optional(),
+    /** Event labels that split the rule into separate series (one incident per value). */
+    groupBy: z.array(z.string().min(1)).default([]),
+    condition: conditionSchema,
+    notify: z.array(z.enum(channelNames)).default(['slack', 'email']),
+    labels: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (!rule.match && !rule.probe) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: 'a rule needs `match` or a `probe` of its own',
+      });
+    }
+  });
+
+export type Rule = z.output<typeof ruleSchema>;
+export type Condition = z.output<typeof conditionSchema>;
+/** Numeric condition fields: each can be tuned live in the thresholds table under the same key. */
+export type ThresholdKey = 'count' | 'resolveAfter';
+
+export interface RuleMatch {
+  source: string | undefined;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export function ruleMatch(rule: Rule): RuleMatch {
+  if (rule.match) return { source: rule.match.source, name: rule.match.name, labels: rule.match.labels };
+  const probe = rule.probe as NonNullable<Rule['probe']>;
+  return { source: 'probe', name: probe.name, labels: {} };
+}

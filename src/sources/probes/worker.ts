@@ -1,0 +1,50 @@
+import { hostname } from 'node:os';
+import type { Job, Queue } from 'bullmq';
+import { VigilError } from '../../errors.js';
+import type { VigilEvent } from '../../events/event.js';
+import { jobIds, type QueuePayloads } from '../../queues/names.js';
+import { runProbe } from './registry.js';
+import type { ProbeSpec } from './schema.js';
+
+/** Turns one probe run into one event; the run's job id makes the event id deterministic. */
+export function probeProcessor(
+  probes: ReadonlyMap<string, ProbeSpec>,
+  record: (event: VigilEvent) => Promise<void>,
+) {
+  const host = hostname();
+  return async (job: Job<QueuePayloads['probes']>): Promise<boolean> => {
+    const spec = probes.get(job.data.probe);
+    if (!spec)
+      throw new VigilError(
+        'E_PROBE_UNKNOWN',
+        `probe "${job.data.probe}" is not defined by this agent's rules`,
+      );
+    const outcome = await runProbe(spec);
+    await record({
+      id: `probe:${spec.name}:${job.id ?? job.timestamp}`,
+      source: 'probe',
+      name: spec.name,
+      at: new Date().toISOString(),
+      host,
+      labels: { probe: spec.name, ...spec.labels },
+      value: outcome.value,
+      ok: outcome.ok,
+      data: outcome.data,
+    });
+    return outcome.ok;
+  };
+}
+
+/**
+ * One BullMQ job scheduler per probe: however many agents upsert it, each interval produces one
+ * job, run by one of them.
+ */
+export async function scheduleProbes(queue: Queue<QueuePayloads['probes']>, probes: Iterable<ProbeSpec>) {
+  for (const spec of probes) {
+    await queue.upsertJobScheduler(
+      jobIds.probeScheduler(spec.name),
+      { every: spec.every },
+      { name: 'probe', data: { probe: spec.name } },
+    );
+  }
+}
