@@ -18,7 +18,8 @@ export interface HttpDeps {
 
 /** The agent's one HTTP port: health and metrics now; the API, Slack interactivity and dashboard mount here. */
 export function createHttpServer(deps: HttpDeps) {
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'http' }), disableRequestLogging: true });
+  // Request logging off: probes of /healthz and /metrics would drown the agent's own records.
+  const app = Fastify({ logger: false });
   app.get('/healthz', async (_req, reply) => {
     const results = await Promise.all(
       deps.checks.map(async (c) => {

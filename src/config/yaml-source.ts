@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
@@ -6,7 +6,8 @@ import { ConfigError } from '../errors.js';
 export interface YamlSource {
   file: string;
   value: unknown;
-  where(path: readonly PropertyKey[]): string;
+  /** file:line:col of the value at `path`, or of its key when `at` is 'key' (an unknown key). */
+  where(path: readonly PropertyKey[], at?: 'key' | 'value'): string;
 }
 
 export function parseYaml(file: string, text: string): YamlSource {
@@ -15,15 +16,27 @@ export function parseYaml(file: string, text: string): YamlSource {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`;
+        // linePos is only filled in with prettyErrors; the offset is always there.
+        const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+        return `${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`;
       }),
     );
   }
   return {
     file,
     value: doc.toJS() ?? {},
-    where(path) {
+    where(path, at = 'value') {
+      const last = path[path.length - 1];
+      if (at === 'key' && last !== undefined) {
+        const parent = doc.getIn(path.slice(0, -1) as unknown[], true);
+        const pair = isMap(parent)
+          ? parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last)
+          : undefined;
+        if (isNode(pair?.key) && pair.key.range) {
+          const { line, col } = lineCounter.linePos(pair.key.range[0]);
+          return `${file}:${line}:${col}`;
+        }
+      }
       for (let n = path.length; n >= 0; n--) {
         const node = doc.getIn(path.slice(0, n) as unknown[], true);
         if (isNode(node) && node.range) {
@@ -44,13 +57,16 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Turns zod issues into one "file:line:col path: message" line each. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], where: (path: PropertyKey[]) => string) {
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  where: (path: PropertyKey[], at?: 'key' | 'value') => string,
+) {
   const lines: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const path = [...issue.path, key];
-        lines.push(`${where(path)} ${formatPath(path)}: unknown key`);
+        lines.push(`${where(path, 'key')} ${formatPath(path)}: unknown key`);
       }
       continue;
     }

@@ -82,6 +82,8 @@ export interface SlackEmulator {
   messages(): EmulatedMessage[];
   message(channel: string, ts: string): EmulatedMessage | undefined;
   waitFor(predicate: (call: SlackCall) => boolean, opts?: { timeoutMs?: number }): Promise<SlackCall>;
+  /** Calls `listener` on every future call; returns the unsubscribe function. */
+  onCall(listener: (call: SlackCall) => void): () => void;
   failNext(count: number, failure: SlackFailure): void;
   reset(): void;
   close(): Promise<void>;
@@ -273,6 +275,10 @@ export async function startSlackEmulator(
     calls,
     messages: () => [...messages.values()].filter((m) => m.threadTs === undefined),
     message: (channel, ts) => messages.get(key(channelId(channel), ts)),
+    onCall: (listener) => {
+      events.on('call', listener);
+      return () => events.off('call', listener);
+    },
     waitFor: (predicate, waitOpts = {}) =>
       waitForRecord(events, 'call', calls, predicate, waitOpts.timeoutMs ?? 10_000, () => {
         const seen = calls.map((c) => c.method).join(', ') || 'none';

@@ -35,6 +35,8 @@ export interface SmtpSink {
   /** Mails refused because of failNext, so tests can count delivery attempts. */
   rejected: ReceivedMail[];
   waitFor(predicate: (mail: ReceivedMail) => boolean, opts?: { timeoutMs?: number }): Promise<ReceivedMail>;
+  /** Calls `listener` on every future accepted mail; returns the unsubscribe function. */
+  onMail(listener: (mail: ReceivedMail) => void): () => void;
   failNext(count: number, failure: SmtpFailure): void;
   reset(): void;
   close(): Promise<void>;
@@ -130,6 +132,10 @@ export async function startSmtpSink(opts: { port?: number; host?: string } = {})
     url,
     messages,
     rejected,
+    onMail: (listener) => {
+      events.on('mail', listener);
+      return () => events.off('mail', listener);
+    },
     waitFor: (predicate, waitOpts = {}) =>
       waitForRecord(events, 'mail', messages, predicate, waitOpts.timeoutMs ?? 10_000, () => {
         const subjects = messages.map((m) => JSON.stringify(m.subject)).join(', ') || 'none';

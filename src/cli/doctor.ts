@@ -1,0 +1,84 @@
+import { loadConfig } from '../config/load.js';
+import { pendingMigrations } from '../db/migrate.js';
+import { checkPostgres, createPool } from '../db/pool.js';
+import { DependencyError, errorMessage } from '../errors.js';
+import { createLogger, redactUrl } from '../log.js';
+import { createChannels } from '../notify/registry.js';
+import { checkRedis } from '../queues/connection.js';
+import { loadRules } from '../rules/loader.js';
+
+interface Check {
+  name: string;
+  run(): Promise<string>;
+}
+
+/** Runs every check even when one fails, prints ✓/✗ with the fix, exits 1 if anything is wrong. */
+export async function runDoctor(opts: { config?: string }): Promise<void> {
+  const config = loadConfig(opts.config === undefined ? {} : { file: opts.config });
+  const log = createLogger({ level: 'silent' });
+  const checks: Check[] = [
+    {
+      name: 'rules',
+      run: async () => {
+        const set = loadRules(config.rules.dir, config.rules.vars);
+        return `${set.rules.length} rule(s), ${set.probes.length} probe(s) in ${config.rules.dir}`;
+      },
+    },
+    {
+      name: 'postgres',
+      run: async () => {
+        const pool = createPool(config.database, 'vigil doctor');
+        try {
+          await checkPostgres(pool, config.database.url);
+          const pending = await pendingMigrations(pool);
+          if (pending.length) {
+            throw new DependencyError(
+              'E_MIGRATIONS',
+              `${pending.length} migration(s) pending: ${pending.join(', ')}`,
+              'run `vigil migrate`',
+            );
+          }
+          return `${redactUrl(config.database.url)} schema ${config.database.schema}, migrations up to date`;
+        } finally {
+          await pool.end();
+        }
+      },
+    },
+    {
+      name: 'redis',
+      run: async () => {
+        await checkRedis(config.redis.url);
+        return `${redactUrl(config.redis.url)} (maxmemory-policy noeviction), prefix ${config.redis.prefix}`;
+      },
+    },
+  ];
+  const channels = createChannels(config, log);
+  for (const [name, channel] of channels) checks.push({ name, run: () => channel.check() });
+  if (channels.size === 0) {
+    checks.push({
+      name: 'notify',
+      run: async () => {
+        throw new DependencyError(
+          'E_NO_CHANNELS',
+          'no notification channel configured',
+          'add a `slack:` or `email:` section',
+        );
+      },
+    });
+  }
+  let failed = 0;
+  for (const check of checks) {
+    try {
+      console.log(`✓ ${check.name}: ${await check.run()}`);
+    } catch (err) {
+      failed++;
+      const hint = err instanceof DependencyError ? `\n    fix: ${err.hint}` : '';
+      console.log(`✗ ${check.name}: ${errorMessage(err)}${hint}`);
+    }
+  }
+  await Promise.allSettled([...channels.values()].map((c) => c.close()));
+  if (failed) {
+    console.log(`${failed} problem(s) found`);
+    process.exitCode = 1;
+  } else console.log('all good');
+}

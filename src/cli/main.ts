@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import { reportFailure } from './fail.js';
+import { runDemo } from '../demo/run-demo.js';
+import { runDoctor } from './doctor.js';
+import { runMigrate } from './migrate.js';
+import { runStart } from './start.js';
+
+const program = new Command()
+  .name('vigil')
+  .description(
+    'Event-driven alerting agent: sources → queues → rules → incidents → Slack, email, remediation',
+  )
+  .showHelpAfterError();
+
+const withConfig = (cmd: Command) =>
+  cmd.option('-c, --config <file>', 'config file (default: ./vigil.yaml when present)');
+
+withConfig(program.command('start').description('run the agent: probes, rule workers, notifications, HTTP'))
+  .option('--no-migrate', 'do not apply database migrations at start')
+  .action((opts: { config?: string; migrate: boolean }) => runStart(opts));
+
+withConfig(
+  program.command('migrate').description('apply pending database migrations (safe to run from many hosts)'),
+).action((opts: { config?: string }) => runMigrate(opts));
+
+withConfig(
+  program
+    .command('doctor')
+    .description(
+      'check PostgreSQL, Redis (and its eviction policy), Slack and SMTP; say how to fix what is wrong',
+    ),
+).action((opts: { config?: string }) => runDoctor(opts));
+
+program
+  .command('demo')
+  .description(
+    'run HELIX simulator, Slack emulator, SMTP sink and the agent; break and heal the API on a timer',
+  )
+  .option('--cycles <n>', 'stop after this many break/heal cycles (default: run until Ctrl-C)', (v) =>
+    Number(v),
+  )
+  .option('--port <port>', 'HTTP port of the agent', (v) => Number(v), 8470)
+  .action((opts: { cycles?: number; port: number }) => runDemo(opts));
+
+program.parseAsync().catch((err: unknown) => {
+  process.exitCode = reportFailure(err);
+});

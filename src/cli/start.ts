@@ -1,0 +1,12 @@
+import { Agent } from '../agent.js';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../log.js';
+import { closeOnSignals } from './shutdown.js';
+
+export async function runStart(opts: { config?: string; migrate: boolean }): Promise<void> {
+  const config = loadConfig(opts.config === undefined ? {} : { file: opts.config });
+  const log = createLogger({ level: config.log.level });
+  const agent = new Agent(config, { log, migrate: opts.migrate });
+  await agent.start();
+  closeOnSignals(() => agent.close(), config.shutdown.deadline, log);
+}
