@@ -32,13 +32,11 @@ export function createHttpServer(deps: HttpDeps) {
       }),
     );
     const healthy = results.every(([, r]) => r === 'ok');
-    return reply
-      .code(healthy ? 200 : 503)
-      .send({
-        status: healthy ? 'ok' : 'degraded',
-        agent: deps.agentId,
-        checks: Object.fromEntries(results),
-      });
+    return reply.code(healthy ? 200 : 503).send({
+      status: healthy ? 'ok' : 'degraded',
+      agent: deps.agentId,
+      checks: Object.fromEntries(results),
+    });
   });
   app.get('/metrics', async (_req, reply) =>
     reply.type('text/plain; version=0.0.4').send(deps.metrics.render()),
