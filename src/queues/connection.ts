@@ -39,14 +39,17 @@ export async function checkRedis(url: string): Promise<void> {
     connectTimeout: 3000,
     enableOfflineQueue: false,
   });
-  redis.on('error', () => undefined);
+  // connect() only rejects with "Connection is closed"; the reason (ECONNREFUSED, …) comes as an event.
+  let reason: unknown;
+  redis.on('error', (err) => (reason ??= err));
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
+    const cause = reason ?? err;
     throw new DependencyError(
       'E_REDIS_UNREACHABLE',
-      `cannot reach Redis at ${redactUrl(url)}: ${errorMessage(err) || (err as { code?: string }).code}`,
+      `cannot reach Redis at ${redactUrl(url)}: ${(cause as { code?: string }).code ?? errorMessage(cause)}`,
       'start Redis (e.g. `docker compose up -d redis`) or set REDIS_URL / redis.url',
       { cause: err, retryable: true },
     );

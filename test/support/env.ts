@@ -10,7 +10,7 @@ import { startHelixSim, type HelixSim } from '../../src/demo/helix-sim.js';
 import { startSlackEmulator, type SlackEmulator } from '../../src/demo/slack-emulator.js';
 import { startSmtpSink, type SmtpSink } from '../../src/demo/smtp-sink.js';
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**

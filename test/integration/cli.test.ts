@@ -1,0 +1,154 @@
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, spawnCli, waitForLine } from '../support/cli.js';
+import { createTestEnv, DATABASE_URL, REDIS_URL, type TestEnv } from '../support/env.js';
+
+let dir: string;
+let env: TestEnv | undefined;
+afterEach(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await env?.cleanup();
+  env = undefined;
+});
+
+function configFile(text: string): string {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+  const file = join(dir, 'vigil.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+const validYaml = (extra = '') => `
+database:
+  url: ${DATABASE_URL}
+redis:
+  url: ${REDIS_URL}
+rules:
+  dir: ${resolve('rules')}
+${extra}`;
+
+describe('vigil CLI: startup problems are one clear message each, never a stack trace', () => {
+  it('reports every problem of a bad vigil.yaml with file:line and path, exit code 2', async () => {
+    const file = configFile(`database:
+  url: ${DATABASE_URL}
+  poolsize: 4
+redis:
+  url: not-a-url
+http:
+  port: "eighty"
+`);
+    const r = await runCli(['start', '--config', file]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/invalid configuration \(3 problems\)/);
+    expect(r.stderr).toMatch(new RegExp(`${file}:3:3 database.poolsize: unknown key`));
+    expect(r.stderr).toMatch(new RegExp(`${file}:5:8 redis.url: must be a URL`));
+    expect(r.stderr).toMatch(new RegExp(`${file}:7:9 http.port: .*number`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says a missing config file is missing, exit code 2', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+    const r = await runCli(['start', '--config', join(dir, 'nope.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nope.yaml: config file not found');
+  });
+
+  it('names the Redis URL and the fix when Redis is unreachable', async () => {
+    const file = configFile(validYaml());
+    const r = await runCli(['start', '--config', file], { env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*ECONNREFUSED.*docker compose up -d redis/,
+    );
+  });
+
+  it('names the PostgreSQL URL (password hidden) and the fix when PostgreSQL is unreachable', async () => {
+    const file = configFile(validYaml());
+    const r = await runCli(['start', '--config', file], {
+      env: { DATABASE_URL: 'postgres://vigil:s3cret@127.0.0.1:1/postgres' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot reach PostgreSQL at postgres:\/\/vigil:\*\*\*@127\.0\.0\.1:1\/postgres/);
+    expect(r.stderr).not.toContain('s3cret');
+    expect(r.stderr).toContain('DATABASE_URL');
+  });
+
+  it('has --help for every command', async () => {
+    for (const cmd of ['start', 'migrate', 'doctor', 'demo']) {
+      const r = await runCli([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: vigil ${cmd}`);
+    }
+  });
+});
+
+describe('vigil CLI against the real services', () => {
+  it('migrate applies once, then says the database is up to date', async () => {
+    env = await createTestEnv();
+    const file = configFile(
+      validYaml().replace(`url: ${DATABASE_URL}`, `url: ${DATABASE_URL}\n  schema: ${env.schema}`),
+    );
+    const first = await runCli(['migrate', '--config', file]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('001_init.sql');
+    const second = await runCli(['migrate', '--config', file]);
+    expect(second.stdout).toContain('up to date');
+  });
+
+  it('doctor checks every dependency and says what is wrong', async () => {
+    env = await createTestEnv();
+    const file =
+      configFile(`${validYaml().replace(`url: ${DATABASE_URL}`, `url: ${DATABASE_URL}\n  schema: ${env.schema}`)}
+slack:
+  token: xoxb-test
+  apiUrl: ${env.slack.url}
+  channel: C0ALERTS
+email:
+  smtpUrl: ${env.smtp.url}
+  from: vigil@example.test
+  to: [oncall@example.test]
+`);
+    const before = await runCli(['doctor', '--config', file]);
+    expect(before.code).toBe(1);
+    expect(before.stdout).toMatch(/✗ postgres: .*pending.*\n\s+fix: run `vigil migrate`/);
+    expect(before.stdout).toMatch(/✓ redis: .*noeviction/);
+    expect(before.stdout).toMatch(/✓ slack: /);
+    expect(before.stdout).toMatch(/✓ email: /);
+    await runCli(['migrate', '--config', file]);
+    const after = await runCli(['doctor', '--config', file]);
+    expect(after.stdout).toContain('all good');
+    expect(after.code).toBe(0);
+  });
+
+  it('start runs until SIGTERM, then shuts down cleanly with exit code 0', async () => {
+    env = await createTestEnv();
+    const file = configFile(`
+database:
+  url: ${DATABASE_URL}
+  schema: ${env.schema}
+redis:
+  url: ${REDIS_URL}
+  prefix: ${env.prefix}
+http:
+  port: 0
+rules:
+  dir: ${resolve('rules')}
+  vars:
+    HELIX_API_URL: ${env.helix.url}
+    HELIX_HEALTH_EVERY: 100ms
+`);
+    const child = spawnCli(['start', '--config', file]);
+    await waitForLine(child, /"msg":"agent started"/);
+    await env.helix.waitForRequests(2);
+    const stopped = waitForLine(child, /"msg":"agent stopped"/);
+    const exited = new Promise<number | null>((res) => child.once('exit', res));
+    child.kill('SIGTERM');
+    await stopped;
+    expect(await exited).toBe(0);
+  });
+});
