@@ -15,6 +15,7 @@ const envOverrides: Array<[string, string[], (v: string) => unknown]> = [
   ['SLACK_API_URL', ['slack', 'apiUrl'], String],
   ['SLACK_CHANNEL', ['slack', 'channel'], String],
   ['SMTP_URL', ['email', 'smtpUrl'], String],
+  ['VIGIL_HTTP_HOST', ['http', 'host'], String],
   ['VIGIL_HTTP_PORT', ['http', 'port'], (v) => (/^\d+$/.test(v) ? Number(v) : v)],
   ['VIGIL_API_TOKEN', ['http', 'apiToken'], String],
   ['VIGIL_LOG_LEVEL', ['log', 'level'], String],
@@ -64,13 +65,14 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
     ]);
   }
   const problems: string[] = [];
-  const merged = interpolate(raw, (name) => env[name], problems, where) as Record<string, unknown>;
+  const unset = new Set<string>();
+  const merged = interpolate(raw, (name) => env[name], problems, where, [], unset) as Record<string, unknown>;
   for (const [name, path, convert] of envOverrides) {
     const v = env[name];
     if (v !== undefined && v !== '') setIn(merged, path, convert(v));
   }
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, where));
+  if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, where, unset));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
 }

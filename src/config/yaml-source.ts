@@ -60,9 +60,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function describeIssues(
   issues: readonly z.core.$ZodIssue[],
   where: (path: PropertyKey[], at?: 'key' | 'value') => string,
+  /** Paths already reported (an unset ${VAR}): their follow-on schema errors would be noise. */
+  skip: ReadonlySet<string> = new Set(),
 ) {
   const lines: string[] = [];
   for (const issue of issues) {
+    if (skip.has(formatPath(issue.path))) continue;
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const path = [...issue.path, key];
@@ -86,6 +89,8 @@ export function interpolate(
   problems: string[],
   where: (path: PropertyKey[]) => string,
   path: PropertyKey[] = [],
+  /** Collects the paths of unset references, to pass to describeIssues as `skip`. */
+  unset: Set<string> = new Set(),
 ): unknown {
   if (typeof value === 'string') {
     return value.replace(
@@ -94,6 +99,7 @@ export function interpolate(
         const found = lookup(name);
         if (found !== undefined && found !== '') return found;
         if (fallback !== undefined) return fallback;
+        unset.add(formatPath(path));
         problems.push(
           `${where(path)} ${formatPath(path)}: \${${name}} is not set (set it or write \${${name}:-default})`,
         );
@@ -101,10 +107,14 @@ export function interpolate(
       },
     );
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, lookup, problems, where, [...path, i]));
+  if (Array.isArray(value))
+    return value.map((v, i) => interpolate(v, lookup, problems, where, [...path, i], unset));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, lookup, problems, where, [...path, k])]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        interpolate(v, lookup, problems, where, [...path, k], unset),
+      ]),
     );
   }
   return value;

@@ -35,10 +35,11 @@ export function loadRules(dir: string, vars: Record<string, string>, env = proce
       continue;
     }
     const lookup = (name: string) => vars[name] ?? env[name];
-    const raw = interpolate(source.value, lookup, problems, source.where);
+    const unset = new Set<string>();
+    const raw = interpolate(source.value, lookup, problems, source.where, [], unset);
     const parsed = ruleSchema.safeParse(raw);
     if (!parsed.success) {
-      problems.push(...describeIssues(parsed.error.issues, source.where));
+      problems.push(...describeIssues(parsed.error.issues, source.where, unset));
       continue;
     }
     const rule = parsed.data;
