@@ -1,0 +1,332 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool } from '../../src/db/pool.js';
+import { Dispatcher } from '../../src/incidents/dispatch.js';
+import { IncidentStore } from '../../src/incidents/store.js';
+import { createLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
+import { createRedis } from '../../src/queues/connection.js';
+import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
+import { RuleEngine } from '../../src/rules/engine.js';
+import { seriesKey } from '../../src/rules/fingerprint.js';
+import { loadRules } from '../../src/rules/loader.js';
+import { SeriesStore } from '../../src/rules/series.js';
+import { ThresholdStore } from '../../src/rules/thresholds.js';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const rulesDir = fileURLToPath(new URL('../../rules/', import.meta.url));
+const rules = loadRules(rulesDir, { HELIX_API_URL: 'http://127.0.0.1:8015' }, {}).rules;
+const FINGERPRINT = 'api-health{service="helix-api"}';
+
+/** Connections used only to set up, clean up and look for leaks; never by the code under test. */
+let admin: pg.Pool;
+let adminRedis: Redis;
+beforeAll(() => {
+  admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  adminRedis = new Redis(REDIS_URL);
+});
+afterAll(async () => {
+  await admin.end();
+  await adminRedis.quit();
+});
+
+interface World {
+  id: string;
+  schema: string;
+  prefix: string;
+  pool: pg.Pool;
+  redis: Redis;
+  queues: Queues;
+  metrics: Metrics;
+  thresholds: ThresholdStore;
+  engine: RuleEngine;
+  /** Warnings and errors the engine logged, parsed. */
+  logs: Array<Record<string, unknown>>;
+  incidents(): Promise<Array<Record<string, unknown>>>;
+  transitions(): Promise<Array<Record<string, unknown>>>;
+}
+
+let current: World | undefined;
+
+async function world(): Promise<World> {
+  const id = randomBytes(4).toString('hex');
+  const schema = `t_engine_${id}`;
+  const prefix = `vt-engine-${id}`;
+  const pool = createPool({ url: DATABASE_URL, schema, poolSize: 4 }, `vigil test-engine-${id}`);
+  const redis = createRedis(REDIS_URL, 'client', prefix);
+  const queues = createQueues(redis, prefix);
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const metrics = new Metrics();
+  const thresholds = new ThresholdStore(pool);
+  const incidents = new IncidentStore(pool);
+  const engine = new RuleEngine({
+    rules,
+    series: new SeriesStore(redis),
+    thresholds,
+    incidents,
+    dispatch: new Dispatcher(queues.notify, queues.escalate, ['slack', 'email']),
+    metrics,
+    log: createLogger({ level: 'warn', destination: sink }),
+    agentId: `test-engine-${id}`,
+    prefix,
+  });
+  current = {
+    id,
+    schema,
+    prefix,
+    pool,
+    redis,
+    queues,
+    metrics,
+    thresholds,
+    engine,
+    logs,
+    async incidents() {
+      const { rows } = await admin.query(`SELECT * FROM ${schema}.vigil_incidents ORDER BY id`);
+      return rows;
+    },
+    async transitions() {
+      const { rows } = await admin.query(
+        `SELECT incident_id, seq, from_state, to_state, actor, value, note
+         FROM ${schema}.vigil_incident_transitions ORDER BY incident_id, seq`,
+      );
+      return rows;
+    },
+  };
+  await migrate(pool, schema);
+  return current;
+}
+
+afterEach(async () => {
+  const w = current;
+  current = undefined;
+  if (!w) return;
+  await closeQueues(w.queues);
+  await w.redis.quit();
+  await w.pool.end();
+  await admin.query(`DROP SCHEMA IF EXISTS ${w.schema} CASCADE`);
+  const keys = await adminRedis.keys(`${w.prefix}:*`);
+  if (keys.length) await adminRedis.del(...keys);
+  await expectNoLeaks(w);
+});
+
+/** Fails if a connection this test opened is still open on either server once it is closed. */
+async function expectNoLeaks(w: World): Promise<void> {
+  const find = async () => {
+    const clients = ((await adminRedis.client('LIST')) as string)
+      .split('\n')
+      .filter((l) => l.includes(`name=vigil-${w.prefix}-`));
+    const { rows } = await admin.query(
+      `SELECT application_name FROM pg_stat_activity WHERE application_name = $1`,
+      [`vigil test-engine-${w.id}`],
+    );
+    return [...clients, ...rows.map((r) => String(r.application_name))];
+  };
+  // A closed socket leaves the server's list a moment later: wait for it, within a bound.
+  const deadline = performance.now() + 3000;
+  let leaks = await find();
+  while (leaks.length && performance.now() < deadline) {
+    await new Promise((resolve) => setImmediate(resolve));
+    leaks = await find();
+  }
+  expect(leaks, 'connections left open').toEqual([]);
+}
+
+const base = Date.now() - 60_000;
+function probe(n: number, ok: boolean, extra: Record<string, unknown> = {}) {
+  return {
+    id: `helix-api-health-run-${n}`,
+    source: 'probe',
+    name: 'helix-api-health',
+    at: new Date(base + n * 5000).toISOString(),
+    host: 'agent-1',
+    labels: { service: 'helix-api' },
+    ok,
+    ...(ok ? {} : { data: { error: 'HTTP 503' } }),
+    ...extra,
+  };
+}
+
+async function jobIds(queue: Queues['notify'] | Queues['escalate']): Promise<string[]> {
+  const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
+  return jobs.map((j) => String(j.id)).sort();
+}
+
+describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
+  it('rejects malformed events, counts and logs them, and still processes the valid ones', async () => {
+    const w = await world();
+    const { id: _missing, ...noId } = probe(2, false);
+    const batch = [
+      probe(1, false),
+      noId,
+      probe(2, false),
+      { ...probe(3, false), id: 'bad-at', at: 'yesterday at noon' },
+      { ...probe(3, false), id: 'wrong-type', ok: 'false' },
+      // Valid, but no rule watches it: accepted and otherwise ignored.
+      { ...probe(9, false), id: 'other', name: 'some-other-probe' },
+      probe(3, false),
+    ];
+    const result = await w.engine.processBatch(batch, 'batch-1');
+    expect(result).toEqual({ accepted: 4, rejected: 3, opened: 1, resolved: 0 });
+
+    expect(w.metrics.value('vigil_events_rejected_total', { reason: 'schema' })).toBe(3);
+    expect(w.metrics.value('vigil_events_total')).toBe(4);
+    expect(w.metrics.render()).toContain('vigil_events_rejected_total{reason="schema"} 3');
+    expect(w.metrics.value('vigil_incidents_opened_total', { rule: 'api-health' })).toBe(1);
+
+    // Each rejected event is logged with where it was and what was wrong with it.
+    const rejected = w.logs.filter((l) => l.msg === 'event rejected');
+    expect(rejected.map((l) => l.where)).toEqual(['batch-1[1]', 'batch-1[3]', 'batch-1[4]']);
+    expect(JSON.stringify(rejected[0]!.problems)).toMatch(/^\["id: /);
+    expect(JSON.stringify(rejected[1]!.problems)).toMatch(/^\["at: /);
+    expect(JSON.stringify(rejected[2]!.problems)).toMatch(/^\["ok: /);
+
+    const incidents = await w.incidents();
+    expect(incidents).toHaveLength(1);
+    const incident = incidents[0]!;
+    expect(incident).toMatchObject({
+      fingerprint: FINGERPRINT,
+      rule_id: 'api-health',
+      state: 'firing',
+      severity: 'critical',
+      value: 3,
+      ack_sla_ms: 300_000,
+      labels: { service: 'helix-api' },
+    });
+    expect(incident.summary).toBe('3 consecutive failures of helix-api-health: HTTP 503');
+    // It started with the first failure of the run, not when the rule fired.
+    expect((incident.started_at as Date).toISOString()).toBe(probe(1, false).at);
+
+    expect(await jobIds(w.queues.notify)).toEqual([`n-${incident.id}-1-email`, `n-${incident.id}-1-slack`]);
+    // The SLA escalation waits for the ack SLA.
+    expect(await w.queues.escalate.getJobCounts('delayed')).toEqual({ delayed: 1 });
+    expect(await jobIds(w.queues.escalate)).toEqual([`e-${incident.id}-1`]);
+  });
+
+  it('does not fire before the rule file’s count', async () => {
+    const w = await world();
+    const result = await w.engine.processBatch([probe(1, false), probe(2, false)], 'b');
+    expect(result).toEqual({ accepted: 2, rejected: 0, opened: 0, resolved: 0 });
+    expect(await w.incidents()).toEqual([]);
+    expect(await jobIds(w.queues.notify)).toEqual([]);
+  });
+
+  it('uses a threshold from the thresholds table over the rule file’s default, and audits the change', async () => {
+    const w = await world();
+    await w.thresholds.set('api-health', 'count', 2, 'alice', 'flaky network: alert sooner');
+    const result = await w.engine.processBatch([probe(1, false), probe(2, false)], 'b');
+    expect(result.opened).toBe(1);
+    const [incident] = await w.incidents();
+    expect(incident).toMatchObject({ state: 'firing', value: 2 });
+
+    await w.thresholds.set('api-health', 'count', 4, 'bob', 'too noisy');
+    // Setting the same value again is not a change.
+    await w.thresholds.set('api-health', 'count', 4, 'bob', 'too noisy');
+    const { rows } = await admin.query(
+      `SELECT rule_id, key, old_value, new_value, changed_by, reason
+       FROM ${w.schema}.vigil_threshold_history ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      {
+        rule_id: 'api-health',
+        key: 'count',
+        old_value: null,
+        new_value: 2,
+        changed_by: 'alice',
+        reason: 'flaky network: alert sooner',
+      },
+      {
+        rule_id: 'api-health',
+        key: 'count',
+        old_value: 2,
+        new_value: 4,
+        changed_by: 'bob',
+        reason: 'too noisy',
+      },
+    ]);
+  });
+
+  it('opens one incident and adds each notification job once when the same batch is processed twice', async () => {
+    const w = await world();
+    const batch = [probe(1, false), probe(2, false), probe(3, false)];
+    expect((await w.engine.processBatch(batch, 'b')).opened).toBe(1);
+    const [incident] = await w.incidents();
+    const notify = await jobIds(w.queues.notify);
+    const escalate = await jobIds(w.queues.escalate);
+
+    // A re-delivered job: the series already acted on it.
+    expect(await w.engine.processBatch(batch, 'b-again')).toEqual({
+      accepted: 3,
+      rejected: 0,
+      opened: 0,
+      resolved: 0,
+    });
+    // A worker that crashed after opening but before recording it in Redis: the retry finds the
+    // transition still pending and redoes it, which must still be one incident and one job each.
+    await adminRedis.hset(seriesKey(w.prefix, FINGERPRINT), 'synced', '0');
+    expect((await w.engine.processBatch(batch, 'b-retry')).opened).toBe(0);
+    expect(await adminRedis.hget(seriesKey(w.prefix, FINGERPRINT), 'synced')).toBe('1');
+
+    expect(await w.incidents()).toHaveLength(1);
+    expect(await w.transitions()).toHaveLength(1);
+    expect(await jobIds(w.queues.notify)).toEqual(notify);
+    expect(notify).toEqual([`n-${incident!.id}-1-email`, `n-${incident!.id}-1-slack`]);
+    expect(await w.queues.notify.getJobCounts('waiting')).toEqual({ waiting: 2 });
+    expect(await jobIds(w.queues.escalate)).toEqual(escalate);
+    expect(w.metrics.value('vigil_incidents_opened_total', { rule: 'api-health' })).toBe(1);
+  });
+
+  it('resolves the incident when the probe passes again, with a transition for each change', async () => {
+    const w = await world();
+    await w.engine.processBatch([probe(1, false), probe(2, false), probe(3, false)], 'b1');
+    const result = await w.engine.processBatch([probe(4, true)], 'b2');
+    expect(result).toEqual({ accepted: 1, rejected: 0, opened: 0, resolved: 1 });
+
+    const [incident] = await w.incidents();
+    expect(incident).toMatchObject({ state: 'resolved', seq: 2 });
+    expect((incident!.resolved_at as Date).toISOString()).toBe(probe(4, true).at);
+    expect(await w.transitions()).toEqual([
+      {
+        incident_id: incident!.id,
+        seq: 1,
+        from_state: null,
+        to_state: 'firing',
+        actor: `test-engine-${w.id}`,
+        value: 3,
+        note: '3 consecutive failures of helix-api-health: HTTP 503',
+      },
+      {
+        incident_id: incident!.id,
+        seq: 2,
+        from_state: 'firing',
+        to_state: 'resolved',
+        actor: `test-engine-${w.id}`,
+        value: null,
+        note: 'condition cleared',
+      },
+    ]);
+    const id = incident!.id as string;
+    expect(await jobIds(w.queues.notify)).toEqual(
+      [`n-${id}-1-email`, `n-${id}-1-slack`, `n-${id}-2-email`, `n-${id}-2-slack`].sort(),
+    );
+
+    // More passing probes change nothing; a new run of failures is a new incident.
+    expect((await w.engine.processBatch([probe(5, true)], 'b3')).resolved).toBe(0);
+    await w.engine.processBatch([probe(6, false), probe(7, false), probe(8, false)], 'b4');
+    const incidents = await w.incidents();
+    expect(incidents.map((i) => i.state)).toEqual(['resolved', 'firing']);
+    expect(await w.transitions()).toHaveLength(3);
+  });
+});

@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SeriesStore, type Observation, type SeriesState } from '../../src/rules/series.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+let redis: Redis;
+let prefix: string;
+let store: SeriesStore;
+
+beforeEach(() => {
+  prefix = `vt-series-${randomBytes(4).toString('hex')}`;
+  redis = new Redis(REDIS_URL, { connectionName: `${prefix}-test` });
+  store = new SeriesStore(redis);
+});
+
+afterEach(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+});
+
+const T0 = Date.parse('2025-01-01T00:00:00Z');
+
+/** Observations of one series, `count` failures in a row fire, `resolveAfter` oks resolve. */
+function series(name: string, count = 3, resolveAfter = 1) {
+  const key = `${prefix}:series:${name}`;
+  let n = 0;
+  const obs = (ok: boolean, atSec?: number, id?: string): Observation => {
+    n++;
+    return {
+      key,
+      eventId: id ?? `${name}-${n}`,
+      atMs: T0 + (atSec ?? n) * 1000,
+      ok,
+      value: 0,
+      count,
+      resolveAfter,
+    };
+  };
+  return {
+    key,
+    fail: (atSec?: number, id?: string) => obs(false, atSec, id),
+    ok: (atSec?: number, id?: string) => obs(true, atSec, id),
+  };
+}
+
+/** Applies observations one batch each, returning the state after each. */
+async function oneByOne(observations: Observation[]): Promise<SeriesState[]> {
+  const out: SeriesState[] = [];
+  for (const o of observations) {
+    const [state] = await store.apply([o]);
+    out.push(state!);
+  }
+  return out;
+}
+
+describe('SeriesStore.apply on real Redis', () => {
+  it('fires exactly at the Nth consecutive failure, not at N-1', async () => {
+    const s = series('api', 3);
+    const states = await oneByOne([s.fail(), s.fail(), s.fail()]);
+    expect(states.map((x) => x.firing)).toEqual([false, false, true]);
+    const fired = states[2]!;
+    expect(fired).toMatchObject({
+      key: s.key,
+      firing: true,
+      synced: false,
+      value: 3,
+      // The incident starts at the first failure of the run; the change happened at the third.
+      sinceMs: T0 + 1000,
+      changedAtMs: T0 + 3000,
+    });
+  });
+
+  it('fires at the Nth failure inside one batch as well', async () => {
+    const s = series('api', 3);
+    expect((await store.apply([s.fail(), s.fail()]))[0]!.firing).toBe(false);
+    const [state] = await store.apply([s.fail()]);
+    expect(state).toMatchObject({ firing: true, value: 3 });
+
+    const t = series('other', 4);
+    const [all] = await store.apply([t.fail(), t.fail(), t.fail(), t.fail()]);
+    expect(all).toMatchObject({ firing: true, value: 4, sinceMs: T0 + 1000, changedAtMs: T0 + 4000 });
+  });
+
+  it('an ok in between resets the count', async () => {
+    const s = series('api', 3);
+    const states = await oneByOne([s.fail(), s.fail(), s.ok(), s.fail(), s.fail()]);
+    expect(states.every((x) => !x.firing)).toBe(true);
+    const [fired] = await store.apply([s.fail()]);
+    // The new run started after the ok: at the 4th observation.
+    expect(fired).toMatchObject({ firing: true, value: 3, sinceMs: T0 + 4000, changedAtMs: T0 + 6000 });
+  });
+
+  it('keeps counting failures while firing, and resolves after resolveAfter oks in a row', async () => {
+    const s = series('api', 2, 2);
+    await oneByOne([s.fail(), s.fail()]);
+    const [still] = await store.apply([s.fail()]);
+    expect(still).toMatchObject({ firing: true, value: 3, changedAtMs: T0 + 2000 });
+
+    // One ok is not enough, and a failure in between starts the oks over.
+    const states = await oneByOne([s.ok(), s.fail(), s.ok()]);
+    expect(states.map((x) => x.firing)).toEqual([true, true, true]);
+    const [resolved] = await store.apply([s.ok()]);
+    expect(resolved).toMatchObject({ firing: false, changedAtMs: T0 + 7000 });
+    expect(Number(resolved!.gen)).toBe(Number(still!.gen) + 1);
+  });
+
+  it('changes nothing when the same batch is applied again (a re-delivered job)', async () => {
+    const s = series('api', 3);
+    const batch = [s.fail(), s.fail()];
+    const first = await store.apply(batch);
+    const hash = await redis.hgetall(s.key);
+    expect(await store.apply(batch)).toEqual(first);
+    expect(await store.apply(batch)).toEqual(first);
+    expect(await redis.hgetall(s.key)).toEqual(hash);
+
+    // After firing, re-applying the firing batch neither re-fires nor bumps the generation.
+    const fire = [s.fail()];
+    const [fired] = await store.apply(fire);
+    expect(fired).toMatchObject({ firing: true, value: 3 });
+    expect(await store.apply(fire)).toEqual([fired]);
+    expect(await store.apply([...batch, ...fire])).toEqual([fired]);
+  });
+
+  it('changes nothing on re-delivery even when several events share a timestamp', async () => {
+    // Log lines often carry second-resolution times: two failures, same `at`, different ids.
+    const s = series('log', 3);
+    const batch = [s.fail(10, 'line-a'), s.fail(10, 'line-b')];
+    const [first] = await store.apply(batch);
+    expect(first).toMatchObject({ firing: false });
+    const [again] = await store.apply(batch);
+    // Two real failures do not fire a 3-failure rule, however often their batch is delivered.
+    expect(again).toEqual(first);
+    const [third] = await store.apply([s.fail(10, 'line-c')]);
+    expect(third).toMatchObject({ firing: true, value: 3 });
+  });
+
+  it('ignores observations older than the newest one seen (out of order)', async () => {
+    const s = series('api', 3);
+    await store.apply([s.fail(10), s.fail(11)]);
+    // A late ok from before the failures must not reset them.
+    const [late] = await store.apply([s.ok(5)]);
+    expect(late!.firing).toBe(false);
+    const [fired] = await store.apply([s.fail(12)]);
+    expect(fired).toMatchObject({ firing: true, value: 3, sinceMs: T0 + 10_000 });
+
+    // And a late failure does not count towards a newer run either.
+    const [resolved] = await store.apply([s.ok(20)]);
+    expect(resolved!.firing).toBe(false);
+    const [stale] = await store.apply([s.fail(15), s.fail(16), s.fail(17)]);
+    expect(stale).toEqual(resolved);
+  });
+
+  it('keeps firing ≠ synced until markSynced, and markSynced refuses once the series moved on', async () => {
+    const s = series('api', 2);
+    const [fired] = await store.apply([s.fail(), s.fail()]);
+    expect(fired).toMatchObject({ firing: true, synced: false });
+    // Nobody acted on it yet: every later look still shows the transition as pending.
+    const [later] = await store.apply([s.fail()]);
+    expect(later).toMatchObject({ firing: true, synced: false, gen: fired!.gen });
+
+    expect(await store.markSynced(later!)).toBe(true);
+    const [after] = await store.apply([s.fail()]);
+    expect(after).toMatchObject({ firing: true, synced: true });
+
+    // It resolves; a slow worker still holding the firing state must not mark that as done.
+    const [resolved] = await store.apply([s.ok()]);
+    expect(resolved).toMatchObject({ firing: false, synced: true });
+    expect(await store.markSynced(after!)).toBe(false);
+    expect(await redis.hget(s.key, 'synced')).toBe('1');
+    expect(await store.markSynced(resolved!)).toBe(true);
+    const [settled] = await store.apply([s.ok()]);
+    expect(settled).toMatchObject({ firing: false, synced: false });
+  });
+
+  it('applies many series in one call and returns each once, in first-seen order', async () => {
+    const all = Array.from({ length: 50 }, (_, i) => series(`s${i}`, (i % 4) + 1));
+    // Interleave: round r gives every series its r-th failure.
+    const batch: Observation[] = [];
+    for (let round = 0; round < 3; round++) for (const s of all) batch.push(s.fail());
+    const states = await store.apply(batch);
+    expect(states.map((x) => x.key)).toEqual(all.map((s) => s.key));
+    // Series needing at most 3 failures fire; those needing 4 do not.
+    states.forEach((state, i) => {
+      const count = (i % 4) + 1;
+      expect(state.firing, `series ${i} (count ${count})`).toBe(count <= 3);
+      if (count <= 3) expect(state.changedAtMs - T0).toBe(count * 1000);
+    });
+  });
+
+  it('expires idle series so Redis does not grow forever', async () => {
+    const ttlMs = 60_000;
+    const short = new SeriesStore(redis, ttlMs);
+    const s = series('api', 3);
+    await short.apply([s.fail()]);
+    const pttl = await redis.pttl(s.key);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(ttlMs);
+  });
+
+  it('returns nothing and touches nothing for an empty batch', async () => {
+    expect(await store.apply([])).toEqual([]);
+    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+  });
+});
