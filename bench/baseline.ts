@@ -1,0 +1,63 @@
+import { WebClient } from '@slack/web-api';
+import { hrNow, type SlackCall } from '../src/demo/slack-emulator.js';
+import type { Incident } from '../src/incidents/types.js';
+import { renderSlack } from '../src/notify/templates.js';
+import type { World } from './world.js';
+
+/** An incident like the ones the bench opens, so the baseline posts a message of the same size. */
+function sampleIncident(service: string): Incident {
+  return {
+    id: '1',
+    fingerprint: `api-health{service="${service}"}`,
+    ruleId: 'api-health',
+    title: 'HELIX API health check fails',
+    category: 'availability',
+    severity: 'critical',
+    labels: { service },
+    state: 'firing',
+    value: 3,
+    summary:
+      '3 consecutive failures of helix-api-health: status 503; status is "degraded", expected "healthy"',
+    startedAt: new Date(),
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    ackSlaMs: 300_000,
+    seq: 1,
+  };
+}
+
+/**
+ * The hop Vigil cannot avoid: the same @slack/web-api client, configured as src/notify/slack.ts
+ * configures it, posting the same kind of message to the same emulator, one at a time.
+ */
+export async function measureBaseline(world: World, label: string, count: number): Promise<number[]> {
+  const slack = world.config.slack;
+  if (!slack) throw new Error('bench: Slack is not configured');
+  const client = new WebClient(slack.token, {
+    slackApiUrl: slack.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: slack.timeout,
+  });
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const service = `${label}-${String(i).padStart(4, '0')}`;
+    const message = renderSlack({ incident: sampleIncident(service), kind: 'opened', links: {} });
+    const marker = `service=${service}`;
+    const seen = world.slack.waitFor(
+      (c: SlackCall) =>
+        c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(marker),
+    );
+    const t0 = hrNow();
+    const res = await client.chat.postMessage({
+      channel: slack.channel,
+      text: message.text,
+      blocks: message.blocks,
+    });
+    const call = await seen;
+    if (!res.ok) throw new Error(`bench: baseline chat.postMessage failed: ${res.error ?? '?'}`);
+    out.push(call.hr - t0);
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+import { hostname } from 'node:os';
+import type { VigilEvent } from '../src/events/event.js';
+import { hrNow, type SlackCall } from '../src/demo/slack-emulator.js';
+import { seriesKey } from '../src/rules/fingerprint.js';
+import type { World } from './world.js';
+
+const PROBE = 'helix-api-health';
+const host = hostname();
+const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
+
+/** A failed health probe result, shaped exactly as src/sources/probes/worker.ts records one. */
+export function failedProbe(service: string, n: number): VigilEvent {
+  const latencyMs = 1.5;
+  return {
+    id: `probe:${PROBE}:bench-${service}-${n}`,
+    source: 'probe',
+    name: PROBE,
+    at: new Date().toISOString(),
+    host,
+    labels: { probe: PROBE, service },
+    value: latencyMs,
+    ok: false,
+    data: { status: 503, latencyMs, error: 'status 503; status is "degraded", expected "healthy"' },
+  };
+}
+
+/** Polls (outside the timed section) until a condition holds; fails after timeoutMs. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(1);
+  }
+}
+
+async function idle(world: World): Promise<boolean> {
+  const states = ['waiting', 'active', 'prioritized'] as const;
+  const [e, n] = await Promise.all([
+    world.queues.events.getJobCounts(...states),
+    world.queues.notify.getJobCounts(...states),
+  ]);
+  return [...Object.values(e), ...Object.values(n)].every((c) => c === 0);
+}
+
+const isPostFor = (service: string) => (c: SlackCall) =>
+  c.method === 'chat.postMessage' &&
+  c.status === 200 &&
+  JSON.stringify(c.args.blocks ?? '').includes(`service=${service}`);
+
+/**
+ * One alert: failures 1 and 2 are recorded and fully evaluated (as a probe interval would let them
+ * be), then the clock starts just before failure 3 is recorded and stops when the emulator receives
+ * the chat.postMessage. The next alert starts only when every delivery of this one is done.
+ */
+export async function measureAlert(world: World, service: string): Promise<number> {
+  const key = seriesKey(world.prefix, `api-health{service=${JSON.stringify(service)}}`);
+  for (const n of [1, 2]) {
+    await world.agent.ingest(failedProbe(service, n));
+    await until(
+      `failure ${n} of ${service}`,
+      async () => (await world.redis.hget(key, 'fails')) === String(n),
+    );
+  }
+  await until('an idle pipeline', () => idle(world));
+  const third = failedProbe(service, 3);
+  const posted = world.slack.waitFor(isPostFor(service), { timeoutMs: 10_000 });
+  const t0 = hrNow();
+  await world.agent.ingest(third);
+  const call = await posted;
+  const latency = call.hr - t0;
+  if (world.smtp) {
+    await world.smtp.waitFor((m) => m.text.includes(`service=${service}`), {
+      timeoutMs: 10_000,
+    });
+  }
+  await until('deliveries to finish', () => idle(world));
+  return latency;
+}
+
+export async function measureAlerts(world: World, label: string, count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++)
+    out.push(await measureAlert(world, `${label}-${String(i).padStart(4, '0')}`));
+  return out;
+}
