@@ -16,7 +16,7 @@ const envOverrides: Array<[string, string[], (v: string) => unknown]> = [
   ['SLACK_CHANNEL', ['slack', 'channel'], String],
   ['SMTP_URL', ['email', 'smtpUrl'], String],
   ['VIGIL_HTTP_HOST', ['http', 'host'], String],
-  ['VIGIL_HTTP_PORT', ['http', 'port'], (v) => (/^\d+$/.test(v) ? Number(v) : v)],
+  ['VIGIL_HTTP_PORT', ['http', 'port'], String],
   ['VIGIL_API_TOKEN', ['http', 'apiToken'], String],
   ['VIGIL_LOG_LEVEL', ['log', 'level'], String],
 ];

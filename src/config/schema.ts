@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { integer } from './fields.js';
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -25,7 +26,7 @@ export const configSchema = z
           .string()
           .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
           .default('public'),
-        poolSize: z.number().int().min(1).max(100).default(10),
+        poolSize: integer(1, 100).default(10),
       })
       .strict(),
     redis: z
@@ -41,7 +42,7 @@ export const configSchema = z
     http: z
       .object({
         host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(8470),
+        port: integer(0, 65535).default(8470),
         /** Bearer token for the JSON API; unset disables the API routes (never open by default). */
         apiToken: z.string().min(16, 'must be at least 16 characters').optional(),
       })
@@ -77,16 +78,16 @@ export const configSchema = z
       .default({ dir: 'rules', vars: {} }),
     events: z
       .object({
-        batchSize: z.number().int().min(1).max(5000).default(200),
+        batchSize: integer(1, 5000).default(200),
         linger: duration.default(2),
-        concurrency: z.number().int().min(1).max(64).default(4),
+        concurrency: integer(1, 64).default(4),
       })
       .strict()
       .default({ batchSize: 200, linger: 2, concurrency: 4 }),
     notify: z
       .object({
-        concurrency: z.number().int().min(1).max(64).default(8),
-        attempts: z.number().int().min(1).max(100).default(8),
+        concurrency: integer(1, 64).default(8),
+        attempts: integer(1, 100).default(8),
         backoff: duration.default(1000),
       })
       .strict()

@@ -60,14 +60,17 @@ export interface OpenRequest {
 export class IncidentStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Opens the series' incident, or returns the one already open; `created` tells which. */
+  /**
+   * Opens the incident of one fire of a series (identified by fingerprint and start time), or returns
+   * the one already there; `created` tells which.
+   */
   async open(req: OpenRequest): Promise<{ incident: Incident; created: boolean }> {
     return withTransaction(this.pool, async (c) => {
       const inserted = await c.query<IncidentRow>(
         `INSERT INTO vigil_incidents (fingerprint, rule_id, title, category, severity, labels, state, value,
            summary, started_at, ack_sla_ms)
          VALUES ($1, $2, $3, $4, $5, $6, 'firing', $7, $8, $9, $10)
-         ON CONFLICT (fingerprint) WHERE state <> 'resolved' DO NOTHING RETURNING *`,
+         ON CONFLICT DO NOTHING RETURNING *`,
         [
           req.fingerprint,
           req.rule.id,
@@ -90,23 +93,28 @@ export class IncidentStore {
         );
         return { incident: toIncident(row), created: true };
       }
+      // Either this very fire was opened already (by another agent, or an earlier attempt), or an
+      // older incident of the series is still open and this fire belongs to it.
       const open = await c.query<IncidentRow>(
-        `SELECT * FROM vigil_incidents WHERE fingerprint = $1 AND state <> 'resolved'`,
-        [req.fingerprint],
+        `SELECT * FROM vigil_incidents WHERE fingerprint = $1 AND (started_at = $2 OR state <> 'resolved')
+         ORDER BY (started_at = $2) DESC, id DESC LIMIT 1`,
+        [req.fingerprint, req.startedAt],
       );
       return { incident: toIncident(open.rows[0] as IncidentRow), created: false };
     });
   }
 
   /**
-   * Resolves the series' open incident. When none is open (another agent, or an earlier attempt of
-   * this job, got there first) returns the latest one so its notification can still be ensured.
+   * Resolves the series' open incident that started before `at`. When none is open (another agent,
+   * or an earlier attempt of this job, got there first) returns the latest such one so its
+   * notification can still be ensured.
    */
   async resolve(fingerprint: string, at: Date, actor: string, note: string): Promise<Incident | undefined> {
     return withTransaction(this.pool, async (c) => {
       const updated = await c.query<IncidentRow & { from_state: IncidentState }>(
         `UPDATE vigil_incidents i SET state = 'resolved', resolved_at = $2, seq = i.seq + 1, updated_at = now()
-         FROM (SELECT id, state FROM vigil_incidents WHERE fingerprint = $1 AND state <> 'resolved' FOR UPDATE) o
+         FROM (SELECT id, state FROM vigil_incidents
+               WHERE fingerprint = $1 AND state <> 'resolved' AND started_at <= $2 FOR UPDATE) o
          WHERE i.id = o.id RETURNING i.*, o.state AS from_state`,
         [fingerprint, at],
       );
@@ -120,8 +128,8 @@ export class IncidentStore {
         return toIncident(row);
       }
       const latest = await c.query<IncidentRow>(
-        `SELECT * FROM vigil_incidents WHERE fingerprint = $1 ORDER BY id DESC LIMIT 1`,
-        [fingerprint],
+        `SELECT * FROM vigil_incidents WHERE fingerprint = $1 AND started_at <= $2 ORDER BY id DESC LIMIT 1`,
+        [fingerprint, at],
       );
       return latest.rows[0] ? toIncident(latest.rows[0]) : undefined;
     });

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { matches, seriesKey, seriesOf } from './fingerprint.js';
 import { ruleMatch, type Rule } from './schema.js';
-import type { Observation, SeriesState, SeriesStore } from './series.js';
+import { needsOpen, needsResolve, type Observation, type SeriesState, type SeriesStore } from './series.js';
 import { thresholdOf, type ThresholdStore } from './thresholds.js';
 
 export interface EngineDeps {
@@ -88,11 +88,14 @@ export class RuleEngine {
     const states = await this.deps.series.apply(observations);
     await Promise.all(
       states
-        .filter((s) => s.firing !== s.synced)
+        .filter((s) => needsOpen(s) || needsResolve(s))
         .map(async (s) => {
           const t = touched.get(s.key) as Touched;
-          if (s.firing) result.opened += await this.open(s, t);
-          else result.resolved += await this.resolve(s, t);
+          // Act in the order things happened: a series firing now fired last, so an earlier fire's
+          // pending resolve comes first; one at rest resolved last.
+          if (s.firing && needsResolve(s)) result.resolved += await this.resolve(s, t);
+          if (needsOpen(s)) result.opened += await this.open(s, t);
+          if (!s.firing && needsResolve(s)) result.resolved += await this.resolve(s, t);
           await this.deps.series.markSynced(s);
         }),
     );
@@ -107,7 +110,7 @@ export class RuleEngine {
       labels: t.labels,
       value: s.value,
       summary: `${s.value} consecutive failures of ${t.last.name}${reason}`,
-      startedAt: new Date(s.sinceMs),
+      startedAt: new Date(s.firedSinceMs),
       actor: this.deps.agentId,
     });
     await this.deps.dispatch.opened(incident, t.rule);
@@ -122,7 +125,7 @@ export class RuleEngine {
   }
 
   private async resolve(s: SeriesState, t: Touched): Promise<number> {
-    const at = new Date(s.changedAtMs);
+    const at = new Date(s.resolvedAtMs);
     const incident = await this.deps.incidents.resolve(
       t.fingerprint,
       at,

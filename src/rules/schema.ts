@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
+import { integer } from '../config/fields.js';
 import { eventSources } from '../events/event.js';
 import { channelNames } from '../notify/channel.js';
 import { probeSchema } from '../sources/probes/schema.js';
 
-const count = z.number().int().min(1).max(100_000);
+const count = integer(1, 100_000);
 
 /** N failing observations (`ok: false`) in a row fire; M passing ones in a row resolve. */
 export const consecutiveSchema = z

@@ -4,15 +4,14 @@ import type { Redis } from 'ioredis';
 const applyScript = readFileSync(new URL('./series.lua', import.meta.url), 'utf8');
 
 /**
- * Marks a series as acted on, but only if it has not changed since it was read (its `gen`), so a
- * slow worker cannot mark a newer transition as done.
+ * Records how many fires/resolves the incident store has acted on. Counts only move forward, so a
+ * slow worker finishing late cannot undo what a faster one recorded.
  */
 const markSyncedScript = `
-if redis.call('HGET', KEYS[1], 'gen') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'synced', ARGV[2])
-  return 1
-end
-return 0`;
+local f, r = tonumber(ARGV[1]), tonumber(ARGV[2])
+if (tonumber(redis.call('HGET', KEYS[1], 'syncedFires')) or 0) < f then redis.call('HSET', KEYS[1], 'syncedFires', f) end
+if (tonumber(redis.call('HGET', KEYS[1], 'syncedResolves')) or 0) < r then redis.call('HSET', KEYS[1], 'syncedResolves', r) end
+return 1`;
 
 export interface Observation {
   key: string;
@@ -27,21 +26,30 @@ export interface Observation {
 export interface SeriesState {
   key: string;
   firing: boolean;
-  synced: boolean;
-  gen: string;
-  sinceMs: number;
-  changedAtMs: number;
+  /** How many times the series fired / resolved, and how many of those were acted on. */
+  fires: number;
+  resolves: number;
+  syncedFires: number;
+  syncedResolves: number;
+  /** Start of the failing run that fired last; when it last resolved. */
+  firedSinceMs: number;
+  resolvedAtMs: number;
   value: number;
 }
 
-type Reply = Array<[number, string, string, string, string, string, string]>;
+type Reply = Array<[number, ...string[]]>;
 
 declare module 'ioredis' {
   interface RedisCommander {
     vigilApplySeries(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Reply>;
-    vigilMarkSynced(key: string, gen: string, firing: string): Promise<number>;
+    vigilMarkSynced(key: string, fires: number, resolves: number): Promise<number>;
   }
 }
+
+/** A fire the incident store has not acted on yet: open (or find) its incident. */
+export const needsOpen = (s: SeriesState) => s.fires > s.syncedFires;
+/** A resolve the incident store has not acted on yet. */
+export const needsResolve = (s: SeriesState) => s.resolves > s.syncedResolves;
 
 /** Alert series state in Redis: survives agent restarts and is shared by every agent. */
 export class SeriesStore {
@@ -69,18 +77,25 @@ export class SeriesStore {
       args.push(k, o.eventId, Math.round(o.atMs), o.ok ? 1 : 0, o.value, o.count, o.resolveAfter);
     }
     const reply = await this.redis.vigilApplySeries(keys.length, ...keys, ...args);
-    return reply.map(([k, firing, synced, gen, since, changedAt, value]) => ({
-      key: keys[k - 1] as string,
-      firing: firing === '1',
-      synced: synced === '1',
-      gen,
-      sinceMs: Number(since),
-      changedAtMs: Number(changedAt),
-      value: Number(value),
-    }));
+    return reply.map(([k, ...f]) => {
+      const [firing, fires, resolves, syncedFires, syncedResolves, firedSince, resolvedAt, value] =
+        f.map(Number);
+      return {
+        key: keys[k - 1] as string,
+        firing: firing === 1,
+        fires: fires ?? 0,
+        resolves: resolves ?? 0,
+        syncedFires: syncedFires ?? 0,
+        syncedResolves: syncedResolves ?? 0,
+        firedSinceMs: firedSince ?? 0,
+        resolvedAtMs: resolvedAt ?? 0,
+        value: value ?? 0,
+      };
+    });
   }
 
-  async markSynced(state: SeriesState): Promise<boolean> {
-    return (await this.redis.vigilMarkSynced(state.key, state.gen, state.firing ? '1' : '0')) === 1;
+  /** Records that the incident store acted on the fires/resolves this state showed. */
+  async markSynced(state: SeriesState): Promise<void> {
+    await this.redis.vigilMarkSynced(state.key, state.fires, state.resolves);
   }
 }

@@ -256,6 +256,13 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
         reason: 'too noisy',
       },
     ]);
+
+    // A plain-SQL change is credited to the database user, not to whoever set the row last.
+    await admin.query(`UPDATE ${w.schema}.vigil_thresholds SET value = 6 WHERE rule_id = 'api-health'`);
+    const { rows: last } = await admin.query(
+      `SELECT old_value, new_value, changed_by FROM ${w.schema}.vigil_threshold_history ORDER BY id DESC LIMIT 1`,
+    );
+    expect(last).toEqual([{ old_value: 4, new_value: 6, changed_by: 'postgres' }]);
   });
 
   it('opens one incident and adds each notification job once when the same batch is processed twice', async () => {
@@ -275,9 +282,9 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
     });
     // A worker that crashed after opening but before recording it in Redis: the retry finds the
     // transition still pending and redoes it, which must still be one incident and one job each.
-    await adminRedis.hset(seriesKey(w.prefix, FINGERPRINT), 'synced', '0');
+    await adminRedis.hset(seriesKey(w.prefix, FINGERPRINT), 'syncedFires', '0');
     expect((await w.engine.processBatch(batch, 'b-retry')).opened).toBe(0);
-    expect(await adminRedis.hget(seriesKey(w.prefix, FINGERPRINT), 'synced')).toBe('1');
+    expect(await adminRedis.hget(seriesKey(w.prefix, FINGERPRINT), 'syncedFires')).toBe('1');
 
     expect(await w.incidents()).toHaveLength(1);
     expect(await w.transitions()).toHaveLength(1);
@@ -328,5 +335,33 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
     const incidents = await w.incidents();
     expect(incidents.map((i) => i.state)).toEqual(['resolved', 'firing']);
     expect(await w.transitions()).toHaveLength(3);
+  });
+
+  it('opens and resolves an incident whose fire and recovery arrive in the same batch', async () => {
+    const w = await world();
+    const result = await w.engine.processBatch(
+      [probe(1, false), probe(2, false), probe(3, false), probe(4, true)],
+      'backlog',
+    );
+    expect(result).toMatchObject({ opened: 1, resolved: 1 });
+    const [incident] = await w.incidents();
+    expect(incident).toMatchObject({ state: 'resolved', value: 3 });
+    expect((incident!.started_at as Date).toISOString()).toBe(probe(1, false).at);
+    expect(await w.transitions()).toHaveLength(2);
+  });
+
+  it('leaves no incident firing when a slow worker acts on a fire after another already resolved it', async () => {
+    const w = await world();
+    // Worker A sees the fire; before it acts, worker B sees fire and recovery and acts on both.
+    const fired = [probe(1, false), probe(2, false), probe(3, false)];
+    await w.engine.processBatch(fired, 'a');
+    await adminRedis.hset(seriesKey(w.prefix, FINGERPRINT), 'syncedFires', '0');
+    await w.engine.processBatch([probe(4, true)], 'b');
+    // A's late retry of its batch finds the fire still looking pending (it never recorded it).
+    await adminRedis.hset(seriesKey(w.prefix, FINGERPRINT), 'syncedFires', '0');
+    await w.engine.processBatch(fired, 'a-retry');
+
+    const incidents = await w.incidents();
+    expect(incidents.map((i) => i.state)).toEqual(['resolved']);
   });
 });

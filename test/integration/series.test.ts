@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SeriesStore, type Observation, type SeriesState } from '../../src/rules/series.js';
+import {
+  needsOpen,
+  needsResolve,
+  SeriesStore,
+  type Observation,
+  type SeriesState,
+} from '../../src/rules/series.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -65,11 +71,11 @@ describe('SeriesStore.apply on real Redis', () => {
     expect(fired).toMatchObject({
       key: s.key,
       firing: true,
-      synced: false,
+      fires: 1,
+      syncedFires: 0,
       value: 3,
-      // The incident starts at the first failure of the run; the change happened at the third.
-      sinceMs: T0 + 1000,
-      changedAtMs: T0 + 3000,
+      // The incident starts at the first failure of the run, not at the third that fired it.
+      firedSinceMs: T0 + 1000,
     });
   });
 
@@ -81,7 +87,7 @@ describe('SeriesStore.apply on real Redis', () => {
 
     const t = series('other', 4);
     const [all] = await store.apply([t.fail(), t.fail(), t.fail(), t.fail()]);
-    expect(all).toMatchObject({ firing: true, value: 4, sinceMs: T0 + 1000, changedAtMs: T0 + 4000 });
+    expect(all).toMatchObject({ firing: true, fires: 1, value: 4, firedSinceMs: T0 + 1000 });
   });
 
   it('an ok in between resets the count', async () => {
@@ -90,21 +96,20 @@ describe('SeriesStore.apply on real Redis', () => {
     expect(states.every((x) => !x.firing)).toBe(true);
     const [fired] = await store.apply([s.fail()]);
     // The new run started after the ok: at the 4th observation.
-    expect(fired).toMatchObject({ firing: true, value: 3, sinceMs: T0 + 4000, changedAtMs: T0 + 6000 });
+    expect(fired).toMatchObject({ firing: true, fires: 1, value: 3, firedSinceMs: T0 + 4000 });
   });
 
   it('keeps counting failures while firing, and resolves after resolveAfter oks in a row', async () => {
     const s = series('api', 2, 2);
     await oneByOne([s.fail(), s.fail()]);
     const [still] = await store.apply([s.fail()]);
-    expect(still).toMatchObject({ firing: true, value: 3, changedAtMs: T0 + 2000 });
+    expect(still).toMatchObject({ firing: true, fires: 1, value: 3 });
 
     // One ok is not enough, and a failure in between starts the oks over.
     const states = await oneByOne([s.ok(), s.fail(), s.ok()]);
     expect(states.map((x) => x.firing)).toEqual([true, true, true]);
     const [resolved] = await store.apply([s.ok()]);
-    expect(resolved).toMatchObject({ firing: false, changedAtMs: T0 + 7000 });
-    expect(Number(resolved!.gen)).toBe(Number(still!.gen) + 1);
+    expect(resolved).toMatchObject({ firing: false, fires: 1, resolves: 1, resolvedAtMs: T0 + 7000 });
   });
 
   it('changes nothing when the same batch is applied again (a re-delivered job)', async () => {
@@ -116,7 +121,7 @@ describe('SeriesStore.apply on real Redis', () => {
     expect(await store.apply(batch)).toEqual(first);
     expect(await redis.hgetall(s.key)).toEqual(hash);
 
-    // After firing, re-applying the firing batch neither re-fires nor bumps the generation.
+    // After firing, re-applying the firing batch does not count a second fire.
     const fire = [s.fail()];
     const [fired] = await store.apply(fire);
     expect(fired).toMatchObject({ firing: true, value: 3 });
@@ -144,7 +149,7 @@ describe('SeriesStore.apply on real Redis', () => {
     const [late] = await store.apply([s.ok(5)]);
     expect(late!.firing).toBe(false);
     const [fired] = await store.apply([s.fail(12)]);
-    expect(fired).toMatchObject({ firing: true, value: 3, sinceMs: T0 + 10_000 });
+    expect(fired).toMatchObject({ firing: true, value: 3, firedSinceMs: T0 + 10_000 });
 
     // And a late failure does not count towards a newer run either.
     const [resolved] = await store.apply([s.ok(20)]);
@@ -153,26 +158,37 @@ describe('SeriesStore.apply on real Redis', () => {
     expect(stale).toEqual(resolved);
   });
 
-  it('keeps firing ≠ synced until markSynced, and markSynced refuses once the series moved on', async () => {
+  it('keeps a fire pending until markSynced, and a late markSynced cannot undo a newer one', async () => {
     const s = series('api', 2);
     const [fired] = await store.apply([s.fail(), s.fail()]);
-    expect(fired).toMatchObject({ firing: true, synced: false });
-    // Nobody acted on it yet: every later look still shows the transition as pending.
+    expect(fired).toMatchObject({ firing: true, fires: 1, syncedFires: 0 });
+    expect(needsOpen(fired!)).toBe(true);
+    // Nobody acted on it yet: every later look still shows the fire as pending.
     const [later] = await store.apply([s.fail()]);
-    expect(later).toMatchObject({ firing: true, synced: false, gen: fired!.gen });
+    expect(needsOpen(later!)).toBe(true);
 
-    expect(await store.markSynced(later!)).toBe(true);
-    const [after] = await store.apply([s.fail()]);
-    expect(after).toMatchObject({ firing: true, synced: true });
-
-    // It resolves; a slow worker still holding the firing state must not mark that as done.
+    // One worker acts on fire+resolve; a slow one finishing later with the older state changes nothing.
     const [resolved] = await store.apply([s.ok()]);
-    expect(resolved).toMatchObject({ firing: false, synced: true });
-    expect(await store.markSynced(after!)).toBe(false);
-    expect(await redis.hget(s.key, 'synced')).toBe('1');
-    expect(await store.markSynced(resolved!)).toBe(true);
+    expect(resolved).toMatchObject({ firing: false, fires: 1, resolves: 1 });
+    await store.markSynced(resolved!);
+    await store.markSynced(later!);
     const [settled] = await store.apply([s.ok()]);
-    expect(settled).toMatchObject({ firing: false, synced: false });
+    expect(settled).toMatchObject({ syncedFires: 1, syncedResolves: 1 });
+    expect(needsOpen(settled!) || needsResolve(settled!)).toBe(false);
+  });
+
+  it('keeps both a fire and its resolve pending when they happen within one batch', async () => {
+    const s = series('blip', 3);
+    const [state] = await store.apply([s.fail(), s.fail(), s.fail(), s.ok()]);
+    expect(state).toMatchObject({
+      firing: false,
+      fires: 1,
+      resolves: 1,
+      firedSinceMs: T0 + 1000,
+      resolvedAtMs: T0 + 4000,
+    });
+    expect(needsOpen(state!)).toBe(true);
+    expect(needsResolve(state!)).toBe(true);
   });
 
   it('applies many series in one call and returns each once, in first-seen order', async () => {
@@ -186,7 +202,7 @@ describe('SeriesStore.apply on real Redis', () => {
     states.forEach((state, i) => {
       const count = (i % 4) + 1;
       expect(state.firing, `series ${i} (count ${count})`).toBe(count <= 3);
-      if (count <= 3) expect(state.changedAtMs - T0).toBe(count * 1000);
+      expect(state.fires).toBe(count <= 3 ? 1 : 0);
     });
   });
 

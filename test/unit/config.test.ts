@@ -123,6 +123,22 @@ redis:
     expect(config.redis.prefix).toBe('vigil-prod');
   });
 
+  it('takes numbers from ${VAR} where the field is a number', () => {
+    const file = write(`database:
+  url: postgres://127.0.0.1/vigil
+  poolSize: \${POOL:-12}
+redis:
+  url: redis://127.0.0.1:6379
+http:
+  port: \${PORT:-8470}
+`);
+    expect(loadConfig({ file, env: {} }).http.port).toBe(8470);
+    const config = loadConfig({ file, env: { PORT: '9000', POOL: '3' } });
+    expect(config.http.port).toBe(9000);
+    expect(config.database.poolSize).toBe(3);
+    expect(() => loadConfig({ file, env: { PORT: 'eighty' } })).toThrow(/http\.port/);
+  });
+
   it('does not read process.env when an env option is given', () => {
     const name = 'VIGIL_CONFIG_TEST_ONLY_IN_PROCESS_ENV';
     process.env[name] = 'from-process';

@@ -20,6 +20,9 @@ CREATE TABLE vigil_incidents (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX vigil_incidents_open_fingerprint ON vigil_incidents (fingerprint) WHERE state <> 'resolved';
+-- One incident per fire of a series: an agent acting late on a fire another already handled
+-- (and maybe resolved) finds that incident instead of opening a second one.
+CREATE UNIQUE INDEX vigil_incidents_fire ON vigil_incidents (fingerprint, started_at);
 CREATE INDEX vigil_incidents_state ON vigil_incidents (state, started_at DESC);
 
 -- Audit trail: every transition of every incident, in order.
@@ -72,7 +75,14 @@ CREATE TABLE vigil_threshold_history (
 );
 
 -- However a threshold changes (CLI, API or plain SQL), it is audited and every agent is woken.
-CREATE FUNCTION vigil_threshold_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A plain-SQL UPDATE that leaves updated_by/updated_at alone is credited to the database user,
+-- not to whoever set the row last.
+-- SET search_path FROM CURRENT: the function finds its tables in Vigil's schema whatever the
+-- search_path of the session that changes a threshold.
+CREATE FUNCTION vigil_threshold_audit() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  actor text;
+  why text;
 BEGIN
   IF TG_OP = 'DELETE' THEN
     INSERT INTO vigil_threshold_history (rule_id, key, old_value, new_value, changed_by, reason)
@@ -83,8 +93,15 @@ BEGIN
   IF TG_OP = 'UPDATE' AND NEW.value IS NOT DISTINCT FROM OLD.value THEN
     RETURN NEW;
   END IF;
+  actor := NEW.updated_by;
+  why := NEW.reason;
+  IF TG_OP = 'UPDATE' AND NEW.updated_by IS NOT DISTINCT FROM OLD.updated_by
+     AND NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
+    actor := current_user;
+    why := '';
+  END IF;
   INSERT INTO vigil_threshold_history (rule_id, key, old_value, new_value, changed_by, reason)
-  VALUES (NEW.rule_id, NEW.key, CASE WHEN TG_OP = 'UPDATE' THEN OLD.value END, NEW.value, NEW.updated_by, NEW.reason);
+  VALUES (NEW.rule_id, NEW.key, CASE WHEN TG_OP = 'UPDATE' THEN OLD.value END, NEW.value, actor, why);
   PERFORM pg_notify('vigil_thresholds', NEW.rule_id);
   RETURN NEW;
 END $$;
