@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/pool.js';
+import { RetryableError } from '../errors.js';
 import type { Rule } from '../rules/schema.js';
 import type { Incident, IncidentState, Severity } from './types.js';
 
@@ -65,43 +66,48 @@ export class IncidentStore {
    * the one already there; `created` tells which.
    */
   async open(req: OpenRequest): Promise<{ incident: Incident; created: boolean }> {
-    return withTransaction(this.pool, async (c) => {
-      const inserted = await c.query<IncidentRow>(
-        `INSERT INTO vigil_incidents (fingerprint, rule_id, title, category, severity, labels, state, value,
+    // One statement (the incident and its first transition commit together) because this is on the
+    // alert's critical path: one round trip instead of a transaction's four.
+    const { rows } = await this.pool.query<IncidentRow & { created: boolean }>(
+      `WITH ins AS (
+         INSERT INTO vigil_incidents (fingerprint, rule_id, title, category, severity, labels, state, value,
            summary, started_at, ack_sla_ms)
          VALUES ($1, $2, $3, $4, $5, $6, 'firing', $7, $8, $9, $10)
-         ON CONFLICT DO NOTHING RETURNING *`,
-        [
-          req.fingerprint,
-          req.rule.id,
-          req.rule.title,
-          req.rule.category,
-          req.rule.severity,
-          req.labels,
-          req.value,
-          req.summary,
-          req.startedAt,
-          req.rule.ackSla,
-        ],
+         ON CONFLICT DO NOTHING RETURNING *),
+       tr AS (
+         INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, value, note)
+         SELECT id, 1, NULL, 'firing', $11, $7, $8 FROM ins)
+       SELECT ins.*, true AS created FROM ins`,
+      [
+        req.fingerprint,
+        req.rule.id,
+        req.rule.title,
+        req.rule.category,
+        req.rule.severity,
+        req.labels,
+        req.value,
+        req.summary,
+        req.startedAt,
+        req.rule.ackSla,
+        req.actor,
+      ],
+    );
+    if (rows[0]) return { incident: toIncident(rows[0]), created: true };
+    // Either this very fire was opened already (by another agent, or an earlier attempt), or an
+    // older incident of the series is still open and this fire belongs to it. A separate statement,
+    // so it sees a row a concurrent agent committed while our insert waited on it.
+    const open = await this.pool.query<IncidentRow>(
+      `SELECT * FROM vigil_incidents WHERE fingerprint = $1 AND (started_at = $2 OR state <> 'resolved')
+       ORDER BY (started_at = $2) DESC, id DESC LIMIT 1`,
+      [req.fingerprint, req.startedAt],
+    );
+    if (!open.rows[0]) {
+      throw new RetryableError(
+        'E_INCIDENT_RACE',
+        `incident of ${req.fingerprint} changed while opening; retrying`,
       );
-      const row = inserted.rows[0];
-      if (row) {
-        await c.query(
-          `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, value, note)
-           VALUES ($1, 1, NULL, 'firing', $2, $3, $4)`,
-          [row.id, req.actor, req.value, req.summary],
-        );
-        return { incident: toIncident(row), created: true };
-      }
-      // Either this very fire was opened already (by another agent, or an earlier attempt), or an
-      // older incident of the series is still open and this fire belongs to it.
-      const open = await c.query<IncidentRow>(
-        `SELECT * FROM vigil_incidents WHERE fingerprint = $1 AND (started_at = $2 OR state <> 'resolved')
-         ORDER BY (started_at = $2) DESC, id DESC LIMIT 1`,
-        [req.fingerprint, req.startedAt],
-      );
-      return { incident: toIncident(open.rows[0] as IncidentRow), created: false };
-    });
+    }
+    return { incident: toIncident(open.rows[0]), created: false };
   }
 
   /**

@@ -26,10 +26,14 @@ export function notifyProcessor(deps: NotifyDeps) {
     const channel = deps.channels.get(channelName);
     if (!channel)
       throw new VigilError('E_NOTIFY_CHANNEL', `channel "${channelName}" is not configured on this agent`);
-    if (await deps.deliveries.delivered(incidentId, channelName, seq)) return 'already delivered';
-    const incident = await deps.incidents.get(incidentId);
+    // Independent reads, issued together: this is on the alert's critical path.
+    const [done, incident, thread] = await Promise.all([
+      deps.deliveries.delivered(incidentId, channelName, seq),
+      deps.incidents.get(incidentId),
+      kind === 'opened' ? undefined : deps.deliveries.thread(incidentId, channelName),
+    ]);
+    if (done) return 'already delivered';
     if (!incident) throw new VigilError('E_NOTIFY_INCIDENT', `incident ${incidentId} does not exist`);
-    const thread = kind === 'opened' ? undefined : await deps.deliveries.thread(incidentId, channelName);
     if (kind !== 'opened' && !thread && job.attemptsMade < THREAD_WAIT_ATTEMPTS) {
       throw new RetryableError(
         'E_THREAD_PENDING',

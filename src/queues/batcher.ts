@@ -1,14 +1,23 @@
 import type { VigilEvent } from '../events/event.js';
 
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * Collects events and flushes them as one job per batch: by size, or after a short linger so a
- * lone event (a probe result) is not held back. One job per event would cap throughput far below
- * what a log tail produces (see DESIGN.md, Events).
+ * Collects events and hands them to the queue one job per batch (one job per event would cap
+ * throughput far below what a log tail produces; see DESIGN.md, Events). A batch goes out when it
+ * is full; otherwise, when no batch is in flight, at the end of the current turn of the event loop
+ * (so a lone probe result is not held back, while events added together still travel together);
+ * and while one is in flight, after at most `lingerMs`.
  */
 export class Batcher {
   private buffer: VigilEvent[] = [];
+  private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private inFlight = new Set<Promise<void>>();
+  private immediate: NodeJS.Immediate | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -26,15 +35,16 @@ export class Batcher {
     this.buffer.push(event);
     const pending = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.buffer.length >= this.opts.maxSize) this.flush();
+    else if (this.inFlight.size === 0) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs);
     return pending;
   }
 
-  private waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
-
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     if (this.buffer.length === 0) return;
     const events = this.buffer;
     const waiters = this.waiters;

@@ -98,9 +98,10 @@ describe('HELIX API health, end to end on real PostgreSQL, Redis, Slack client a
     expect(await incidentRows(env)).toHaveLength(1);
     expect(env.slack.calls.filter(isPost)).toHaveLength(1);
     expect(env.smtp.messages).toHaveLength(2);
-    // One scheduler: each interval's probe ran on one agent, not on both.
-    const probeTimes = env.helix.healthRequests.map((r) => r.at);
-    const tooClose = probeTimes.slice(1).filter((t, i) => t - probeTimes[i]! < 100);
-    expect(tooClose).toHaveLength(0);
+    // One scheduler: each 200 ms interval's probe ran on one agent, not on both (which would
+    // double the count). Late runs under load can bunch up, but never add runs.
+    const times = env.helix.healthRequests.map((r) => r.at);
+    const intervals = (times[times.length - 1]! - times[0]!) / 200;
+    expect(times.length).toBeLessThanOrEqual(Math.floor(intervals) + 2);
   });
 });

@@ -79,7 +79,12 @@ export async function createTestEnv(opts: { healthEvery?: string } = {}): Promis
     },
     async cleanup() {
       await Promise.allSettled(agents.map((a) => a.close()));
-      const leaks = await findLeaks(db, redis, prefix, `test-${id}-`);
+      // A closed socket leaves the server's list a moment later: look again, within a bound.
+      let leaks = await findLeaks(db, redis, prefix, `test-${id}-`);
+      for (const deadline = performance.now() + 3000; leaks.length && performance.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        leaks = await findLeaks(db, redis, prefix, `test-${id}-`);
+      }
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);

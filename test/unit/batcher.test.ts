@@ -60,22 +60,42 @@ describe('Batcher', () => {
     ]);
   });
 
-  it('flushes a partial batch after the linger, so a lone event is not held back', async () => {
+  it('sends a lone event at once when the queue is idle, keeping events added together in one batch', async () => {
     const { batches, flush } = recorder();
-    const b = batcher(flush, { maxSize: 100, lingerMs: 25, onError: noErrors });
-    const started = performance.now();
+    // A linger far longer than the test timeout: only idleness can have flushed.
+    const b = batcher(flush, { maxSize: 100, lingerMs: 600_000, onError: noErrors });
     const first = b.add(event(1));
     const second = b.add(event(2));
     expect(batches).toHaveLength(0);
     await Promise.all([first, second]);
-    expect(batches).toHaveLength(1);
-    expect(batches[0]!.ids).toEqual(['probe-run-1', 'probe-run-2']);
-    // It was the linger, not the size, that flushed it.
-    expect(batches[0]!.at - started).toBeGreaterThanOrEqual(20);
+    expect(batches.map((x) => x.ids)).toEqual([['probe-run-1', 'probe-run-2']]);
 
-    // A later lone event gets its own batch after its own linger.
     await b.add(event(3));
     expect(batches.map((x) => x.ids)).toEqual([['probe-run-1', 'probe-run-2'], ['probe-run-3']]);
+  });
+
+  it('while a batch is in flight, collects the next one for at most the linger', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const batches: Array<{ ids: string[]; at: number }> = [];
+    const b = batcher(
+      async (events) => {
+        batches.push({ ids: events.map((e) => e.id), at: performance.now() });
+        if (batches.length === 1) await slow;
+      },
+      { maxSize: 100, lingerMs: 25, onError: noErrors },
+    );
+    const first = b.add(event(1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toHaveLength(1);
+    const started = performance.now();
+    const later = [b.add(event(2)), b.add(event(3))];
+    await Promise.all(later);
+    // It was the linger, not idleness (the first batch is still in flight), that flushed them.
+    expect(batches[1]!.ids).toEqual(['probe-run-2', 'probe-run-3']);
+    expect(batches[1]!.at - started).toBeGreaterThanOrEqual(20);
+    release();
+    await first;
   });
 
   it('resolves add() only once the batch has been handed over (durable)', async () => {
