@@ -1,27 +1,20 @@
 import { hostname } from 'node:os';
-import type { Worker } from 'bullmq';
 import { createHttpServer } from './api/server.js';
 import type { VigilConfig } from './config/schema.js';
 import { migrate } from './db/migrate.js';
 import { checkPostgres, createPool, type Pool } from './db/pool.js';
 import type { VigilEvent } from './events/event.js';
-import { Dispatcher } from './incidents/dispatch.js';
-import { escalationProcessor } from './incidents/escalation.js';
-import { IncidentStore } from './incidents/store.js';
+import type { IncidentStore } from './incidents/store.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { ChannelName, NotifyChannel } from './notify/channel.js';
-import { DeliveryStore } from './notify/deliveries.js';
 import { createChannels } from './notify/registry.js';
-import { notifyProcessor } from './notify/worker.js';
-import { Batcher } from './queues/batcher.js';
+import { buildPipeline, type Pipeline } from './pipeline.js';
 import { checkRedis, createRedis, type Redis } from './queues/connection.js';
-import { closeQueues, createQueues, createWorker, type Queues } from './queues/queues.js';
-import { RuleEngine } from './rules/engine.js';
+import { closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
-import { SeriesStore } from './rules/series.js';
-import { ThresholdStore } from './rules/thresholds.js';
-import { probeProcessor, scheduleProbes } from './sources/probes/worker.js';
+import type { ThresholdStore } from './rules/thresholds.js';
+import { scheduleProbes } from './sources/probes/worker.js';
 
 export interface AgentOptions {
   log?: Logger;
@@ -36,18 +29,13 @@ export interface AgentOptions {
 }
 
 /** Parts that exist only between start() and close(). */
-interface Running {
+interface Running extends Pipeline {
   pool: Pool;
   client: Redis;
   workerConn: Redis;
   queues: Queues;
-  batcher: Batcher;
-  probeWorker: Worker;
-  workers: Worker[];
   http: ReturnType<typeof createHttpServer> | undefined;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
-  incidents: IncidentStore;
-  thresholds: ThresholdStore;
 }
 
 /**
@@ -110,80 +98,18 @@ export class Agent {
       notify: { attempts: config.notify.attempts, backoff: { type: 'vigil', delay: config.notify.backoff } },
     });
     const channels = this.options.channels ?? createChannels(config, log);
-    const incidents = new IncidentStore(pool);
-    const thresholds = new ThresholdStore(pool);
-    const rulesById = new Map(this.rules.rules.map((r) => [r.id, r]));
-    const channelNames = [...channels.keys()];
-    const engine = new RuleEngine({
-      rules: this.rules.rules,
-      series: new SeriesStore(client),
-      thresholds,
-      incidents,
-      dispatch: new Dispatcher(queues.notify, queues.escalate, channelNames),
-      metrics: this.metrics,
-      log: log.child({ component: 'rules' }),
-      agentId: this.agentId,
-      prefix,
-    });
-    const batcher = new Batcher((events) => queues.events.add('batch', { events }).then(() => undefined), {
-      maxSize: config.events.batchSize,
-      lingerMs: config.events.linger,
-      onError: (err, events) =>
-        log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
-    });
-    const workerLog = log.child({ component: 'workers' });
-    const probes = new Map(this.rules.probes.map((p) => [p.name, p]));
-    const probeWorker = createWorker(
-      'probes',
+    const pipeline = buildPipeline({
+      config,
+      rules: this.rules,
+      pool,
+      client,
       workerConn,
-      prefix,
-      probeProcessor(probes, (e) => batcher.add(e)),
-      {
-        concurrency: 4,
-        log: workerLog,
-      },
-    );
-    const workers: Worker[] = [
-      createWorker(
-        'events',
-        workerConn,
-        prefix,
-        (job) => engine.processBatch(job.data.events, `events job ${job.id}`),
-        {
-          concurrency: config.events.concurrency,
-          log: workerLog,
-          backoffBaseMs: 200,
-        },
-      ),
-      createWorker(
-        'notify',
-        workerConn,
-        prefix,
-        notifyProcessor({
-          channels,
-          incidents,
-          deliveries: new DeliveryStore(pool),
-          metrics: this.metrics,
-          log: log.child({ component: 'notify' }),
-          publicUrl: config.publicUrl,
-        }),
-        { concurrency: config.notify.concurrency, log: workerLog, backoffBaseMs: config.notify.backoff },
-      ),
-      createWorker(
-        'escalate',
-        workerConn,
-        prefix,
-        escalationProcessor({
-          incidents,
-          rules: rulesById,
-          notifyQueue: queues.notify,
-          channels: channelNames,
-          agentId: this.agentId,
-          log: log.child({ component: 'escalate' }),
-        }),
-        { concurrency: 2, log: workerLog },
-      ),
-    ];
+      queues,
+      channels,
+      metrics: this.metrics,
+      log,
+      agentId: this.agentId,
+    });
     const http =
       this.options.http === false
         ? undefined
@@ -198,27 +124,26 @@ export class Agent {
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
           });
-    this.running = {
-      pool,
-      client,
-      workerConn,
-      queues,
-      batcher,
-      probeWorker,
-      workers,
-      http,
-      channels,
-      incidents,
-      thresholds,
-    };
-    for (const w of [...workers, probeWorker]) {
-      void w.run();
-      await w.waitUntilReady();
+    this.running = { pool, client, workerConn, queues, http, channels, ...pipeline };
+    try {
+      for (const w of [...pipeline.workers, pipeline.probeWorker]) {
+        void w.run();
+        await w.waitUntilReady();
+      }
+      await scheduleProbes(queues.probes, this.rules.probes);
+      if (http) this.httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
+    } catch (err) {
+      // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
+      await this.close();
+      throw err;
     }
-    await scheduleProbes(queues.probes, probes.values());
-    if (http) this.httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
     log.info(
-      { rules: this.rules.rules.length, probes: probes.size, channels: channelNames, http: this.httpUrl },
+      {
+        rules: this.rules.rules.length,
+        probes: this.rules.probes.length,
+        channels: [...channels.keys()],
+        http: this.httpUrl,
+      },
       'agent started',
     );
   }

@@ -1,0 +1,60 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DependencyError } from '../../src/errors.js';
+import { checkRedis } from '../../src/queues/connection.js';
+import { startFakeRedis } from '../support/fake-redis.js';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+
+let env: TestEnv | undefined;
+afterEach(async () => {
+  await env?.cleanup();
+  env = undefined;
+});
+
+describe('Agent lifecycle and operator surface', () => {
+  it('serves /healthz and /metrics that reflect what it did', async () => {
+    env = await createTestEnv({ healthEvery: '150ms' });
+    const agent = env.agent();
+    await agent.start();
+    const health = await fetch(`${agent.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', checks: { postgres: 'ok', redis: 'ok' } });
+
+    env.helix.setHealthy(false);
+    await env.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);
+    await env.smtp.waitFor(() => true);
+    const metrics = await (await fetch(`${agent.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('# TYPE vigil_incidents_opened_total counter');
+    expect(metrics).toMatch(/^vigil_incidents_opened_total\{rule="api-health"\} 1$/m);
+    expect(metrics).toMatch(/^vigil_notifications_total\{channel="slack",kind="opened"\} 1$/m);
+    expect(metrics).toMatch(/^vigil_events_total \d+$/m);
+  });
+
+  it('a start that fails half-way (HTTP port taken) releases every connection it opened', async () => {
+    env = await createTestEnv();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const agent = env.agent(env.config({ http: { host: '127.0.0.1', port } }));
+      await expect(agent.start()).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    // cleanup() fails the test if a Redis or PostgreSQL connection of the agent is still open.
+  });
+
+  it('refuses a Redis that may evict queued alerts, naming the policy and the fix', async () => {
+    const fake = await startFakeRedis('allkeys-lru');
+    try {
+      const err = await checkRedis(fake.url).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DependencyError);
+      expect((err as DependencyError).code).toBe('E_REDIS_EVICTION');
+      expect((err as DependencyError).message).toContain('maxmemory-policy=allkeys-lru');
+      expect((err as DependencyError).hint).toContain('noeviction');
+    } finally {
+      await fake.close();
+    }
+  });
+});
