@@ -1,7 +1,8 @@
 import { WebClient } from '@slack/web-api';
-import { hrNow, type SlackCall } from '../src/demo/slack-emulator.js';
+import { hrNow } from '../src/demo/records.js';
+import type { SlackCall } from '../src/demo/slack-emulator.js';
 import type { Incident } from '../src/incidents/types.js';
-import { renderSlack } from '../src/notify/templates.js';
+import { renderSlack } from '../src/notify/slack-template.js';
 import type { World } from './world.js';
 
 /** An incident like the ones the bench opens, so the baseline posts a message of the same size. */

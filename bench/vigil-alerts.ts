@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { VigilEvent } from '../src/events/event.js';
-import { hrNow, type SlackCall } from '../src/demo/slack-emulator.js';
+import { hrNow } from '../src/demo/records.js';
+import type { SlackCall } from '../src/demo/slack-emulator.js';
 import { seriesKey } from '../src/rules/fingerprint.js';
 import type { World } from './world.js';
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hrNow } from './slack-emulator.js';
+import { hrNow } from './records.js';
 
 export interface HealthRequest {
   /** When the answer was sent, on the same clock as SlackCall.hr / ReceivedMail.hr. */

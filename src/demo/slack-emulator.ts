@@ -1,55 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
-
-/**
- * One clock for every stand-in (Slack, SMTP, HELIX), so tests can order events across them
- * and measure detection-to-notification latency without wall-clock jumps.
- */
-export function hrNow(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/**
- * Resolves with the first record, already seen or still to come, that matches. Event-driven so
- * tests never sleep-poll; shared by the stand-ins so they all time out the same way.
- */
-export function waitForRecord<T>(
-  emitter: EventEmitter,
-  event: string,
-  past: readonly T[],
-  predicate: (record: T) => boolean,
-  timeoutMs: number,
-  describe: () => string,
-): Promise<T> {
-  const seen = past.find(predicate);
-  if (seen !== undefined) return Promise.resolve(seen);
-  return new Promise<T>((resolve, reject) => {
-    const onRecord = (record: T): void => {
-      let matched: boolean;
-      try {
-        matched = predicate(record);
-      } catch (err) {
-        finish();
-        reject(err instanceof Error ? err : new Error(String(err)));
-        return;
-      }
-      if (!matched) return;
-      finish();
-      resolve(record);
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`${describe()}: nothing matched within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const finish = (): void => {
-      clearTimeout(timer);
-      emitter.off(event, onRecord);
-    };
-    emitter.on(event, onRecord);
-  });
-}
+import { hrNow, waitForRecord } from './records.js';
+import { readArgs } from './slack-wire.js';
 
 export type SlackFailure = { status: 429; retryAfterSec: number } | { status: 500 } | { error: string };
 
@@ -90,8 +43,6 @@ export interface SlackEmulator {
 }
 
 const faultableMethods = new Set(['chat.postMessage', 'chat.update']);
-const jsonFields = ['blocks', 'attachments', 'metadata'];
-const maxBodyBytes = 1_000_000;
 
 /** Real Slack answers with channel ids; names are mapped to a stable fake id so threads line up. */
 function channelId(channel: string): string {
@@ -99,29 +50,6 @@ function channelId(channel: string): string {
   let hash = 0;
   for (const ch of channel.replace(/^#/, '')) hash = (Math.imul(hash, 31) + ch.charCodeAt(0)) >>> 0;
   return `C${hash.toString(16).toUpperCase().padStart(8, '0')}`;
-}
-
-async function readArgs(req: IncomingMessage, query: URLSearchParams): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) throw new Error('request body too large');
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks).toString('utf8');
-  const args: Record<string, unknown> = Object.fromEntries(query);
-  if ((req.headers['content-type'] ?? '').includes('application/json')) {
-    if (body.trim()) Object.assign(args, JSON.parse(body) as Record<string, unknown>);
-  } else {
-    Object.assign(args, Object.fromEntries(new URLSearchParams(body)));
-  }
-  // @slack/web-api flattens objects and arrays to JSON strings inside the form body.
-  for (const field of jsonFields) {
-    const value = args[field];
-    if (typeof value === 'string' && /^\s*[[{]/.test(value)) args[field] = JSON.parse(value) as unknown;
-  }
-  return args;
 }
 
 function rejectionOf(knownMethod: boolean, token: unknown): string | undefined {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject, type HeaderValue, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { hrNow, waitForRecord } from './slack-emulator.js';
+import { hrNow, waitForRecord } from './records.js';
 
 export interface SmtpFailure {
   /** SMTP reply code, e.g. 451 (temporary, the sender should retry) or 550 (permanent). */

@@ -3,7 +3,7 @@ import { DependencyError, RetryableError, VigilError, errorMessage } from '../er
 import { redactUrl, type Logger } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
-import { renderEmail } from './templates.js';
+import { renderEmail } from './email-template.js';
 
 type EmailConfig = NonNullable<VigilConfig['email']>;
 

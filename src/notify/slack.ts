@@ -3,7 +3,7 @@ import { DependencyError, RetryableError, VigilError, errorMessage } from '../er
 import type { Logger } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
-import { renderSlack, renderSlackThreadReply, type SlackMessage } from './templates.js';
+import { renderSlack, renderSlackThreadReply, type SlackMessage } from './slack-template.js';
 
 type SlackConfig = NonNullable<VigilConfig['slack']>;
 

@@ -9,30 +9,21 @@ import { createEmailChannel } from '../../src/notify/email.js';
 import { createChannels } from '../../src/notify/registry.js';
 import { createSlackChannel } from '../../src/notify/slack.js';
 import type { VigilConfig } from '../../src/config/schema.js';
+import { incident as sampleIncident } from '../support/incident.js';
 
 const log = createLogger({ level: 'silent' });
 
-function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
+// Angle brackets in the title check that each channel escapes it; a recent start keeps "since" realistic.
+const incident = (overrides: Partial<Incident> = {}): Incident =>
+  sampleIncident({
     id: '7',
     fingerprint: 'fp-7',
-    ruleId: 'helix-api-down',
     title: 'HELIX API <down>',
-    category: 'availability',
-    severity: 'critical',
     labels: { service: 'helix-api' },
-    state: 'firing',
-    value: 3,
     summary: 'health check failed 3 times',
     startedAt: new Date(Date.now() - 65_000),
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    ackSlaMs: 900_000,
-    seq: 1,
     ...overrides,
-  };
-}
+  });
 
 const resolvedIncident = () => incident({ state: 'resolved', resolvedAt: new Date(), seq: 2 });
 

@@ -1,39 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import type { Incident } from '../../src/incidents/types.js';
 import type { NotificationKind } from '../../src/notify/channel.js';
-import {
-  emailSubject,
-  formatElapsed,
-  renderEmail,
-  renderSlack,
-  renderSlackThreadReply,
-  type SlackBlock,
-} from '../../src/notify/templates.js';
+import { emailSubject, renderEmail } from '../../src/notify/email-template.js';
+import { formatElapsed } from '../../src/notify/format.js';
+import { renderSlack, renderSlackThreadReply, type SlackBlock } from '../../src/notify/slack-template.js';
+import { incident } from '../support/incident.js';
 
-const startedAt = new Date('2024-05-01T10:00:00.000Z');
 const now = new Date('2024-05-01T10:03:00.000Z');
-
-function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    id: '42',
-    fingerprint: 'fp',
-    ruleId: 'helix-api-down',
-    title: 'HELIX API health check failing',
-    category: 'availability',
-    severity: 'critical',
-    labels: { service: 'helix-api', host: 'box-1' },
-    state: 'firing',
-    value: 3,
-    summary: '3 consecutive failures of /api/v1/health',
-    startedAt,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    ackSlaMs: 900_000,
-    seq: 1,
-    ...overrides,
-  };
-}
 
 const render = (kind: NotificationKind, i: Incident, links = {}) =>
   renderSlack({ incident: i, kind, links }, now);
