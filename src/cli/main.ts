@@ -3,6 +3,7 @@ import { reportFailure } from './fail.js';
 import { runDemo } from '../demo/run-demo.js';
 import { runDoctor } from './doctor.js';
 import { runMigrate } from './migrate.js';
+import { runRulesSchema, runRulesValidate } from './rules.js';
 import { runStart } from './start.js';
 
 const program = new Command()
@@ -30,6 +31,20 @@ withConfig(
       'check PostgreSQL, Redis (and its eviction policy), Slack and SMTP; say how to fix what is wrong',
     ),
 ).action((opts: { config?: string }) => runDoctor(opts));
+
+const rules = program.command('rules').description('work with rule files');
+withConfig(
+  rules
+    .command('validate')
+    .description('check every rule file; report all problems with file:line and field'),
+)
+  .option('-d, --dir <dir>', 'rules folder (default: rules.dir of the config, else ./rules)')
+  .option('--json', 'print the parsed rules as JSON')
+  .action((opts: { config?: string; dir?: string; json?: boolean }) => runRulesValidate(opts));
+rules
+  .command('schema')
+  .description('print the JSON Schema of a rule file (for editors)')
+  .action(() => runRulesSchema());
 
 program
   .command('demo')

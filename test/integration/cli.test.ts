@@ -5,17 +5,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitForLine } from '../support/cli.js';
 import { createTestEnv, DATABASE_URL, REDIS_URL, type TestEnv } from '../support/env.js';
 
-let dir: string;
+let dir: string | undefined;
 let env: TestEnv | undefined;
 afterEach(async () => {
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
   await env?.cleanup();
   env = undefined;
 });
 
 function configFile(text: string): string {
-  dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
-  const file = join(dir, 'vigil.yaml');
+  const folder = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+  dir = folder;
+  const file = join(folder, 'vigil.yaml');
   writeFileSync(file, text);
   return file;
 }
@@ -50,8 +52,9 @@ http:
   });
 
   it('says a missing config file is missing, exit code 2', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
-    const r = await runCli(['start', '--config', join(dir, 'nope.yaml')]);
+    const folder = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+    dir = folder;
+    const r = await runCli(['start', '--config', join(folder, 'nope.yaml')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('nope.yaml: config file not found');
   });
@@ -150,5 +153,32 @@ rules:
     child.kill('SIGTERM');
     await stopped;
     expect(await exited).toBe(0);
+  });
+});
+
+describe('vigil rules', () => {
+  it('validate lists the rules it checked, exit 0', async () => {
+    const r = await runCli(['rules', 'validate', '--dir', 'rules']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /✓ api-health \[critical\] consecutive 3 .*ack SLA 5m, probe helix-api-health every 5s/,
+    );
+  });
+
+  it('validate reports every problem of every file with file:line and field, exit 2', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'vigil-rules-'));
+    dir = folder;
+    writeFileSync(
+      join(folder, 'a.yaml'),
+      'id: a\ntitle: A\nseverity: urgent\nackSla: 5m\nmatch: { name: x }\ncondition: { kind: consecutive, count: 3 }\n',
+    );
+    writeFileSync(
+      join(folder, 'b.yaml'),
+      'id: b\ntitle: B\nseverity: info\nackSla: soon\nmatch: { name: x }\ncondition: { kind: consecutive, count: 3 }\n',
+    );
+    const r = await runCli(['rules', 'validate', '--dir', folder]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/a\.yaml:3:11 severity: /);
+    expect(r.stderr).toMatch(/b\.yaml:4:9 ackSla: invalid duration "soon"/);
   });
 });

@@ -1,0 +1,29 @@
+import { existsSync } from 'node:fs';
+import { defaultConfigFile, loadConfig } from '../config/load.js';
+import { formatDuration } from '../config/duration.js';
+import { ruleJsonSchema } from '../rules/json-schema.js';
+import { loadRules } from '../rules/loader.js';
+
+/** Validates every rule file; problems (all of them, with file:line) exit 2 through reportFailure. */
+export function runRulesValidate(opts: { config?: string; dir?: string; json?: boolean }): void {
+  const useConfig = opts.config !== undefined || existsSync(defaultConfigFile);
+  const config = useConfig ? loadConfig(opts.config === undefined ? {} : { file: opts.config }) : undefined;
+  const dir = opts.dir ?? config?.rules.dir ?? 'rules';
+  const set = loadRules(dir, config?.rules.vars ?? {});
+  if (opts.json) {
+    console.log(JSON.stringify({ dir, rules: set.rules, probes: set.probes }, null, 2));
+    return;
+  }
+  for (const rule of set.rules) {
+    const c = rule.condition;
+    const probe = rule.probe ? `, probe ${rule.probe.name} every ${formatDuration(rule.probe.every)}` : '';
+    console.log(
+      `✓ ${rule.id} [${rule.severity}] ${c.kind} ${c.count} (resolve after ${c.resolveAfter}), ack SLA ${formatDuration(rule.ackSla)}${probe}${rule.enabled ? '' : ' (disabled)'}`,
+    );
+  }
+  console.log(`${set.rules.length} rule(s) in ${dir} are valid`);
+}
+
+export function runRulesSchema(): void {
+  console.log(JSON.stringify(ruleJsonSchema(), null, 2));
+}
