@@ -16,6 +16,11 @@ export interface ThreadRef {
 export interface NotificationContext {
   incident: Incident;
   kind: NotificationKind;
+  /**
+   * The incident transition this notification announces. Not `incident.seq`: by the time a delayed
+   * notification goes out the incident may have moved on, and each notification needs its own identity.
+   */
+  seq: number;
   /** The `opened` delivery of this channel, when there was one (absent for `opened` itself). */
   thread: ThreadRef | undefined;
   /** Absolute links for buttons/links, when the agent has a public URL. */

@@ -80,7 +80,7 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel
       ensureOpen();
       const { incident, kind, thread } = ctx;
       const body = renderEmail(ctx);
-      const messageId = incidentMessageId(incident.id, incident.seq, cfg.from);
+      const messageId = incidentMessageId(incident.id, ctx.seq, cfg.from);
       const threaded = kind !== 'opened' && thread !== undefined;
       try {
         await transport.sendMail({

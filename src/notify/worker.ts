@@ -46,7 +46,7 @@ export function notifyProcessor(deps: NotifyDeps) {
     const links = deps.publicUrl
       ? { incident: new URL(`/incidents/${incidentId}`, deps.publicUrl).toString() }
       : {};
-    const ref = await channel.send({ incident, kind, thread, links });
+    const ref = await channel.send({ incident, kind, seq, thread, links });
     await deps.deliveries.record(
       incidentId,
       channelName,

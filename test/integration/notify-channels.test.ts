@@ -27,8 +27,8 @@ const incident = (overrides: Partial<Incident> = {}): Incident =>
 
 const resolvedIncident = () => incident({ state: 'resolved', resolvedAt: new Date(), seq: 2 });
 
-const send = (ch: NotifyChannel, kind: NotificationKind, i: Incident, thread?: ThreadRef) =>
-  ch.send({ incident: i, kind, thread, links: { incident: 'http://vigil.test/incidents/7' } });
+const send = (ch: NotifyChannel, kind: NotificationKind, i: Incident, thread?: ThreadRef, seq = i.seq) =>
+  ch.send({ incident: i, kind, seq, thread, links: { incident: 'http://vigil.test/incidents/7' } });
 
 async function rejection(p: Promise<unknown>): Promise<VigilError> {
   const err = await p.then(
@@ -173,6 +173,17 @@ describe('email channel against the SMTP sink', () => {
     expect(second.messageId).toBe('<vigil-incident-7-2@alerts.test>');
     expect(second.inReplyTo).toBe(first.messageId);
     expect(second.references).toEqual([first.messageId]);
+  });
+
+  it('gives each notification its own Message-ID even when it goes out after the incident moved on', async () => {
+    const { sink, email } = await emailSetup();
+    // The `opened` mail was delayed (SMTP down) until after the incident resolved (seq 2).
+    const ref = await send(email, 'opened', resolvedIncident(), undefined, 1);
+    expect(ref.externalId).toBe('<vigil-incident-7-1@alerts.test>');
+    await send(email, 'resolved', resolvedIncident(), ref, 2);
+    const second = await sink.waitFor((m) => m.subject.includes('RESOLVED'));
+    expect(second.messageId).toBe('<vigil-incident-7-2@alerts.test>');
+    expect(new Set(sink.messages.map((m) => m.messageId)).size).toBe(2);
   });
 
   it('SMTP 451 is retryable, and the retry carries the same Message-ID', async () => {
