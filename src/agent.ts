@@ -98,6 +98,12 @@ export class Agent {
       notify: { attempts: config.notify.attempts, backoff: { type: 'vigil', delay: config.notify.backoff } },
     });
     const channels = this.options.channels ?? createChannels(config, log);
+    for (const rule of this.rules.rules) {
+      const missing = rule.notify.filter((c) => !channels.has(c));
+      // Not fatal (a staging agent may run without email), but nobody should find out from silence.
+      if (missing.length)
+        log.warn({ rule: rule.id, missing }, 'rule names channels this agent has not configured');
+    }
     const pipeline = buildPipeline({
       config,
       rules: this.rules,
