@@ -136,7 +136,9 @@ export class Agent {
         void w.run();
         await w.waitUntilReady();
       }
-      await scheduleProbes(queues.probes, this.rules.probes);
+      const stale = await scheduleProbes(queues.probes, this.rules.probes);
+      if (stale.length)
+        log.warn({ schedulers: stale }, 'removed schedulers of probes no rule defines any more');
       if (http) this.httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.

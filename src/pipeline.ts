@@ -48,7 +48,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const prefix = config.redis.prefix;
   const channelNames = [...d.channels.keys()];
   const incidents = new IncidentStore(d.pool);
-  const thresholds = new ThresholdStore(d.pool);
+  const thresholds = new ThresholdStore(d.pool, log.child({ component: 'thresholds' }));
   const workerLog = log.child({ component: 'workers' });
   const engine = new RuleEngine({
     rules: d.rules.rules,

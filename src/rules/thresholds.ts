@@ -1,5 +1,19 @@
 import type pg from 'pg';
+import { VigilError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Rule, ThresholdKey } from './schema.js';
+
+/** What each tunable number may be: a bad row must not make a rule fire on every observation. */
+const validators: Record<ThresholdKey, { ok: (v: number) => boolean; expect: string }> = {
+  count: { ok: (v) => Number.isInteger(v) && v >= 1, expect: 'a whole number ≥ 1' },
+  resolveAfter: { ok: (v) => Number.isInteger(v) && v >= 1, expect: 'a whole number ≥ 1' },
+};
+
+function problemWith(key: string, value: number): string | undefined {
+  const v = validators[key as ThresholdKey];
+  if (!v) return `unknown threshold key "${key}" (known: ${Object.keys(validators).join(', ')})`;
+  return v.ok(value) ? undefined : `${key} must be ${v.expect}, got ${value}`;
+}
 
 export type ThresholdSnapshot = ReadonlyMap<string, number>;
 
@@ -13,8 +27,11 @@ export class ThresholdStore {
   private loadedAt = -Infinity;
   private loading: Promise<ThresholdSnapshot> | undefined;
 
+  private readonly reported = new Set<string>();
+
   constructor(
     private readonly pool: pg.Pool,
+    private readonly log?: Logger,
     private readonly maxAgeMs = 1000,
   ) {}
 
@@ -28,7 +45,18 @@ export class ThresholdStore {
     const { rows } = await this.pool.query<{ rule_id: string; key: string; value: number }>(
       'SELECT rule_id, key, value FROM vigil_thresholds',
     );
-    this.snapshotValue = new Map(rows.map((r) => [`${r.rule_id}/${r.key}`, r.value]));
+    const valid = new Map<string, number>();
+    for (const r of rows) {
+      const id = `${r.rule_id}/${r.key}`;
+      const problem = problemWith(r.key, r.value);
+      if (!problem) valid.set(id, r.value);
+      else if (!this.reported.has(`${id}=${r.value}`)) {
+        // Ignored (the rule file's default applies) and said once, not every second.
+        this.reported.add(`${id}=${r.value}`);
+        this.log?.warn({ rule: r.rule_id, key: r.key, value: r.value, problem }, 'threshold row ignored');
+      }
+    }
+    this.snapshotValue = valid;
     this.loadedAt = performance.now();
     return this.snapshotValue;
   }
@@ -39,6 +67,8 @@ export class ThresholdStore {
   }
 
   async set(ruleId: string, key: ThresholdKey, value: number, by: string, reason: string): Promise<void> {
+    const problem = problemWith(key, value);
+    if (problem) throw new VigilError('E_THRESHOLD_INVALID', `${ruleId}: ${problem}`);
     await this.pool.query(
       `INSERT INTO vigil_thresholds (rule_id, key, value, updated_by, reason) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (rule_id, key) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by,

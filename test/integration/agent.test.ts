@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DependencyError } from '../../src/errors.js';
 import { checkRedis } from '../../src/queues/connection.js';
@@ -43,6 +44,25 @@ describe('Agent lifecycle and operator surface', () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
     // cleanup() fails the test if a Redis or PostgreSQL connection of the agent is still open.
+  });
+
+  it('schedules each probe once and removes schedulers of probes no rule defines any more', async () => {
+    env = await createTestEnv();
+    const queue = new Queue('probes', { connection: env.redis, prefix: env.prefix });
+    try {
+      await queue.upsertJobScheduler(
+        'probe-retired',
+        { every: 60_000 },
+        { name: 'probe', data: { probe: 'retired' } },
+      );
+      const agent = env.agent();
+      await agent.start();
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((s) => s.key)).toEqual(['probe-helix-api-health']);
+      expect(schedulers[0]!.every).toBe(200);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('refuses a Redis that may evict queued alerts, naming the policy and the fix', async () => {

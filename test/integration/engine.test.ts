@@ -69,7 +69,8 @@ async function world(): Promise<World> {
     },
   });
   const metrics = new Metrics();
-  const thresholds = new ThresholdStore(pool);
+  const log = createLogger({ level: 'warn', destination: sink });
+  const thresholds = new ThresholdStore(pool, log);
   const incidents = new IncidentStore(pool);
   const engine = new RuleEngine({
     rules,
@@ -78,7 +79,7 @@ async function world(): Promise<World> {
     incidents,
     dispatch: new Dispatcher(queues.notify, queues.escalate, ['slack', 'email']),
     metrics,
-    log: createLogger({ level: 'warn', destination: sink }),
+    log,
     agentId: `test-engine-${id}`,
     prefix,
   });
@@ -263,6 +264,24 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
       `SELECT old_value, new_value, changed_by FROM ${w.schema}.vigil_threshold_history ORDER BY id DESC LIMIT 1`,
     );
     expect(last).toEqual([{ old_value: 4, new_value: 6, changed_by: 'postgres' }]);
+  });
+
+  it('ignores a threshold row that would break the rule (count 0 by plain SQL) and says so once', async () => {
+    const w = await world();
+    await expect(w.thresholds.set('api-health', 'count', 0, 'alice', 'oops')).rejects.toThrow(
+      /count must be a whole number ≥ 1/,
+    );
+    await admin.query(
+      `INSERT INTO ${w.schema}.vigil_thresholds (rule_id, key, value) VALUES ('api-health', 'count', 0)`,
+    );
+    // A passing probe must not fire it, and the rule file's 3 still applies.
+    expect((await w.engine.processBatch([probe(1, true)], 'b1')).opened).toBe(0);
+    expect((await w.engine.processBatch([probe(2, false), probe(3, false)], 'b2')).opened).toBe(0);
+    w.thresholds.invalidate();
+    expect((await w.engine.processBatch([probe(4, false)], 'b3')).opened).toBe(1);
+    const warnings = w.logs.filter((l) => l.msg === 'threshold row ignored');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ rule: 'api-health', key: 'count', value: 0 });
   });
 
   it('opens one incident and adds each notification job once when the same batch is processed twice', async () => {

@@ -37,14 +37,24 @@ export function probeProcessor(
 
 /**
  * One BullMQ job scheduler per probe: however many agents upsert it, each interval produces one
- * job, run by one of them.
+ * job, run by one of them. Schedulers of probes the rules no longer define are removed, or they
+ * would keep producing jobs nobody can run. Returns the ids of those removed.
  */
-export async function scheduleProbes(queue: Queue<QueuePayloads['probes']>, probes: Iterable<ProbeSpec>) {
+export async function scheduleProbes(
+  queue: Queue<QueuePayloads['probes']>,
+  probes: Iterable<ProbeSpec>,
+): Promise<string[]> {
+  const wanted = new Set<string>();
   for (const spec of probes) {
-    await queue.upsertJobScheduler(
-      jobIds.probeScheduler(spec.name),
-      { every: spec.every },
-      { name: 'probe', data: { probe: spec.name } },
-    );
+    const id = jobIds.probeScheduler(spec.name);
+    wanted.add(id);
+    await queue.upsertJobScheduler(id, { every: spec.every }, { name: 'probe', data: { probe: spec.name } });
   }
+  const removed: string[] = [];
+  for (const scheduler of await queue.getJobSchedulers()) {
+    if (wanted.has(scheduler.key)) continue;
+    await queue.removeJobScheduler(scheduler.key);
+    removed.push(scheduler.key);
+  }
+  return removed;
 }
