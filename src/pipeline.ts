@@ -100,6 +100,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
       metrics: d.metrics,
       log: log.child({ component: 'notify' }),
       publicUrl: config.publicUrl,
+      queue: queues.notify,
     }),
     { concurrency: config.notify.concurrency, log: workerLog, backoffBaseMs: config.notify.backoff },
   );

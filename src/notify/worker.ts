@@ -1,9 +1,9 @@
-import type { Job } from 'bullmq';
-import { RetryableError, VigilError } from '../errors.js';
+import { DelayedError, type Job, type Queue } from 'bullmq';
+import { VigilError } from '../errors.js';
 import type { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { QueuePayloads } from '../queues/names.js';
+import { jobIds, type QueuePayloads } from '../queues/names.js';
 import type { ChannelName, NotifyChannel } from './channel.js';
 import type { DeliveryStore } from './deliveries.js';
 
@@ -14,14 +14,24 @@ export interface NotifyDeps {
   metrics: Metrics;
   log: Logger;
   publicUrl: string | undefined;
+  /** The notify queue itself, to see whether a thread's first message is still on its way. */
+  queue: Queue<QueuePayloads['notify']>;
 }
 
-/** Attempts a follow-up waits for its thread's first message before posting without it. */
-const THREAD_WAIT_ATTEMPTS = 5;
+/** How often a follow-up looks again for its thread's first message. */
+const THREAD_POLL_MS = 500;
+
+/** Whether the `opened` notification of this incident and channel is still queued or being retried. */
+async function openedPending(queue: NotifyDeps['queue'], incidentId: string, channel: ChannelName) {
+  const opened = await queue.getJob(jobIds.notify({ incidentId, seq: 1, kind: 'opened', channel }));
+  if (!opened) return false;
+  const state = await opened.getState();
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+}
 
 /** Delivers one notification of one incident transition on one channel, at most once. */
 export function notifyProcessor(deps: NotifyDeps) {
-  return async (job: Job<QueuePayloads['notify']>): Promise<string> => {
+  return async (job: Job<QueuePayloads['notify']>, token?: string): Promise<string> => {
     const { incidentId, seq, kind, channel: channelName } = job.data;
     const channel = deps.channels.get(channelName);
     if (!channel)
@@ -34,14 +44,11 @@ export function notifyProcessor(deps: NotifyDeps) {
     ]);
     if (done) return 'already delivered';
     if (!incident) throw new VigilError('E_NOTIFY_INCIDENT', `incident ${incidentId} does not exist`);
-    if (kind !== 'opened' && !thread && job.attemptsMade < THREAD_WAIT_ATTEMPTS) {
-      throw new RetryableError(
-        'E_THREAD_PENDING',
-        `the first ${channelName} message of incident ${incidentId} is not out yet`,
-        {
-          retryAfterMs: 250 * 2 ** job.attemptsMade,
-        },
-      );
+    // A follow-up threads onto the first message: while that is still on its way (e.g. Slack rate
+    // limits it), wait without spending attempts; if it failed for good, a new message beats none.
+    if (kind !== 'opened' && !thread && (await openedPending(deps.queue, incidentId, channelName))) {
+      await job.moveToDelayed(Date.now() + THREAD_POLL_MS, token);
+      throw new DelayedError();
     }
     const links = deps.publicUrl
       ? { incident: new URL(`/incidents/${incidentId}`, deps.publicUrl).toString() }

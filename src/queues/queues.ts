@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RetryableError, VigilError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -64,16 +64,18 @@ export function createWorker<K extends QueueName, R>(
   name: K,
   connection: Redis,
   prefix: string,
-  processor: (job: Job<QueuePayloads[K]>) => Promise<R>,
+  processor: (job: Job<QueuePayloads[K]>, token?: string) => Promise<R>,
   opts: { concurrency: number; log: Logger; backoffBaseMs?: number },
 ): Worker<QueuePayloads[K], R> {
   const log = opts.log.child({ component: `worker-${name}` });
   const worker = new Worker<QueuePayloads[K], R>(
     queueNames[name],
-    async (job) => {
+    async (job, token) => {
       try {
-        return await processor(job);
+        return await processor(job, token);
       } catch (err) {
+        // The processor moved its job to later on purpose; not a failure.
+        if (err instanceof DelayedError) throw err;
         const final = err instanceof VigilError && !err.retryable;
         log.warn(
           {

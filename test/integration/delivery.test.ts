@@ -25,6 +25,25 @@ describe('notification delivery through the queue', () => {
     expect(mail.hr).toBeLessThan(posted.hr);
   });
 
+  it('a resolution queued while the first Slack message is rate limited waits for it, then updates it', async () => {
+    env = await createTestEnv({ healthEvery: '150ms' });
+    env.slack.failNext(1, { status: 429, retryAfterSec: 2 });
+    const agent = env.agent();
+    await agent.start();
+    env.helix.setHealthy(false);
+    await env.slack.waitFor((c) => c.status === 429);
+    env.helix.setHealthy(true);
+    // Email is not rate limited: its resolved mail proves the resolution was queued meanwhile.
+    await env.smtp.waitFor((m) => /RESOLVED/.test(m.subject));
+    expect(env.slack.calls.filter(isPost)).toHaveLength(0);
+
+    const posted = await env.slack.waitFor(isPost);
+    const updated = await env.slack.waitFor((c) => c.method === 'chat.update' && c.status === 200);
+    expect(updated.args.ts).toBe((posted.response as { ts: string }).ts);
+    expect(updated.hr).toBeGreaterThan(posted.hr);
+    expect(env.slack.calls.filter(isPost)).toHaveLength(1);
+  });
+
   it('retries Slack 500s and SMTP 451s with backoff until delivered, once each', async () => {
     env = await createTestEnv({ healthEvery: '150ms' });
     env.slack.failNext(2, { status: 500 });
