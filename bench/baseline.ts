@@ -1,8 +1,8 @@
 import { WebClient } from '@slack/web-api';
 import { hrNow } from '../src/demo/records.js';
-import type { SlackCall } from '../src/demo/slack-emulator.js';
 import type { Incident } from '../src/incidents/types.js';
 import { renderSlack } from '../src/notify/slack-template.js';
+import { isPostFor } from './vigil-alerts.js';
 import type { World } from './world.js';
 
 /** An incident like the ones the bench opens, so the baseline posts a message of the same size. */
@@ -30,7 +30,8 @@ function sampleIncident(service: string): Incident {
 
 /**
  * The hop Vigil cannot avoid: the same @slack/web-api client, configured as src/notify/slack.ts
- * configures it, posting the same kind of message to the same emulator, one at a time.
+ * configures it, posting the same kind of message to the same emulator (in the receivers process),
+ * one at a time.
  */
 export async function measureBaseline(world: World, label: string, count: number): Promise<number[]> {
   const slack = world.config.slack;
@@ -45,11 +46,7 @@ export async function measureBaseline(world: World, label: string, count: number
   for (let i = 0; i < count; i++) {
     const service = `${label}-${String(i).padStart(4, '0')}`;
     const message = renderSlack({ incident: sampleIncident(service), kind: 'opened', links: {} });
-    const marker = `service=${service}`;
-    const seen = world.slack.waitFor(
-      (c: SlackCall) =>
-        c.method === 'chat.postMessage' && JSON.stringify(c.args.blocks ?? '').includes(marker),
-    );
+    const seen = world.receivers.waitForSlack(isPostFor(service));
     const t0 = hrNow();
     const res = await client.chat.postMessage({
       channel: slack.channel,

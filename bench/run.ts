@@ -1,10 +1,19 @@
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { measureBaseline } from './baseline.js';
 import { describeMachine } from './machine.js';
+import { CLOCK_CORRECTION_THRESHOLD_MS, type ClockSample } from './remote-receivers.js';
 import { renderReport, TARGET_P99_MS, type RunResult } from './report.js';
 import { medianOf, ms, summarize } from './stats.js';
 import { measureAlerts } from './vigil-alerts.js';
 import { createWorld, type World } from './world.js';
+
+/** Rounded first, so a tiny negative offset prints as +0.000, not −0.000. */
+const signed = (v: number) => {
+  const r = Number(v.toFixed(3));
+  return `${r < 0 ? '−' : '+'}${Math.abs(r).toFixed(3)}`;
+};
+const clockText = (c: ClockSample) => `${signed(c.offsetMs)} ms (round trip ${c.rttMs.toFixed(3)} ms)`;
 
 const int = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -21,15 +30,20 @@ async function main(): Promise<void> {
   let world: World | undefined;
   try {
     world = await createWorld({ email });
+    const clock = world.receivers.clock;
+    console.log(
+      `receivers process pid ${world.receivers.pid}: clock offset ${clockText(clock)}` +
+        (clock.correctionMs ? ', corrected' : ''),
+    );
     const machine = await describeMachine(world.db, world.redis);
+    console.log(`load average at start: ${machine.load}`);
     await measureAlerts(world, 'warm', warmup);
     await measureBaseline(world, 'bwarm', warmup);
     const results: RunResult[] = [];
     const allVigil: number[] = [];
     const allBase: number[] = [];
     for (let r = 1; r <= runs; r++) {
-      world.slack.reset();
-      world.smtp?.reset();
+      await world.receivers.reset();
       const vigil = await measureAlerts(world, `run${r}`, alerts);
       const baseline = await measureBaseline(world, `base${r}`, alerts);
       allVigil.push(...vigil);
@@ -41,6 +55,8 @@ async function main(): Promise<void> {
           `baseline p50 ${ms(result.baseline.p50)} p99 ${ms(result.baseline.p99)} ms`,
       );
     }
+    const clockEnd = await world.receivers.measureClock();
+    console.log(`receivers clock offset at the end: ${clockText(clockEnd)}`);
     const median = {
       vigil: medianOf(results.map((x) => x.vigil)),
       baseline: medianOf(results.map((x) => x.baseline)),
@@ -50,6 +66,9 @@ async function main(): Promise<void> {
       date: new Date(),
       durationSec: (performance.now() - started) / 1000,
       machine,
+      loadEnd: loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / '),
       config: {
         'runs × alerts': `${runs} × ${alerts}`,
         'warm-up alerts': warmup,
@@ -58,6 +77,13 @@ async function main(): Promise<void> {
         'notify worker concurrency': c.notify.concurrency,
         'PostgreSQL pool size': c.database.poolSize,
         channels: email ? 'Slack + email (SMTP sink); only Slack is timed' : 'Slack only',
+        receivers:
+          'Slack emulator + SMTP sink in a separate Node process (bench/receivers.ts), stamps over IPC',
+        'receivers clock offset at start': clockText(clock),
+        'receivers clock offset at end': clockText(clockEnd),
+        'clock correction applied': clock.correctionMs
+          ? `${signed(clock.correctionMs)} ms subtracted from the receivers' stamps`
+          : `none (offset within ±${CLOCK_CORRECTION_THRESHOLD_MS} ms)`,
         rule: 'api-health: 3 consecutive failures, probe every 1h (results injected)',
       },
       runs: results,

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { VigilEvent } from '../src/events/event.js';
 import { hrNow } from '../src/demo/records.js';
-import type { SlackCall } from '../src/demo/slack-emulator.js';
 import { seriesKey } from '../src/rules/fingerprint.js';
+import type { SlackRecord } from './receivers-protocol.js';
 import type { World } from './world.js';
 
 const PROBE = 'helix-api-health';
@@ -43,15 +43,14 @@ async function idle(world: World): Promise<boolean> {
   return [...Object.values(e), ...Object.values(n)].every((c) => c === 0);
 }
 
-const isPostFor = (service: string) => (c: SlackCall) =>
-  c.method === 'chat.postMessage' &&
-  c.status === 200 &&
-  JSON.stringify(c.args.blocks ?? '').includes(`service=${service}`);
+export const isPostFor = (service: string) => (c: SlackRecord) =>
+  c.method === 'chat.postMessage' && c.status === 200 && c.services.includes(service);
 
 /**
  * One alert: failures 1 and 2 are recorded and fully evaluated (as a probe interval would let them
- * be), then the clock starts just before failure 3 is recorded and stops when the emulator receives
- * the chat.postMessage. The next alert starts only when every delivery of this one is done.
+ * be), then the clock starts just before failure 3 is recorded and stops at the emulator's stamp
+ * (taken in the receivers process, reported over IPC) of the chat.postMessage. The next alert
+ * starts only when every delivery of this one is done.
  */
 export async function measureAlert(world: World, service: string): Promise<number> {
   const key = seriesKey(world.prefix, `api-health{service=${JSON.stringify(service)}}`);
@@ -64,16 +63,12 @@ export async function measureAlert(world: World, service: string): Promise<numbe
   }
   await until('an idle pipeline', () => idle(world));
   const third = failedProbe(service, 3);
-  const posted = world.slack.waitFor(isPostFor(service), { timeoutMs: 10_000 });
+  const posted = world.receivers.waitForSlack(isPostFor(service), 10_000);
   const t0 = hrNow();
   await world.agent.ingest(third);
   const call = await posted;
   const latency = call.hr - t0;
-  if (world.smtp) {
-    await world.smtp.waitFor((m) => m.text.includes(`service=${service}`), {
-      timeoutMs: 10_000,
-    });
-  }
+  if (world.email) await world.receivers.waitForMail((m) => m.services.includes(service), 10_000);
   await until('deliveries to finish', () => idle(world));
   return latency;
 }
