@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hrNow } from './records.js';
+import { hrNow, waitForRecord } from './records.js';
 
 export interface HealthRequest {
   /** When the answer was sent, on the same clock as SlackCall.hr / ReceivedMail.hr. */
@@ -74,36 +74,19 @@ export async function startHelixSim(
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   let closing: Promise<void> | undefined;
 
-  const waitForRequests: HelixSim['waitForRequests'] = (n, predicate = () => true, waitOpts = {}) => {
+  const waitForRequests: HelixSim['waitForRequests'] = async (n, predicate = () => true, waitOpts = {}) => {
     const timeoutMs = waitOpts.timeoutMs ?? 10_000;
-    const matched = healthRequests.filter(predicate);
-    if (matched.length >= n) return Promise.resolve(matched.slice(0, n));
-    return new Promise((resolve, reject) => {
-      const onHealth = (entry: HealthRequest): void => {
-        let ok: boolean;
-        try {
-          ok = predicate(entry);
-        } catch (err) {
-          finish();
-          return reject(err instanceof Error ? err : new Error(String(err)));
-        }
-        if (!ok) return;
-        matched.push(entry);
-        if (matched.length < n) return;
-        finish();
-        resolve(matched.slice(0, n));
-      };
-      const timer = setTimeout(() => {
-        finish();
-        const msg = `HELIX sim: ${matched.length}/${n} matching health requests after ${timeoutMs} ms`;
-        reject(new Error(`${msg} (${healthRequests.length} answered in total)`));
-      }, timeoutMs);
-      const finish = (): void => {
-        clearTimeout(timer);
-        events.off('health', onHealth);
-      };
-      events.on('health', onHealth);
-    });
+    // The n-th match, counting the requests already answered (waitForRecord scans those first).
+    let seen = 0;
+    await waitForRecord(
+      events,
+      'health',
+      healthRequests,
+      (r) => predicate(r) && ++seen >= n,
+      timeoutMs,
+      () => `HELIX sim: ${seen}/${n} matching health requests (${healthRequests.length} answered in total)`,
+    );
+    return healthRequests.filter(predicate).slice(0, n);
   };
 
   return {
