@@ -55,7 +55,12 @@ program
     Number(v),
   )
   .option('--port <port>', 'HTTP port of the agent', (v) => Number(v), 8470)
-  .action((opts: { cycles?: number; port: number }) => runDemo(opts));
+  .option(
+    '--namespace <name>',
+    'PostgreSQL schema and Redis prefix of the demo (emptied at start)',
+    'vigil_demo',
+  )
+  .action((opts: { cycles?: number; port: number; namespace: string }) => runDemo(opts));
 
 program.parseAsync().catch((err: unknown) => {
   process.exitCode = reportFailure(err);

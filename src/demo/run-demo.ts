@@ -8,13 +8,15 @@ import { startHelixSim } from './helix-sim.js';
 import { startSlackEmulator, type SlackCall } from './slack-emulator.js';
 import { startSmtpSink } from './smtp-sink.js';
 
-const DEMO_SCHEMA = 'vigil_demo';
-const DEMO_PREFIX = 'vigil-demo';
-
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${line}`);
 
 /** Every demo run starts from a clean slate: its own schema and Redis prefix, emptied first. */
-async function resetDemoState(databaseUrl: string, redisUrl: string): Promise<void> {
+async function resetDemoState(
+  databaseUrl: string,
+  redisUrl: string,
+  schema: string,
+  prefix: string,
+): Promise<void> {
   const db = new pg.Client({ connectionString: databaseUrl });
   const redis = new Redis(redisUrl, {
     lazyConnect: true,
@@ -23,9 +25,9 @@ async function resetDemoState(databaseUrl: string, redisUrl: string): Promise<vo
   });
   redis.on('error', () => undefined);
   try {
-    await db.connect().then(() => db.query(`DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE`));
+    await db.connect().then(() => db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     await redis.connect();
-    const keys = await redis.keys(`${DEMO_PREFIX}:*`);
+    const keys = await redis.keys(`${prefix}:*`);
     if (keys.length) await redis.del(...keys);
   } catch {
     // The agent's own startup checks report an unreachable server with the fix; no need to here.
@@ -46,7 +48,7 @@ function describeCall(call: SlackCall): string | undefined {
  * watching the simulator, and a timer that breaks and heals the API so a real alert and its
  * resolution arrive within a minute.
  */
-export async function runDemo(opts: { cycles?: number; port: number }): Promise<void> {
+export async function runDemo(opts: { cycles?: number; port: number; namespace: string }): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const [helix, slack, smtp] = await Promise.all([startHelixSim(), startSlackEmulator(), startSmtpSink()]);
@@ -56,8 +58,8 @@ export async function runDemo(opts: { cycles?: number; port: number }): Promise<
     env: {},
     object: {
       agentId: 'demo',
-      database: { url: databaseUrl, schema: DEMO_SCHEMA },
-      redis: { url: redisUrl, prefix: DEMO_PREFIX },
+      database: { url: databaseUrl, schema: opts.namespace },
+      redis: { url: redisUrl, prefix: opts.namespace },
       http: { host: '127.0.0.1', port: opts.port },
       slack: { token: 'xoxb-demo', apiUrl: slack.url, channel: 'C0HELIXOPS' },
       email: { smtpUrl: smtp.url, from: 'vigil@helix.local', to: ['oncall@helix.local'] },
@@ -71,7 +73,7 @@ export async function runDemo(opts: { cycles?: number; port: number }): Promise<
     },
   });
   const log = createLogger({ level: config.log.level });
-  await resetDemoState(databaseUrl, redisUrl);
+  await resetDemoState(databaseUrl, redisUrl, opts.namespace, opts.namespace);
   const agent = new Agent(config, { log });
   try {
     await agent.start();

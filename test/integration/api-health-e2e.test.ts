@@ -33,6 +33,10 @@ describe('HELIX API health, end to end on real PostgreSQL, Redis, Slack client a
     expect(blocksText(posted)).toContain('HELIX API health check fails');
     expect(blocksText(posted)).toContain('api-health');
     expect(blocksText(posted)).toMatch(/critical/i);
+    const [incident] = await incidentRows(env);
+    expect(blocksText(posted)).toContain(`*Incident*\\n#${incident!.id}`);
+    expect(blocksText(posted)).toContain('*Value*\\n3');
+    expect(blocksText(posted)).toMatch(/\*Since\*\\n\d{4}-\d\d-\d\dT/);
     const opened = await env.smtp.waitFor((m) => /CRITICAL/.test(m.subject));
     expect(opened.subject).toContain('HELIX API health check fails');
 

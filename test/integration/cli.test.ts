@@ -182,3 +182,39 @@ describe('vigil rules', () => {
     expect(r.stderr).toMatch(/b\.yaml:4:9 ackSla: invalid duration "soon"/);
   });
 });
+
+describe('vigil demo', () => {
+  it('shows a real alert and its resolution, in Slack and by email, then exits 0', async () => {
+    const namespace = `vt_demo_${Date.now().toString(36)}`;
+    try {
+      const r = await runCli(['demo', '--cycles', '1', '--port', '0', '--namespace', namespace], {
+        env: { DATABASE_URL, REDIS_URL },
+      });
+      expect(r.code).toBe(0);
+      const lines = r.stdout.split('\n');
+      const index = (re: RegExp) => lines.findIndex((l) => re.test(l));
+      const broke = index(/cycle 1: HELIX API turns unhealthy/);
+      const alerted = index(/Slack chat\.postMessage: .*HELIX API health check fails.*firing/);
+      const mailed = index(/Email to oncall@helix\.local: \[Vigil\]\[CRITICAL\]/);
+      const healed = index(/cycle 1: HELIX API is healthy again/);
+      const resolved = index(/Slack chat\.update: .*resolved/);
+      const resolvedMail = index(/Email to oncall@helix\.local: Re: \[Vigil\]\[RESOLVED\]/);
+      expect([broke, alerted, mailed, healed, resolved, resolvedMail].every((i) => i >= 0)).toBe(true);
+      expect(broke).toBeLessThan(alerted);
+      expect(alerted).toBeLessThan(healed);
+      expect(healed).toBeLessThan(resolved);
+      expect(r.stdout).toContain('demo finished');
+    } finally {
+      const { default: pg } = await import('pg');
+      const db = new pg.Client({ connectionString: DATABASE_URL });
+      await db.connect();
+      await db.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`);
+      await db.end();
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${namespace}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    }
+  }, 60_000);
+});
