@@ -24,7 +24,13 @@ export function createHttpServer(deps: HttpDeps) {
     const results = await Promise.all(
       deps.checks.map(async (c) => {
         try {
-          await c.check();
+          // A dependency that hangs (commands queue while Redis reconnects) must not hang /healthz.
+          await Promise.race([
+            c.check(),
+            new Promise((_, reject) =>
+              setTimeout(() => reject(new Error('no answer within 2s')), 2000).unref(),
+            ),
+          ]);
           return [c.name, 'ok'] as const;
         } catch (err) {
           return [c.name, (err as Error).message || 'failed'] as const;

@@ -5,8 +5,9 @@ import { redactUrl } from '../log.js';
 export type { Redis };
 
 /**
- * Workers block on Redis and must wait forever for it to come back (BullMQ requires
- * `maxRetriesPerRequest: null`); producers fail fast instead, so a caller never hangs.
+ * Both roles wait for Redis to come back rather than fail a command: workers must (BullMQ requires
+ * `maxRetriesPerRequest: null`), and for producers a queued event that waits out an outage beats
+ * one that is dropped. Callers that must not wait (health checks) bound the wait themselves.
  */
 export function createRedis(
   url: string,
@@ -15,7 +16,7 @@ export function createRedis(
   extra: RedisOptions = {},
 ): Redis {
   const redis = new Redis(url, {
-    maxRetriesPerRequest: role === 'worker' ? null : 3,
+    maxRetriesPerRequest: null,
     enableReadyCheck: true,
     // Named per prefix so operators (and the tests' leak checks) can tell whose connection it is.
     connectionName: `vigil-${name}-${role}`,

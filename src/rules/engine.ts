@@ -1,3 +1,4 @@
+import { VigilError } from '../errors.js';
 import { eventSchema, type VigilEvent } from '../events/event.js';
 import type { Dispatcher } from '../incidents/dispatch.js';
 import type { IncidentStore } from '../incidents/store.js';
@@ -51,8 +52,15 @@ export class RuleEngine {
     }
   }
 
-  async processBatch(raw: readonly unknown[], where: string): Promise<BatchResult> {
+  async processBatch(raw: unknown, where: string): Promise<BatchResult> {
     const { metrics, log } = this.deps;
+    if (!Array.isArray(raw)) {
+      metrics.inc('vigil_events_rejected_total', { reason: 'batch' });
+      throw new VigilError(
+        'E_BATCH_MALFORMED',
+        `${where}: job data has no "events" list (got ${typeof raw})`,
+      );
+    }
     const result: BatchResult = { accepted: 0, rejected: 0, opened: 0, resolved: 0 };
     const thresholds = await this.deps.thresholds.snapshot();
     const observations: Observation[] = [];

@@ -32,6 +32,28 @@ describe('Agent lifecycle and operator surface', () => {
     expect(metrics).toMatch(/^vigil_events_total \d+$/m);
   });
 
+  it('a malformed events job fails for good at once, is counted, and other work goes on', async () => {
+    env = await createTestEnv({ healthEvery: '150ms' });
+    const agent = env.agent();
+    await agent.start();
+    const events = new Queue('events', { connection: env.redis, prefix: env.prefix });
+    try {
+      const bad = await events.add('batch', { evnts: 'not a list' } as never);
+      const badEvent = await events.add('batch', { events: [{ id: 'x', source: 'probe' }] });
+      env.helix.setHealthy(false);
+      await env.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);
+      expect(await (await events.getJob(bad.id!))!.getState()).toBe('failed');
+      expect((await events.getJob(bad.id!))!.attemptsMade).toBe(1);
+      // The job with one bad event completes: the event alone was rejected.
+      expect(await (await events.getJob(badEvent.id!))!.getState()).toBe('completed');
+      const metrics = await (await fetch(`${agent.httpUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^vigil_events_rejected_total\{reason="batch"\} 1$/m);
+      expect(metrics).toMatch(/^vigil_events_rejected_total\{reason="schema"\} 1$/m);
+    } finally {
+      await events.close();
+    }
+  });
+
   it('a start that fails half-way (HTTP port taken) releases every connection it opened', async () => {
     env = await createTestEnv();
     const blocker = createServer();
