@@ -94,9 +94,17 @@ export class Agent {
     const prefix = config.redis.prefix;
     const client = createRedis(config.redis.url, 'client', prefix);
     const workerConn = createRedis(config.redis.url, 'worker', prefix);
-    const queues = createQueues(client, prefix, {
-      notify: { attempts: config.notify.attempts, backoff: { type: 'vigil', delay: config.notify.backoff } },
-    });
+    const queues = createQueues(
+      client,
+      prefix,
+      {
+        notify: {
+          attempts: config.notify.attempts,
+          backoff: { type: 'vigil', delay: config.notify.backoff },
+        },
+      },
+      log.child({ component: 'queues' }),
+    );
     const channels = this.options.channels ?? createChannels(config, log);
     for (const rule of this.rules.rules) {
       const missing = rule.notify.filter((c) => !channels.has(c));

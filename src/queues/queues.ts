@@ -29,13 +29,18 @@ export function createQueues(
   connection: Redis,
   prefix: string,
   overrides: Partial<Record<QueueName, JobsOptions>> = {},
+  log?: Logger,
 ): Queues {
-  const make = <K extends QueueName>(name: K) =>
-    new Queue<QueuePayloads[K]>(queueNames[name], {
+  const make = <K extends QueueName>(name: K) => {
+    const queue = new Queue<QueuePayloads[K]>(queueNames[name], {
       connection,
       prefix,
       defaultJobOptions: { ...defaults[name], ...overrides[name] },
     });
+    // Connection errors while Redis is away: reported, not printed raw by BullMQ to stderr.
+    queue.on('error', (err) => log?.warn({ queue: name, err: errorMessage(err) }, 'queue connection error'));
+    return queue;
+  };
   return {
     events: make('events'),
     notify: make('notify'),
