@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { hrNow, waitForRecord } from './records.js';
 import { readArgs } from './slack-wire.js';
 
-export type SlackFailure = { status: 429; retryAfterSec: number } | { status: 500 } | { error: string };
+/**
+ * `accepted: true` with 500: the message is posted, then the answer is lost (a timeout after Slack
+ * took it), which is how a naive retry posts a duplicate.
+ */
+export type SlackFailure =
+  { status: 429; retryAfterSec: number } | { status: 500; accepted?: boolean } | { error: string };
 
 export interface SlackCall {
   method: string;
@@ -24,6 +29,7 @@ export interface EmulatedMessage {
   text: string | undefined;
   blocks: unknown;
   attachments: unknown;
+  metadata: unknown;
   replies: EmulatedMessage[];
   /** Earlier versions, oldest first, each replaced by a chat.update. */
   history: { text: string | undefined; blocks: unknown; hr: number }[];
@@ -67,6 +73,21 @@ function send(
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const type = typeof body === 'string' ? 'text/plain' : 'application/json; charset=utf-8';
   res.writeHead(status, { 'content-type': type, ...headers }).end(text);
+}
+
+/** Newest first, like Slack; metadata only when asked for (include_all_metadata). */
+function listed(list: EmulatedMessage[], args: Record<string, unknown>) {
+  const limit = Number(args.limit ?? 100);
+  const withMeta = args.include_all_metadata === true || args.include_all_metadata === 'true';
+  return [...list]
+    .sort((a, b) => Number(b.ts) - Number(a.ts))
+    .slice(0, limit)
+    .map((m) => ({
+      type: 'message',
+      ts: m.ts,
+      text: m.text,
+      ...(withMeta && m.metadata ? { metadata: m.metadata } : {}),
+    }));
 }
 
 export async function startSlackEmulator(
@@ -118,6 +139,7 @@ export async function startSlackEmulator(
         text: args.text as string | undefined,
         blocks: args.blocks,
         attachments: args.attachments,
+        metadata: args.metadata,
         replies: [],
         history: [],
       };
@@ -132,6 +154,19 @@ export async function startSlackEmulator(
         text: msg.text,
       };
       return { ok: true, channel, ts, message: { ...message, blocks: msg.blocks } };
+    },
+    'conversations.history': (args) => {
+      if (typeof args.channel !== 'string' || !/^[CGD]/.test(args.channel))
+        return { ok: false, error: 'channel_not_found' };
+      const top = [...messages.values()].filter(
+        (m) => m.channel === args.channel && m.threadTs === undefined,
+      );
+      return { ok: true, messages: listed(top, args) };
+    },
+    'conversations.replies': (args) => {
+      const parent = messages.get(key(String(args.channel), String(args.ts)));
+      if (!parent) return { ok: false, error: 'thread_not_found' };
+      return { ok: true, messages: listed([parent, ...parent.replies], args) };
     },
     'chat.update': (args) => {
       if (typeof args.channel !== 'string' || !args.channel) return { ok: false, error: 'channel_not_found' };
@@ -172,7 +207,11 @@ export async function startSlackEmulator(
     if (rejection) response = { ok: false, error: rejection };
     else if (!handler) response = { ok: false, error: 'unknown_method' };
     else if (!failure) response = handler(args);
-    else if ('error' in failure) response = { ok: false, error: failure.error };
+    else if ('accepted' in failure && failure.accepted) {
+      const accepted = handler(args);
+      record({ method, args, status: 500, response: accepted, failure });
+      return send(res, 500, 'Internal Server Error');
+    } else if ('error' in failure) response = { ok: false, error: failure.error };
     else if (failure.status === 429) {
       const body = { ok: false, error: 'ratelimited' };
       record({ method, args, status: 429, response: body, failure });

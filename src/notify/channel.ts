@@ -36,6 +36,12 @@ export interface NotifyChannel {
    * Returns the reference later notifications of this incident thread onto.
    */
   send(ctx: NotificationContext): Promise<ThreadRef>;
+  /**
+   * On a retry: finds the message an earlier attempt delivered although it reported failure (a
+   * timeout after the service took it), so the retry records it instead of posting it again.
+   * Channels that cannot look (SMTP) leave it out.
+   */
+  findDelivered?(ctx: NotificationContext): Promise<ThreadRef | undefined>;
   /** Verifies credentials and reachability (Slack auth.test, SMTP verify) for `vigil doctor`. */
   check(): Promise<string>;
   close(): Promise<void>;

@@ -7,6 +7,9 @@ import { renderSlack, renderSlackThreadReply, type SlackMessage } from './slack-
 
 type SlackConfig = NonNullable<VigilConfig['slack']>;
 
+/** Slack message metadata type Vigil tags its messages with. */
+const METADATA_TYPE = 'vigil_notification';
+
 /** Platform errors (`ok: false`) that describe Slack's state rather than our request. */
 const retryablePlatformErrors = new Set([
   'ratelimited',
@@ -105,13 +108,20 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
     }
   }
 
+  /** Tags every message with the notification it carries, so a retry can find it (findDelivered). */
+  const tag = (ctx: NotificationContext) => ({
+    event_type: METADATA_TYPE,
+    event_payload: { incident: ctx.incident.id, seq: ctx.seq, kind: ctx.kind },
+  });
+
   async function post(
+    ctx: NotificationContext,
     channel: string,
     msg: SlackMessage,
     threadTs?: string,
     broadcast = false,
   ): Promise<ThreadRef> {
-    const base = { channel, text: msg.text, blocks: msg.blocks };
+    const base = { channel, text: msg.text, blocks: msg.blocks, metadata: tag(ctx) };
     const res = await call('chat.postMessage', () =>
       threadTs
         ? client.chat.postMessage({ ...base, thread_ts: threadTs, reply_broadcast: broadcast })
@@ -129,7 +139,7 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
       const message = renderSlack(ctx);
       if (kind === 'opened' || !thread) {
         // Without a thread (the `opened` delivery failed for good) a fresh message is better than nothing.
-        const ref = await post(cfg.channel, message);
+        const ref = await post(ctx, cfg.channel, message);
         clog.debug({ incident: incident.id, kind, ts: ref.externalId }, 'slack message posted');
         return ref;
       }
@@ -142,10 +152,46 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
       }
       // The reply goes after the update so a retry after a failed reply repeats only idempotent work first.
       if (kind === 'escalated' || kind === 'reminder') {
-        await post(channel, renderSlackThreadReply(ctx), thread.externalId, kind === 'escalated');
+        await post(ctx, channel, renderSlackThreadReply(ctx), thread.externalId, kind === 'escalated');
       }
       clog.debug({ incident: incident.id, kind, ts: thread.externalId }, 'slack thread updated');
       return thread;
+    },
+
+    async findDelivered(ctx: NotificationContext): Promise<ThreadRef | undefined> {
+      const { incident, seq, thread } = ctx;
+      const inThread = thread !== undefined && (ctx.kind === 'escalated' || ctx.kind === 'reminder');
+      if (thread && !inThread) return undefined; // an update: repeating it is harmless
+      const channel = thread?.channelId ?? cfg.channel;
+      try {
+        const res = inThread
+          ? await client.conversations.replies({
+              channel,
+              ts: thread.externalId,
+              limit: 50,
+              include_all_metadata: true,
+            })
+          : await client.conversations.history({ channel, limit: 50, include_all_metadata: true });
+        const found = res.messages?.find((m) => {
+          const meta = m.metadata as
+            { event_type?: string; event_payload?: Record<string, unknown> } | undefined;
+          return (
+            meta?.event_type === METADATA_TYPE &&
+            meta.event_payload?.incident === incident.id &&
+            meta.event_payload?.seq === seq
+          );
+        });
+        if (!found?.ts) return undefined;
+        return inThread ? thread : { externalId: found.ts, channelId: channel };
+      } catch (err) {
+        // Without channels:history scope, or with a channel name instead of an id, we cannot look:
+        // posting again risks a duplicate, which beats risking no message at all.
+        clog.debug(
+          { incident: incident.id, err: errorMessage(err) },
+          'could not look for an earlier delivery',
+        );
+        return undefined;
+      }
     },
 
     async check(): Promise<string> {

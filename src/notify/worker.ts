@@ -53,7 +53,16 @@ export function notifyProcessor(deps: NotifyDeps) {
     const links = deps.publicUrl
       ? { incident: new URL(`/incidents/${incidentId}`, deps.publicUrl).toString() }
       : {};
-    const ref = await channel.send({ incident, kind, seq, thread, links });
+    const ctx = { incident, kind, seq, thread, links };
+    // A retry, or a re-run after the agent running it died (stalled): the earlier try may have delivered.
+    const rerun = job.attemptsMade > 0 || job.stalledCounter > 0;
+    const earlier = rerun ? await channel.findDelivered?.(ctx) : undefined;
+    if (earlier)
+      deps.log.info(
+        { incident: incidentId, channel: channelName, kind, seq },
+        'earlier attempt had delivered',
+      );
+    const ref = earlier ?? (await channel.send(ctx));
     await deps.deliveries.record(
       incidentId,
       channelName,

@@ -25,6 +25,24 @@ describe('notification delivery through the queue', () => {
     expect(mail.hr).toBeLessThan(posted.hr);
   });
 
+  it('does not post twice when Slack took the message but the answer was lost', async () => {
+    env = await createTestEnv({ healthEvery: '150ms' });
+    env.slack.failNext(1, { status: 500, accepted: true });
+    const agent = env.agent();
+    await agent.start();
+    env.helix.setHealthy(false);
+    await env.slack.waitFor((c) => c.status === 500);
+    // The retry looks before posting, finds the message by its metadata, and records it.
+    await env.slack.waitFor((c) => c.method === 'conversations.history');
+    env.helix.setHealthy(true);
+    const updated = await env.slack.waitFor((c) => c.method === 'chat.update' && c.status === 200);
+
+    const messages = env.slack.messages();
+    expect(messages).toHaveLength(1);
+    expect(updated.args.ts).toBe(messages[0]!.ts);
+    expect(JSON.stringify(messages[0]!.blocks)).toMatch(/resolved/i);
+  });
+
   it('a resolution queued while the first Slack message is rate limited waits for it, then updates it', async () => {
     env = await createTestEnv({ healthEvery: '150ms' });
     env.slack.failNext(1, { status: 429, retryAfterSec: 2 });

@@ -39,9 +39,12 @@ async function rejection(p: Promise<unknown>): Promise<VigilError> {
   return err as VigilError;
 }
 
-async function slackSetup(token = 'xoxb-test'): Promise<{ emu: SlackEmulator; slack: NotifyChannel }> {
+async function slackSetup(
+  token = 'xoxb-test',
+  channel = '#alerts',
+): Promise<{ emu: SlackEmulator; slack: NotifyChannel }> {
   const emu = await startSlackEmulator();
-  const slack = createSlackChannel({ token, apiUrl: emu.url, channel: '#alerts', timeout: 5000 }, log);
+  const slack = createSlackChannel({ token, apiUrl: emu.url, channel, timeout: 5000 }, log);
   onTestFinished(async () => {
     await slack.close();
     await emu.close();
@@ -92,6 +95,26 @@ describe('slack channel against the emulator', () => {
     expect(msg?.history).toHaveLength(1);
     expect(msg?.replies).toHaveLength(1);
     expect(msg?.replies[0]?.text).toContain('Escalated');
+  });
+
+  it('finds what an earlier attempt delivered, by the metadata on the message, and nothing else', async () => {
+    // Looking needs the channel's id (conversations.history takes no names).
+    const { slack } = await slackSetup('xoxb-test', 'C0ALERTS');
+    const ctx = (kind: NotificationKind, seq: number, thread?: ThreadRef) => ({
+      incident: incident({ seq }),
+      kind,
+      seq,
+      thread,
+      links: {},
+    });
+    expect(await slack.findDelivered!(ctx('opened', 1))).toBeUndefined();
+    const ref = await send(slack, 'opened', incident(), undefined, 1);
+    expect(await slack.findDelivered!(ctx('opened', 1))).toEqual(ref);
+    expect(await slack.findDelivered!(ctx('escalated', 2, ref))).toBeUndefined();
+    await send(slack, 'escalated', incident({ seq: 2 }), ref, 2);
+    expect(await slack.findDelivered!(ctx('escalated', 2, ref))).toEqual(ref);
+    // An update is repeated rather than looked for: doing it twice is harmless.
+    expect(await slack.findDelivered!(ctx('resolved', 3, ref))).toBeUndefined();
   });
 
   it('posts a fresh message when a later kind has no thread', async () => {
