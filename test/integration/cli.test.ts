@@ -128,31 +128,60 @@ email:
     expect(after.code).toBe(0);
   });
 
-  it('start runs until SIGTERM, then shuts down cleanly with exit code 0', async () => {
-    env = await createTestEnv();
-    const file = configFile(`
+  const agentYaml = (e: TestEnv, extra = '') => `
 database:
   url: ${DATABASE_URL}
-  schema: ${env.schema}
+  schema: ${e.schema}
 redis:
   url: ${REDIS_URL}
-  prefix: ${env.prefix}
+  prefix: ${e.prefix}
 http:
   port: 0
 rules:
   dir: ${resolve('rules')}
   vars:
-    HELIX_API_URL: ${env.helix.url}
+    HELIX_API_URL: ${e.helix.url}
     HELIX_HEALTH_EVERY: 100ms
-`);
-    const child = spawnCli(['start', '--config', file]);
+${extra}`;
+
+  async function startedAgent(extra = '') {
+    env = await createTestEnv();
+    const child = spawnCli(['start', '--config', configFile(agentYaml(env, extra))]);
+    const exited = new Promise<number | null>((res) => child.once('exit', res));
     await waitForLine(child, /"msg":"agent started"/);
     await env.helix.waitForRequests(2);
+    return { child, exited };
+  }
+
+  it('start runs until SIGTERM, then shuts down cleanly with exit code 0', async () => {
+    const { child, exited } = await startedAgent();
     const stopped = waitForLine(child, /"msg":"agent stopped"/);
-    const exited = new Promise<number | null>((res) => child.once('exit', res));
     child.kill('SIGTERM');
     await stopped;
     expect(await exited).toBe(0);
+  });
+
+  it('SIGINT works the same way', async () => {
+    const { child, exited } = await startedAgent();
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('a second signal during shutdown forces the exit (code 130)', async () => {
+    const { child, exited } = await startedAgent();
+    const forcing = waitForLine(child, /"msg":"second signal: forcing exit"/);
+    child.kill('SIGTERM');
+    child.kill('SIGINT');
+    await forcing;
+    expect(await exited).toBe(130);
+  });
+
+  it('a shutdown that outlives its deadline is cut short with exit code 1', async () => {
+    const { child, exited } = await startedAgent('shutdown:\n  deadline: 1ms\n');
+    const cut = waitForLine(child, /"msg":"shutdown deadline passed: forcing exit"/);
+    child.kill('SIGTERM');
+    await cut;
+    expect(await exited).toBe(1);
   });
 });
 
