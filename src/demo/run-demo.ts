@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Agent } from '../agent.js';
 import { closeOnSignals } from '../cli/shutdown.js';
 import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startHelixSim } from './helix-sim.js';
 import { startSlackEmulator, type SlackCall } from './slack-emulator.js';
@@ -49,33 +50,40 @@ function describeCall(call: SlackCall): string | undefined {
  * resolution arrive within a minute.
  */
 export async function runDemo(opts: { cycles?: number; port: number; namespace: string }): Promise<void> {
+  // The demo empties its namespace at start: never let that be a real schema or key prefix.
+  if (!/^[a-z_][a-z0-9_]*demo[a-z0-9_]*$/.test(opts.namespace)) {
+    throw new ConfigError([
+      `--namespace ${opts.namespace}: must be a lower-case identifier containing "demo" (it is emptied at start)`,
+    ]);
+  }
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const [helix, slack, smtp] = await Promise.all([startHelixSim(), startSlackEmulator(), startSmtpSink()]);
   const stopStandIns = () =>
     Promise.allSettled([helix.close(), slack.close(), smtp.close()]).then(() => undefined);
-  const config = loadConfig({
-    env: {},
-    object: {
-      agentId: 'demo',
-      database: { url: databaseUrl, schema: opts.namespace },
-      redis: { url: redisUrl, prefix: opts.namespace },
-      http: { host: '127.0.0.1', port: opts.port },
-      slack: { token: 'xoxb-demo', apiUrl: slack.url, channel: 'C0HELIXOPS' },
-      email: { smtpUrl: smtp.url, from: 'vigil@helix.local', to: ['oncall@helix.local'] },
-      rules: {
-        dir: new URL('../../rules', import.meta.url).pathname,
-        vars: { HELIX_API_URL: helix.url, HELIX_HEALTH_EVERY: '1s' },
-      },
-      log: {
-        level: process.env.VIGIL_LOG_LEVEL === undefined ? 'warn' : (process.env.VIGIL_LOG_LEVEL as 'info'),
-      },
-    },
-  });
-  const log = createLogger({ level: config.log.level });
-  await resetDemoState(databaseUrl, redisUrl, opts.namespace, opts.namespace);
-  const agent = new Agent(config, { log });
+  let config: ReturnType<typeof loadConfig>;
+  let agent: Agent;
   try {
+    config = loadConfig({
+      env: {},
+      object: {
+        agentId: 'demo',
+        database: { url: databaseUrl, schema: opts.namespace },
+        redis: { url: redisUrl, prefix: opts.namespace },
+        http: { host: '127.0.0.1', port: opts.port },
+        slack: { token: 'xoxb-demo', apiUrl: slack.url, channel: 'C0HELIXOPS' },
+        email: { smtpUrl: smtp.url, from: 'vigil@helix.local', to: ['oncall@helix.local'] },
+        rules: {
+          dir: new URL('../../rules', import.meta.url).pathname,
+          vars: { HELIX_API_URL: helix.url, HELIX_HEALTH_EVERY: '1s' },
+        },
+        log: {
+          level: process.env.VIGIL_LOG_LEVEL === undefined ? 'warn' : (process.env.VIGIL_LOG_LEVEL as 'info'),
+        },
+      },
+    });
+    await resetDemoState(databaseUrl, redisUrl, opts.namespace, opts.namespace);
+    agent = new Agent(config, { log: createLogger({ level: config.log.level }) });
     await agent.start();
   } catch (err) {
     await stopStandIns();
@@ -85,7 +93,7 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
     await agent.close();
     await stopStandIns();
   };
-  closeOnSignals(stop, config.shutdown.deadline, log);
+  closeOnSignals(stop, config.shutdown.deadline, agent.log);
 
   say(`HELIX simulator   ${helix.url}/api/v1/health (probed every second)`);
   say(`Slack emulator    ${slack.url}  →  channel C0HELIXOPS`);

@@ -24,13 +24,14 @@ export function escalationProcessor(deps: EscalationDeps) {
     const current = await deps.incidents.get(job.data.incidentId);
     if (!current || current.state !== 'firing') return 'no longer firing';
     const note = `not acknowledged within its ack SLA (${formatDuration(current.ackSlaMs)})`;
-    const incident = await deps.incidents.escalate(current.id, deps.agentId, note);
-    if (!incident) return 'no longer firing';
+    const escalated = await deps.incidents.escalate(current.id, deps.agentId, note);
+    if (!escalated) return 'no longer firing';
+    const { incident, seq } = escalated;
     const rule = deps.rules.get(incident.ruleId);
     const targets = (rule?.notify ?? deps.channels).filter((c) => deps.channels.includes(c));
     await deps.notifyQueue.addBulk(
       targets.map((channel) => {
-        const data = { incidentId: incident.id, seq: incident.seq, kind: 'escalated' as const, channel };
+        const data = { incidentId: incident.id, seq, kind: 'escalated' as const, channel };
         return { name: 'escalated', data, opts: { jobId: jobIds.notify(data) } };
       }),
     );

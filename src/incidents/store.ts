@@ -19,7 +19,8 @@ interface IncidentRow {
   acknowledged_at: Date | null;
   acknowledged_by: string | null;
   resolved_at: Date | null;
-  ack_sla_ms: number;
+  /** bigint: pg returns it as text. */
+  ack_sla_ms: string;
   seq: number;
 }
 
@@ -39,7 +40,7 @@ function toIncident(r: IncidentRow): Incident {
     acknowledgedAt: r.acknowledged_at,
     acknowledgedBy: r.acknowledged_by,
     resolvedAt: r.resolved_at,
-    ackSlaMs: r.ack_sla_ms,
+    ackSlaMs: Number(r.ack_sla_ms),
     seq: r.seq,
   };
 }
@@ -75,8 +76,8 @@ export class IncidentStore {
          VALUES ($1, $2, $3, $4, $5, $6, 'firing', $7, $8, $9, $10)
          ON CONFLICT DO NOTHING RETURNING *),
        tr AS (
-         INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, value, note)
-         SELECT id, 1, NULL, 'firing', $11, $7, $8 FROM ins)
+         INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, value, note)
+         SELECT id, 1, NULL, 'firing', 'opened', $11, $7, $8 FROM ins)
        SELECT ins.*, true AS created FROM ins`,
       [
         req.fingerprint,
@@ -127,8 +128,8 @@ export class IncidentStore {
       const row = updated.rows[0];
       if (row) {
         await c.query(
-          `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, note)
-           VALUES ($1, $2, $3, 'resolved', $4, $5)`,
+          `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note)
+           VALUES ($1, $2, $3, 'resolved', 'resolved', $4, $5)`,
           [row.id, row.seq, row.from_state, actor, note],
         );
         return toIncident(row);
@@ -141,21 +142,38 @@ export class IncidentStore {
     });
   }
 
-  /** Records that an incident outlived its ack SLA unacknowledged; undefined if it no longer is firing. */
-  async escalate(id: string, actor: string, note: string): Promise<Incident | undefined> {
+  /**
+   * Records that an incident outlived its ack SLA unacknowledged, once: a second call (a retried
+   * job) returns the escalation already recorded, so its notifications keep the same job ids.
+   * Undefined when the incident is no longer firing.
+   */
+  async escalate(
+    id: string,
+    actor: string,
+    note: string,
+  ): Promise<{ incident: Incident; seq: number } | undefined> {
     return withTransaction(this.pool, async (c) => {
-      const { rows } = await c.query<IncidentRow>(
-        `UPDATE vigil_incidents SET seq = seq + 1, updated_at = now() WHERE id = $1 AND state = 'firing' RETURNING *`,
+      const locked = await c.query<IncidentRow>(
+        `SELECT * FROM vigil_incidents WHERE id = $1 AND state = 'firing' FOR UPDATE`,
         [id],
       );
-      const row = rows[0];
-      if (!row) return undefined;
+      if (!locked.rows[0]) return undefined;
+      const earlier = await c.query<{ seq: number }>(
+        `SELECT seq FROM vigil_incident_transitions WHERE incident_id = $1 AND kind = 'escalated' ORDER BY seq LIMIT 1`,
+        [id],
+      );
+      if (earlier.rows[0]) return { incident: toIncident(locked.rows[0]), seq: earlier.rows[0].seq };
+      const { rows } = await c.query<IncidentRow>(
+        `UPDATE vigil_incidents SET seq = seq + 1, updated_at = now() WHERE id = $1 RETURNING *`,
+        [id],
+      );
+      const row = rows[0] as IncidentRow;
       await c.query(
-        `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, actor, note)
-         VALUES ($1, $2, 'firing', 'firing', $3, $4)`,
+        `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note)
+         VALUES ($1, $2, 'firing', 'firing', 'escalated', $3, $4)`,
         [row.id, row.seq, actor, note],
       );
-      return toIncident(row);
+      return { incident: toIncident(row), seq: row.seq };
     });
   }
 

@@ -42,6 +42,12 @@ export interface NotifyChannel {
    * Channels that cannot look (SMTP) leave it out.
    */
   findDelivered?(ctx: NotificationContext): Promise<ThreadRef | undefined>;
+  /**
+   * Re-renders the thread's first message from the incident as it is now. Called when the incident
+   * moved on while a notification was being sent, so an older update landing last cannot leave a
+   * stale state on screen. Channels whose messages are not edited in place leave it out.
+   */
+  refresh?(ctx: NotificationContext): Promise<void>;
   /** Verifies credentials and reachability (Slack auth.test, SMTP verify) for `vigil doctor`. */
   check(): Promise<string>;
   close(): Promise<void>;

@@ -131,8 +131,19 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
     return { externalId: res.ts, channelId: res.channel ?? channel };
   }
 
+  async function update(channel: string, thread: ThreadRef, message: SlackMessage): Promise<void> {
+    await call('chat.update', () =>
+      client.chat.update({ channel, ts: thread.externalId, text: message.text, blocks: message.blocks }),
+    );
+  }
+
   return {
     name: 'slack',
+
+    async refresh(ctx: NotificationContext): Promise<void> {
+      if (!ctx.thread) return;
+      await update(ctx.thread.channelId ?? cfg.channel, ctx.thread, renderSlack(ctx));
+    },
 
     async send(ctx: NotificationContext): Promise<ThreadRef> {
       const { kind, thread, incident } = ctx;
@@ -145,11 +156,8 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
       }
       // chat.update needs the channel id Slack returned; a configured channel name would not match.
       const channel = thread.channelId ?? cfg.channel;
-      if (kind !== 'reminder') {
-        await call('chat.update', () =>
-          client.chat.update({ channel, ts: thread.externalId, text: message.text, blocks: message.blocks }),
-        );
-      }
+      // A newer transition's notification renders the newer state: do not paint over it with ours.
+      if (kind !== 'reminder' && incident.seq <= ctx.seq) await update(channel, thread, message);
       // The reply goes after the update so a retry after a failed reply repeats only idempotent work first.
       if (kind === 'escalated' || kind === 'reminder') {
         await post(ctx, channel, renderSlackThreadReply(ctx), thread.externalId, kind === 'escalated');

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { VigilError } from '../errors.js';
+import { VigilError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Rule, ThresholdKey } from './schema.js';
 
@@ -42,9 +42,16 @@ export class ThresholdStore {
   }
 
   private async load(): Promise<ThresholdSnapshot> {
-    const { rows } = await this.pool.query<{ rule_id: string; key: string; value: number }>(
-      'SELECT rule_id, key, value FROM vigil_thresholds',
-    );
+    let rows: Array<{ rule_id: string; key: string; value: number }>;
+    try {
+      ({ rows } = await this.pool.query('SELECT rule_id, key, value FROM vigil_thresholds'));
+    } catch (err) {
+      // PostgreSQL away: keep evaluating with the numbers last seen (or the rule files' defaults)
+      // rather than stop watching; try again after maxAgeMs.
+      this.loadedAt = performance.now();
+      this.log?.warn({ err: errorMessage(err) }, 'thresholds table unreachable: using the last numbers seen');
+      return this.snapshotValue;
+    }
     const valid = new Map<string, number>();
     for (const r of rows) {
       const id = `${r.rule_id}/${r.key}`;

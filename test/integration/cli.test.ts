@@ -213,6 +213,12 @@ describe('vigil rules', () => {
 });
 
 describe('vigil demo', () => {
+  it('refuses a namespace that could be a real schema or key prefix, and exits at once', async () => {
+    const r = await runCli(['demo', '--namespace', 'public']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--namespace public: must be a lower-case identifier containing "demo"');
+  });
+
   it('shows a real alert and its resolution, in Slack and by email, then exits 0', async () => {
     const namespace = `vt_demo_${Date.now().toString(36)}`;
     try {

@@ -203,7 +203,7 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
       state: 'firing',
       severity: 'critical',
       value: 3,
-      ack_sla_ms: 300_000,
+      ack_sla_ms: '300000', // bigint: pg returns it as text
       labels: { service: 'helix-api' },
     });
     expect(incident.summary).toBe('3 consecutive failures of helix-api-health: HTTP 503');

@@ -117,6 +117,19 @@ describe('slack channel against the emulator', () => {
     expect(await slack.findDelivered!(ctx('resolved', 3, ref))).toBeUndefined();
   });
 
+  it('an older follow-up does not paint over a newer state, but still replies in the thread', async () => {
+    const { emu, slack } = await slackSetup();
+    const ref = await send(slack, 'opened', incident(), undefined, 1);
+    const resolved = incident({ state: 'resolved', resolvedAt: new Date(), seq: 3 });
+    await send(slack, 'resolved', resolved, ref, 3);
+    // The escalation (seq 2) runs late, when the incident is already resolved (seq 3).
+    await send(slack, 'escalated', resolved, ref, 2);
+    const msg = emu.message(ref.channelId ?? '', ref.externalId);
+    expect(msg?.history).toHaveLength(1);
+    expect(JSON.stringify(msg?.blocks)).toMatch(/resolved/i);
+    expect(msg?.replies).toHaveLength(1);
+  });
+
   it('posts a fresh message when a later kind has no thread', async () => {
     const { emu, slack } = await slackSetup();
     const ref = await send(slack, 'acknowledged', incident({ state: 'acknowledged', acknowledgedBy: 'bob' }));

@@ -15,7 +15,7 @@ CREATE TABLE vigil_incidents (
   acknowledged_at timestamptz,
   acknowledged_by text,
   resolved_at timestamptz,
-  ack_sla_ms integer NOT NULL,
+  ack_sla_ms bigint NOT NULL,
   seq integer NOT NULL DEFAULT 1,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
@@ -32,6 +32,8 @@ CREATE TABLE vigil_incident_transitions (
   seq integer NOT NULL,
   from_state text,
   to_state text NOT NULL,
+  -- What happened: opened, resolved, escalated, acknowledged (two can share from/to states).
+  kind text NOT NULL,
   actor text NOT NULL,
   value double precision,
   note text NOT NULL DEFAULT '',

@@ -24,7 +24,10 @@ export function probeProcessor(
       id: `probe:${spec.name}:${job.id ?? job.timestamp}`,
       source: 'probe',
       name: spec.name,
-      at: new Date().toISOString(),
+      // The time the scheduler planned this run, the same for every agent and every re-run of it:
+      // a run re-done after a crash is then the same event (same id, same time), not a second
+      // failure, and one agent's clock skew cannot make other agents' results look stale.
+      at: new Date(job.opts.prevMillis ?? job.timestamp).toISOString(),
       host,
       labels: { probe: spec.name, ...spec.labels },
       value: outcome.value,
