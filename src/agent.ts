@@ -128,11 +128,8 @@ export class Agent {
       this.options.http === false
         ? undefined
         : createHttpServer({
-            host: config.http.host,
-            port: config.http.port,
             metrics: this.metrics,
             agentId: this.agentId,
-            log,
             checks: [
               { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
               { name: 'redis', check: async () => void (await client.ping()) },

@@ -35,8 +35,10 @@ export class Metrics {
       typed.add(name);
       lines.push(`${k} ${v}`);
     };
-    for (const [k, c] of [...this.counters].sort()) emit(k, c.name, 'counter', c.value);
-    for (const [k, g] of [...this.gauges].sort()) emit(k, g.name, 'gauge', g.read());
+    // Sorted by series key, so each metric's lines stay together under its TYPE line.
+    const byKey = <T>(m: Map<string, T>) => [...m].sort(([a], [b]) => a.localeCompare(b));
+    for (const [k, c] of byKey(this.counters)) emit(k, c.name, 'counter', c.value);
+    for (const [k, g] of byKey(this.gauges)) emit(k, g.name, 'gauge', g.read());
     return `${lines.join('\n')}\n`;
   }
 }

@@ -46,16 +46,16 @@ export interface Pipeline {
 export function buildPipeline(d: PipelineDeps): Pipeline {
   const { config, queues, log } = d;
   const prefix = config.redis.prefix;
-  const channelNames = [...d.channels.keys()];
   const incidents = new IncidentStore(d.pool);
   const thresholds = new ThresholdStore(d.pool, log.child({ component: 'thresholds' }));
   const workerLog = log.child({ component: 'workers' });
+  const dispatch = new Dispatcher(queues.notify, queues.escalate, [...d.channels.keys()]);
   const engine = new RuleEngine({
     rules: d.rules.rules,
     series: new SeriesStore(d.client),
     thresholds,
     incidents,
-    dispatch: new Dispatcher(queues.notify, queues.escalate, channelNames),
+    dispatch,
     metrics: d.metrics,
     log: log.child({ component: 'rules' }),
     agentId: d.agentId,
@@ -111,8 +111,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     escalationProcessor({
       incidents,
       rules: new Map(d.rules.rules.map((r) => [r.id, r])),
-      notifyQueue: queues.notify,
-      channels: channelNames,
+      dispatch,
       agentId: d.agentId,
       log: log.child({ component: 'escalate' }),
     }),

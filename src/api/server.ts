@@ -1,5 +1,4 @@
 import Fastify from 'fastify';
-import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 
 export interface HealthCheck {
@@ -8,11 +7,8 @@ export interface HealthCheck {
 }
 
 export interface HttpDeps {
-  host: string;
-  port: number;
   metrics: Metrics;
   checks: readonly HealthCheck[];
-  log: Logger;
   agentId: string;
 }
 

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { ChannelName } from '../notify/channel.js';
+import type { ChannelName, NotificationKind } from '../notify/channel.js';
 import { jobIds, type QueuePayloads } from '../queues/names.js';
 import type { Rule } from '../rules/schema.js';
 import type { Incident } from './types.js';
@@ -16,17 +16,20 @@ export class Dispatcher {
     private readonly channels: readonly ChannelName[],
   ) {}
 
-  private targets(rule: Rule): ChannelName[] {
-    return rule.notify.filter((c) => this.channels.includes(c));
+  /** A rule no longer loaded (edited away while its incident is open) still notifies everywhere. */
+  private async notify(incidentId: string, seq: number, kind: NotificationKind, rule: Rule | undefined) {
+    const targets = (rule?.notify ?? this.channels).filter((c) => this.channels.includes(c));
+    await this.notifyQueue.addBulk(
+      targets.map((channel) => {
+        const data = { incidentId, seq, kind, channel };
+        return { name: kind, data, opts: { jobId: jobIds.notify(data) } };
+      }),
+    );
   }
 
   async opened(incident: Incident, rule: Rule): Promise<void> {
-    const jobs = this.targets(rule).map((channel) => {
-      const data = { incidentId: incident.id, seq: 1, kind: 'opened' as const, channel };
-      return { name: 'opened', data, opts: { jobId: jobIds.notify(data) } };
-    });
     await Promise.all([
-      this.notifyQueue.addBulk(jobs),
+      this.notify(incident.id, 1, 'opened', rule),
       this.escalateQueue.add(
         'sla',
         { incidentId: incident.id, seq: 1 },
@@ -39,10 +42,11 @@ export class Dispatcher {
   }
 
   async resolved(incident: Incident, rule: Rule): Promise<void> {
-    const jobs = this.targets(rule).map((channel) => {
-      const data = { incidentId: incident.id, seq: incident.seq, kind: 'resolved' as const, channel };
-      return { name: 'resolved', data, opts: { jobId: jobIds.notify(data) } };
-    });
-    await this.notifyQueue.addBulk(jobs);
+    await this.notify(incident.id, incident.seq, 'resolved', rule);
+  }
+
+  /** `seq` is the escalation's own transition, which a retried escalation finds again. */
+  async escalated(incident: Incident, seq: number, rule: Rule | undefined): Promise<void> {
+    await this.notify(incident.id, seq, 'escalated', rule);
   }
 }

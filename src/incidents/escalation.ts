@@ -1,16 +1,15 @@
-import type { Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
-import { jobIds, type QueuePayloads } from '../queues/names.js';
+import type { QueuePayloads } from '../queues/names.js';
 import type { Rule } from '../rules/schema.js';
-import type { ChannelName } from '../notify/channel.js';
+import type { Dispatcher } from './dispatch.js';
 import type { IncidentStore } from './store.js';
 
 export interface EscalationDeps {
   incidents: IncidentStore;
   rules: ReadonlyMap<string, Rule>;
-  notifyQueue: Queue<QueuePayloads['notify']>;
-  channels: readonly ChannelName[];
+  dispatch: Dispatcher;
   agentId: string;
   log: Logger;
 }
@@ -27,14 +26,7 @@ export function escalationProcessor(deps: EscalationDeps) {
     const escalated = await deps.incidents.escalate(current.id, deps.agentId, note);
     if (!escalated) return 'no longer firing';
     const { incident, seq } = escalated;
-    const rule = deps.rules.get(incident.ruleId);
-    const targets = (rule?.notify ?? deps.channels).filter((c) => deps.channels.includes(c));
-    await deps.notifyQueue.addBulk(
-      targets.map((channel) => {
-        const data = { incidentId: incident.id, seq, kind: 'escalated' as const, channel };
-        return { name: 'escalated', data, opts: { jobId: jobIds.notify(data) } };
-      }),
-    );
+    await deps.dispatch.escalated(incident, seq, deps.rules.get(incident.ruleId));
     deps.log.warn({ incident: incident.id, rule: incident.ruleId }, 'incident escalated');
     return 'escalated';
   };

@@ -181,12 +181,4 @@ export class IncidentStore {
     const { rows } = await this.pool.query<IncidentRow>('SELECT * FROM vigil_incidents WHERE id = $1', [id]);
     return rows[0] ? toIncident(rows[0]) : undefined;
   }
-
-  async list(opts: { state?: IncidentState; limit?: number } = {}): Promise<Incident[]> {
-    const { rows } = await this.pool.query<IncidentRow>(
-      `SELECT * FROM vigil_incidents WHERE ($1::text IS NULL OR state = $1) ORDER BY id DESC LIMIT $2`,
-      [opts.state ?? null, opts.limit ?? 100],
-    );
-    return rows.map(toIncident);
-  }
 }
