@@ -82,7 +82,7 @@ export async function createWorld(opts: { email: boolean }): Promise<World> {
           ? { email: { smtpUrl: receivers.smtpUrl, from: 'vigil@example.test', to: ['oncall@example.test'] } }
           : {}),
         rules: { dir: rulesDir, vars },
-        notify: { concurrency: 4, attempts: 8, backoff: '50ms' },
+        notify: { concurrency: 4, backoff: '50ms' },
         log: { level: 'silent' },
       },
     });
@@ -90,7 +90,7 @@ export async function createWorld(opts: { email: boolean }): Promise<World> {
     steps.push(async () => conn.disconnect());
     const queues = {
       events: new Queue('events', { connection: conn, prefix }),
-      notify: new Queue('notify', { connection: conn, prefix }),
+      notify: new Queue('notify-slack', { connection: conn, prefix }),
     };
     steps.push(() => Promise.allSettled([queues.events.close(), queues.notify.close()]));
     const agent = new Agent(config, {

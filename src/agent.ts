@@ -3,7 +3,9 @@ import { createHttpServer } from './api/server.js';
 import type { VigilConfig } from './config/schema.js';
 import { migrate } from './db/migrate.js';
 import { checkPostgres, createPool, type Pool } from './db/pool.js';
+import { ChannelFailedError, errorMessage } from './errors.js';
 import type { VigilEvent } from './events/event.js';
+import { Health } from './health.js';
 import type { IncidentStore } from './incidents/store.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -31,6 +33,7 @@ export interface AgentOptions {
 /** Parts that exist only between start() and close(). */
 interface Running extends Pipeline {
   pool: Pool;
+  notifyPool: Pool;
   client: Redis;
   workerConn: Redis;
   queues: Queues;
@@ -46,6 +49,7 @@ export class Agent {
   readonly config: VigilConfig;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  readonly health = new Health();
   readonly agentId: string;
   readonly rules: RuleSet;
   private running: Running | undefined;
@@ -91,20 +95,11 @@ export class Agent {
       await pool.end();
       throw err;
     }
+    const notifyPool = createPool(config.database, `vigil ${this.agentId} notify`);
     const prefix = config.redis.prefix;
     const client = createRedis(config.redis.url, 'client', prefix);
     const workerConn = createRedis(config.redis.url, 'worker', prefix);
-    const queues = createQueues(
-      client,
-      prefix,
-      {
-        notify: {
-          attempts: config.notify.attempts,
-          backoff: { type: 'vigil', delay: config.notify.backoff },
-        },
-      },
-      log.child({ component: 'queues' }),
-    );
+    const queues = createQueues(client, prefix, log.child({ component: 'queues' }));
     const channels = this.options.channels ?? createChannels(config, log);
     for (const rule of this.rules.rules) {
       const missing = rule.notify.filter((c) => !channels.has(c));
@@ -116,11 +111,13 @@ export class Agent {
       config,
       rules: this.rules,
       pool,
+      notifyPool,
       client,
       workerConn,
       queues,
       channels,
       metrics: this.metrics,
+      health: this.health,
       log,
       agentId: this.agentId,
     });
@@ -135,8 +132,10 @@ export class Agent {
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
           });
-    this.running = { pool, client, workerConn, queues, http, channels, ...pipeline };
+    this.running = { pool, notifyPool, client, workerConn, queues, http, channels, ...pipeline };
     try {
+      await pipeline.status.refresh();
+      await this.checkChannels(channels, pipeline.status);
       for (const w of [...pipeline.workers, pipeline.probeWorker]) {
         void w.run();
         await w.waitUntilReady();
@@ -144,6 +143,7 @@ export class Agent {
       const stale = await scheduleProbes(queues.probes, this.rules.probes);
       if (stale.length)
         log.warn({ schedulers: stale }, 'removed schedulers of probes no rule defines any more');
+      pipeline.sweeper.start();
       if (http) this.httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
@@ -162,6 +162,30 @@ export class Agent {
   }
 
   /**
+   * A channel that cannot work (bad token) is found now, not when the first alert is lost: it is
+   * marked failed, so its alerts go by the other channels from the start. One that is merely
+   * unreachable shows in /healthz until it works. Either way the agent starts.
+   */
+  private async checkChannels(
+    channels: ReadonlyMap<ChannelName, NotifyChannel>,
+    status: Pipeline['status'],
+  ): Promise<void> {
+    await Promise.all(
+      [...channels].map(async ([name, channel]) => {
+        try {
+          await channel.check();
+          if (status.isFailed(name)) await status.clear(name);
+        } catch (err) {
+          const cause = (err as { cause?: unknown }).cause;
+          this.log.error({ channel: name, err: errorMessage(err) }, 'channel check failed at start');
+          if (cause instanceof ChannelFailedError) await status.markFailed(name, errorMessage(err));
+          else status.noteTrouble(name, `check at start failed: ${errorMessage(err)}`);
+        }
+      }),
+    );
+  }
+
+  /**
    * Stops in dependency order — sources, HTTP, workers, queues, connections — so nothing in flight
    * loses its way out. Idempotent: every caller gets the same promise.
    */
@@ -176,11 +200,12 @@ export class Agent {
     await r.probeWorker.close();
     await r.batcher.close();
     await r.http?.close();
+    await r.sweeper.close();
     await Promise.allSettled(r.workers.map((w) => w.close()));
     await closeQueues(r.queues);
     await Promise.allSettled([...r.channels.values()].map((c) => c.close()));
     await Promise.allSettled([r.client.quit(), r.workerConn.quit()]);
-    await r.pool.end();
+    await Promise.allSettled([r.pool.end(), r.notifyPool.end()]);
     this.running = undefined;
     this.log.info('agent stopped');
   }

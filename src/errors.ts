@@ -49,6 +49,16 @@ export class RetryableError extends VigilError {
   }
 }
 
+/**
+ * The channel itself cannot deliver anything (bad token, unknown Slack channel, SMTP login refused):
+ * retrying each message would only fail again. The channel is marked failed until a check passes.
+ */
+export class ChannelFailedError extends VigilError {
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, retryable: false });
+  }
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

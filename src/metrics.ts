@@ -19,6 +19,12 @@ export class Metrics {
     else this.counters.set(k, { name, value: by });
   }
 
+  /** A distribution, kept as its sum and count. */
+  observe(name: string, labels: Labels, value: number): void {
+    this.inc(`${name}_sum`, labels, value);
+    this.inc(`${name}_count`, labels);
+  }
+
   gauge(name: string, labels: Labels, read: () => number): void {
     this.gauges.set(key(name, labels), { name, read });
   }

@@ -1,16 +1,22 @@
 import type { Worker } from 'bullmq';
 import type { VigilConfig } from './config/schema.js';
 import type { Pool } from './db/pool.js';
-import { Dispatcher } from './incidents/dispatch.js';
-import { escalationProcessor } from './incidents/escalation.js';
+import type { Health } from './health.js';
 import { IncidentStore } from './incidents/store.js';
+import { Transitions, type Routing } from './incidents/transitions.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { ChannelName, NotifyChannel } from './notify/channel.js';
-import { DeliveryStore } from './notify/deliveries.js';
-import { notifyProcessor } from './notify/worker.js';
+import { ChannelStatus } from './notify/channel-status.js';
+import { deliverProcessor } from './notify/deliver.js';
+import { Digests } from './notify/digest.js';
+import { Outbox } from './notify/outbox.js';
+import { OutboxSweep } from './notify/outbox-sweep.js';
+import { createPacer } from './notify/pacer.js';
+import { Sweeper } from './notify/sweeper.js';
 import { Batcher } from './queues/batcher.js';
 import type { Redis } from './queues/connection.js';
+import { notifyQueueName, type NotifyJob } from './queues/names.js';
 import { createWorker, type Queues } from './queues/queues.js';
 import { RuleEngine } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
@@ -21,12 +27,16 @@ import { probeProcessor } from './sources/probes/worker.js';
 export interface PipelineDeps {
   config: VigilConfig;
   rules: RuleSet;
+  /** Evaluation and the sweeper. */
   pool: Pool;
+  /** Delivery has a pool of its own, so a storm of incident writes cannot starve the notify path. */
+  notifyPool: Pool;
   client: Redis;
   workerConn: Redis;
   queues: Queues;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
   metrics: Metrics;
+  health: Health;
   log: Logger;
   agentId: string;
 }
@@ -36,26 +46,48 @@ export interface Pipeline {
   batcher: Batcher;
   /** The probe worker is a source: it stops first on shutdown. */
   probeWorker: Worker;
-  /** events → rules, notify, escalate. */
+  /** events → rules, and one delivery worker per channel. */
   workers: Worker[];
+  sweeper: Sweeper;
+  status: ChannelStatus;
   incidents: IncidentStore;
   thresholds: ThresholdStore;
+}
+
+/** Which channels each rule notifies on this agent; a rule no longer loaded notifies everywhere. */
+export function routingOf(rules: RuleSet, channels: ReadonlyMap<ChannelName, NotifyChannel>): Routing {
+  const have = (c: ChannelName) => channels.has(c);
+  return {
+    byRule: new Map(rules.rules.map((r) => [r.id, r.notify.filter(have)])),
+    fallback: [...channels.keys()],
+  };
 }
 
 /** Wires the stages of DESIGN.md's data flow to their queues; nothing runs until the workers do. */
 export function buildPipeline(d: PipelineDeps): Pipeline {
   const { config, queues, log } = d;
   const prefix = config.redis.prefix;
-  const incidents = new IncidentStore(d.pool);
+  const incidents = new IncidentStore(d.notifyPool);
+  const transitions = new Transitions(d.pool);
+  const routing = routingOf(d.rules, d.channels);
   const thresholds = new ThresholdStore(d.pool, log.child({ component: 'thresholds' }));
-  const workerLog = log.child({ component: 'workers' });
-  const dispatch = new Dispatcher(queues.notify, queues.escalate, [...d.channels.keys()]);
+  const status = new ChannelStatus(
+    d.notifyPool,
+    [...d.channels.keys()],
+    d.health,
+    d.metrics,
+    log.child({ component: 'channels' }),
+  );
+  const n = config.notify;
   const engine = new RuleEngine({
     rules: d.rules.rules,
     series: new SeriesStore(d.client),
     thresholds,
-    incidents,
-    dispatch,
+    transitions,
+    routing,
+    notify: queues.notify,
+    leaseForMs: n.leaseFor,
+    digest: { threshold: n.digest.threshold, windowMs: n.digest.window },
     metrics: d.metrics,
     log: log.child({ component: 'rules' }),
     agentId: d.agentId,
@@ -73,49 +105,74 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     d.workerConn,
     prefix,
     probeProcessor(probes, (e) => batcher.add(e)),
-    {
-      concurrency: 4,
-      log: workerLog,
-    },
+    { concurrency: 4, log },
   );
   const events = createWorker(
     'events',
     d.workerConn,
     prefix,
-    (job) => engine.processBatch(job.data.events, `events job ${job.id}`),
-    {
-      concurrency: config.events.concurrency,
-      log: workerLog,
-      backoffBaseMs: 200,
+    (job) => engine.processBatch((job.data as { events: unknown }).events, `events job ${job.id}`),
+    { concurrency: config.events.concurrency, log, backoffBaseMs: 200 },
+  );
+  const outbox = new Outbox(d.notifyPool);
+  const digests = new Digests(d.notifyPool, n.digest.window);
+  const notifyLog = log.child({ component: 'notify' });
+  const deliverers = [...d.channels].map(([name, channel]) =>
+    createWorker<NotifyJob, string>(
+      notifyQueueName(name),
+      d.workerConn,
+      prefix,
+      deliverProcessor({
+        channel,
+        outbox,
+        incidents,
+        status,
+        digests,
+        pacer: createPacer(d.client, prefix, name, config[name]?.rateLimit ?? { perSecond: 0, burst: 1 }),
+        queue: queues.notify[name],
+        metrics: d.metrics,
+        log: notifyLog,
+        publicUrl: config.publicUrl,
+        timing: {
+          leaseFor: n.leaseFor,
+          backoff: n.backoff,
+          maxBackoff: n.maxBackoff,
+          concurrency: n.concurrency,
+        },
+      }),
+      // The limiter only lets a 429 pause the queue (BullMQ honours a manual rate limit only when one
+      // is set); pacing itself is the pacer's, per message rather than per job.
+      { concurrency: 2, log, limiter: { max: 100_000, duration: 1000 } },
+    ),
+  );
+  const sweeper = new Sweeper({
+    pool: d.pool,
+    schema: config.database.schema,
+    transitions,
+    sweep: new OutboxSweep(d.pool),
+    status,
+    channels: d.channels,
+    queues,
+    routing,
+    metrics: d.metrics,
+    health: d.health,
+    log: log.child({ component: 'sweeper' }),
+    agentId: d.agentId,
+    timing: {
+      every: n.sweepEvery,
+      leaseFor: n.leaseFor,
+      retryFor: n.retryFor,
+      fallbackAfter: n.fallbackAfter,
+      recheckEvery: n.recheckEvery,
     },
-  );
-  const notify = createWorker(
-    'notify',
-    d.workerConn,
-    prefix,
-    notifyProcessor({
-      channels: d.channels,
-      incidents,
-      deliveries: new DeliveryStore(d.pool),
-      metrics: d.metrics,
-      log: log.child({ component: 'notify' }),
-      publicUrl: config.publicUrl,
-      queue: queues.notify,
-    }),
-    { concurrency: config.notify.concurrency, log: workerLog, backoffBaseMs: config.notify.backoff },
-  );
-  const escalate = createWorker(
-    'escalate',
-    d.workerConn,
-    prefix,
-    escalationProcessor({
-      incidents,
-      rules: new Map(d.rules.rules.map((r) => [r.id, r])),
-      dispatch,
-      agentId: d.agentId,
-      log: log.child({ component: 'escalate' }),
-    }),
-    { concurrency: 2, log: workerLog },
-  );
-  return { batcher, probeWorker, workers: [events, notify, escalate], incidents, thresholds };
+  });
+  return {
+    batcher,
+    probeWorker,
+    workers: [events, ...deliverers],
+    sweeper,
+    status,
+    incidents,
+    thresholds,
+  };
 }

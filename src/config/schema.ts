@@ -14,6 +14,11 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** Messages per second a channel may send (0: no limit) and how many may go at once after a pause. */
+const rateLimit = z
+  .object({ perSecond: z.number().min(0).max(10_000), burst: integer(1, 10_000).default(1) })
+  .strict();
+
 export const configSchema = z
   .object({
     /** Identifies this agent in logs and audit rows; defaults to hostname-pid. */
@@ -56,6 +61,8 @@ export const configSchema = z
         apiUrl: url(['http:', 'https:']).default('https://slack.com/api/'),
         channel: z.string().min(1),
         timeout: duration.default(5000),
+        /** Slack allows about one message per second per channel, with short bursts. */
+        rateLimit: rateLimit.default({ perSecond: 1, burst: 4 }),
       })
       .strict()
       .optional(),
@@ -65,6 +72,7 @@ export const configSchema = z
         from: z.string().min(3),
         to: z.array(z.string().min(3)).min(1),
         timeout: duration.default(10_000),
+        rateLimit: rateLimit.default({ perSecond: 0, burst: 1 }),
       })
       .strict()
       .optional(),
@@ -86,12 +94,39 @@ export const configSchema = z
       .default({ batchSize: 200, linger: 2, concurrency: 4 }),
     notify: z
       .object({
-        concurrency: integer(1, 64).default(8),
-        attempts: integer(1, 100).default(8),
+        /** Sends in flight at once per channel and agent. */
+        concurrency: integer(1, 256).default(8),
+        /** First wait after a failed send; doubles per attempt, with jitter, up to maxBackoff. */
         backoff: duration.default(1000),
+        maxBackoff: duration.default(300_000),
+        /** How long an owed notification is retried: until its incident has been resolved this long. */
+        retryFor: duration.default(86_400_000),
+        /** How often the sweeper re-queues what is owed, escalates what is due and checks failed channels. */
+        sweepEvery: duration.default(5000),
+        /** A job's hold on the rows it sends; a lapsed lease (the job was lost) is taken by the sweeper. */
+        leaseFor: duration.default(60_000),
+        /** Owed longer than this: the other channels carry it too, and /healthz says degraded. */
+        fallbackAfter: duration.default(300_000),
+        /** How often a failed channel is checked again (Slack auth.test, SMTP verify). */
+        recheckEvery: duration.default(60_000),
+        /** More than `threshold` incidents opening within `window` on one channel: the rest go in a digest. 0 turns it off. */
+        digest: z
+          .object({ threshold: integer(0, 100_000).default(10), window: duration.default(60_000) })
+          .strict()
+          .default({ threshold: 10, window: 60_000 }),
       })
       .strict()
-      .default({ concurrency: 8, attempts: 8, backoff: 1000 }),
+      .default({
+        concurrency: 8,
+        backoff: 1000,
+        maxBackoff: 300_000,
+        retryFor: 86_400_000,
+        sweepEvery: 5000,
+        leaseFor: 60_000,
+        fallbackAfter: 300_000,
+        recheckEvery: 60_000,
+        digest: { threshold: 10, window: 60_000 },
+      }),
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */
     publicUrl: url(['http:', 'https:']).optional(),
     shutdown: z

@@ -25,6 +25,21 @@ export interface NotificationContext {
   thread: ThreadRef | undefined;
   /** Absolute links for buttons/links, when the agent has a public URL. */
   links: { incident?: string; ack?: string };
+  /** Why this channel carries it, when it stands in for another ("Slack failing since … — sent by email"). */
+  note?: string;
+}
+
+/** A storm's digest: one message listing incidents that opened together. */
+export interface DigestContext {
+  digestId: string;
+  /** Every incident of the digest, as it is now. */
+  incidents: readonly Incident[];
+  /** What this delivery adds: incidents newly listed, and listed ones that resolved. */
+  added: readonly Incident[];
+  resolved: readonly Incident[];
+  /** The digest's message so far, which channels that edit in place update. */
+  thread: ThreadRef | undefined;
+  note?: string;
 }
 
 /** One delivery channel behind a small interface; the notify worker owns retries and bookkeeping. */
@@ -32,7 +47,8 @@ export interface NotifyChannel {
   readonly name: ChannelName;
   /**
    * Delivers one notification. Throws RetryableError for failures a later attempt may fix
-   * (timeouts, 5xx, rate limits with retryAfterMs), VigilError otherwise.
+   * (timeouts, 5xx, rate limits with retryAfterMs), ChannelFailedError when the channel itself cannot
+   * deliver (credentials, destination), VigilError when this message was refused.
    * Returns the reference later notifications of this incident thread onto.
    */
   send(ctx: NotificationContext): Promise<ThreadRef>;
@@ -48,6 +64,11 @@ export interface NotifyChannel {
    * stale state on screen. Channels whose messages are not edited in place leave it out.
    */
   refresh?(ctx: NotificationContext): Promise<void>;
+  /**
+   * Posts or updates the digest (Slack: one message edited in place; email: one mail per call about
+   * what it adds). Errors as for `send`.
+   */
+  sendDigest(ctx: DigestContext): Promise<ThreadRef>;
   /** Verifies credentials and reachability (Slack auth.test, SMTP verify) for `vigil doctor`. */
   check(): Promise<string>;
   close(): Promise<void>;

@@ -55,6 +55,7 @@ export function renderEmail(input: RenderInput, now: Date = new Date()): EmailMe
   const head = headline(input);
 
   const text = [
+    ...(input.note ? [input.note, ''] : []),
     head,
     '',
     oneLine(i.title),
@@ -76,6 +77,7 @@ export function renderEmail(input: RenderInput, now: Date = new Date()): EmailMe
   ].filter(Boolean);
   const html = [
     '<!doctype html><html><body style="font-family:sans-serif">',
+    input.note ? `<p><strong>${e(input.note)}</strong></p>` : '',
     `<p>${e(head)}</p>`,
     `<h2>${e(severityEmoji(i.severity))} ${e(oneLine(i.title))}</h2>`,
     `<p><strong>${e(state)}</strong></p>`,

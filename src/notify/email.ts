@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import { DependencyError, RetryableError, VigilError, errorMessage } from '../errors.js';
+import { ChannelFailedError, DependencyError, RetryableError, VigilError, errorMessage } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
-import type { NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
+import type { DigestContext, NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
+import { renderEmailDigest } from './digest-template.js';
 import { renderEmail } from './email-template.js';
 
 type EmailConfig = NonNullable<VigilConfig['email']>;
@@ -26,6 +28,12 @@ export function mapSmtpError(err: unknown, what = 'SMTP send'): VigilError {
     if ((status >= 400 && status < 500) || status === 503) {
       return new RetryableError('E_SMTP_UNAVAILABLE', `${what} deferred (${status})${reply}`, { cause: err });
     }
+    // Login refused or every recipient refused: the configuration is wrong, not this message.
+    if ([530, 534, 535, 538, 550, 551, 553].includes(status)) {
+      return new ChannelFailedError('E_SMTP_REJECTED', `${what} rejected (${status})${reply}`, {
+        cause: err,
+      });
+    }
     if (status >= 500) {
       return new VigilError('E_SMTP_REJECTED', `${what} rejected (${status})${reply}`, { cause: err });
     }
@@ -34,7 +42,7 @@ export function mapSmtpError(err: unknown, what = 'SMTP send'): VigilError {
     return new RetryableError('E_SMTP_UNAVAILABLE', `${what} failed (${e.code})${reply}`, { cause: err });
   }
   if (e.code === 'EAUTH' || e.code === 'ENOAUTH') {
-    return new VigilError('E_SMTP_REJECTED', `${what} failed (${e.code})${reply}`, { cause: err });
+    return new ChannelFailedError('E_SMTP_REJECTED', `${what} failed (${e.code})${reply}`, { cause: err });
   }
   return new VigilError('E_SMTP_FAILED', `${what} failed${e.code ? ` (${e.code})` : ''}${reply}`, {
     cause: err,
@@ -101,6 +109,31 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel
       return threaded ? thread : { externalId: messageId };
     },
 
+    async sendDigest(ctx: DigestContext): Promise<ThreadRef> {
+      ensureOpen();
+      const body = renderEmailDigest(ctx);
+      const ids = [...ctx.added, ...ctx.resolved].map((i) => i.id).join('-');
+      const messageId = incidentMessageId(
+        `digest-${ctx.digestId}-${createHash('sha1').update(ids).digest('hex').slice(0, 12)}`,
+        0,
+        cfg.from,
+      );
+      try {
+        await transport.sendMail({
+          from: cfg.from,
+          to: cfg.to,
+          messageId,
+          subject: body.subject,
+          text: body.text,
+          html: body.html,
+          headers: { 'X-Vigil-Digest': ctx.digestId },
+        });
+      } catch (err) {
+        throw mapSmtpError(err);
+      }
+      return { externalId: messageId };
+    },
+
     async check(): Promise<string> {
       ensureOpen();
       try {
@@ -111,7 +144,7 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel
           ? `check that ${redactUrl(cfg.smtpUrl)} is reachable from this host`
           : 'check the credentials and TLS settings in email.smtpUrl';
         throw new DependencyError(mapped.code, mapped.message, hint, {
-          cause: err,
+          cause: mapped,
           retryable: mapped.retryable,
         });
       }

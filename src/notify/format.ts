@@ -6,7 +6,7 @@ import type { NotificationContext } from './channel.js';
  * parameter) so tests can pin every string.
  */
 
-export type RenderInput = Pick<NotificationContext, 'incident' | 'kind' | 'links'>;
+export type RenderInput = Pick<NotificationContext, 'incident' | 'kind' | 'links' | 'note'>;
 
 const emojis: Record<Severity, string> = { critical: '🔴', high: '🟠', warning: '🟡', info: '🔵' };
 

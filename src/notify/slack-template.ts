@@ -72,6 +72,7 @@ export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMe
   if (labels)
     blocks.push({ type: 'context', elements: [mrkdwn(truncate(`Labels: ${slackEscape(labels)}`, 2000))] });
   blocks.push({ type: 'context', elements: [mrkdwn(slackEscape(state))] });
+  if (input.note) blocks.push({ type: 'context', elements: [mrkdwn(`ℹ️ ${slackEscape(input.note)}`)] });
 
   // Every open incident keeps its buttons (acknowledged ones minus Acknowledge); resolved ones have none.
   if (kind !== 'resolved' && i.state !== 'resolved') {

@@ -1,14 +1,16 @@
 import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
-import { DependencyError, RetryableError, VigilError, errorMessage } from '../errors.js';
+import { ChannelFailedError, DependencyError, RetryableError, VigilError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
-import type { NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
+import type { DigestContext, NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
+import { renderSlackDigest } from './digest-template.js';
 import { renderSlack, renderSlackThreadReply, type SlackMessage } from './slack-template.js';
 
 type SlackConfig = NonNullable<VigilConfig['slack']>;
 
 /** Slack message metadata type Vigil tags its messages with. */
 const METADATA_TYPE = 'vigil_notification';
+const DIGEST_METADATA_TYPE = 'vigil_digest';
 
 /** Platform errors (`ok: false`) that describe Slack's state rather than our request. */
 const retryablePlatformErrors = new Set([
@@ -17,6 +19,24 @@ const retryablePlatformErrors = new Set([
   'fatal_error',
   'service_unavailable',
   'request_timeout',
+]);
+
+/** Platform errors that say the token or the destination is wrong: no message can get through. */
+const channelErrors = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'no_permission',
+  'missing_scope',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'team_access_not_granted',
+  'access_denied',
+  'ekm_access_denied',
+  'org_login_required',
 ]);
 
 /**
@@ -40,6 +60,9 @@ export function mapSlackError(err: unknown, method: string): VigilError {
     if (status >= 500 || status === 408) {
       return new RetryableError('E_SLACK_UNAVAILABLE', `${what} failed: HTTP ${status}`, { cause: err });
     }
+    if (status === 401 || status === 403 || status === 404) {
+      return new ChannelFailedError('E_SLACK_REJECTED', `${what} failed: HTTP ${status}`, { cause: err });
+    }
     return new VigilError('E_SLACK_REJECTED', `${what} failed: HTTP ${status}`, { cause: err });
   }
   if (code === ErrorCode.RequestError) {
@@ -60,6 +83,9 @@ export function mapSlackError(err: unknown, method: string): VigilError {
     }
     if (retryablePlatformErrors.has(slackError)) {
       return new RetryableError('E_SLACK_UNAVAILABLE', `${what} failed: ${slackError}`, { cause: err });
+    }
+    if (channelErrors.has(slackError)) {
+      return new ChannelFailedError('E_SLACK_REJECTED', `${what} rejected: ${slackError}`, { cause: err });
     }
     return new VigilError('E_SLACK_REJECTED', `${what} rejected: ${slackError}`, { cause: err });
   }
@@ -166,6 +192,38 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
       return thread;
     },
 
+    async sendDigest(ctx: DigestContext): Promise<ThreadRef> {
+      const message = renderSlackDigest(ctx);
+      // The incidents this call newly tells, named in metadata (ids joined: Slack takes scalars there).
+      const metadata = {
+        event_type: DIGEST_METADATA_TYPE,
+        event_payload: { digest: ctx.digestId, added: ctx.added.map((i) => i.id).join(',') },
+      };
+      if (ctx.thread) {
+        const channel = ctx.thread.channelId ?? cfg.channel;
+        await call('chat.update', () =>
+          client.chat.update({
+            channel,
+            ts: ctx.thread!.externalId,
+            text: message.text,
+            blocks: message.blocks,
+            metadata,
+          }),
+        );
+        return ctx.thread;
+      }
+      const res = await call('chat.postMessage', () =>
+        client.chat.postMessage({
+          channel: cfg.channel,
+          text: message.text,
+          blocks: message.blocks,
+          metadata,
+        }),
+      );
+      if (!res.ts) throw new VigilError('E_SLACK_BAD_RESPONSE', 'Slack chat.postMessage returned no ts');
+      return { externalId: res.ts, channelId: res.channel ?? cfg.channel };
+    },
+
     async findDelivered(ctx: NotificationContext): Promise<ThreadRef | undefined> {
       const { incident, seq, thread } = ctx;
       const inThread = thread !== undefined && (ctx.kind === 'escalated' || ctx.kind === 'reminder');
@@ -213,7 +271,7 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
             ? 'check slack.token (a bot token, xoxb-…) and its scopes'
             : `check that ${cfg.apiUrl} is reachable from this host`;
         throw new DependencyError(mapped.code, mapped.message, hint, {
-          cause: err,
+          cause: mapped,
           retryable: mapped.retryable,
         });
       }

@@ -1,31 +1,40 @@
-import type { ChannelName, NotificationKind } from '../notify/channel.js';
+import { channelNames, type ChannelName } from '../notify/channel.js';
 
 /** Every queue Vigil uses; the Redis key prefix (config.redis.prefix) keeps deployments apart. */
 export const queueNames = {
   events: 'events',
-  notify: 'notify',
-  escalate: 'escalate',
   remediate: 'remediate',
   probes: 'probes',
 } as const;
 
 export type QueueName = keyof typeof queueNames;
 
+/**
+ * One notify queue per channel, so each is paced on its own: a rate-limited or slow Slack pauses
+ * its own queue and email goes on.
+ */
+export const notifyQueueName = (channel: ChannelName) => `notify-${channel}`;
+export const notifyChannels = channelNames;
+
 /** The payload each queue carries. Events are re-validated by the consumer, one by one. */
 export interface QueuePayloads {
   events: { events: unknown[] };
-  notify: { incidentId: string; seq: number; kind: NotificationKind; channel: ChannelName };
-  escalate: { incidentId: string; seq: number };
   remediate: { incidentId: string; ruleId: string; action: string };
   probes: { probe: string };
 }
 
 /**
- * BullMQ job ids must not contain ':'; these are deterministic so a job added twice (two agents,
- * a retried batch) is one job.
+ * A notify job names a lease: the owed rows (vigil_deliveries) it may send. The rows are the truth;
+ * a job lost with Redis costs a lease period, never a notification.
+ */
+export interface NotifyJob {
+  lease: string;
+}
+
+/**
+ * BullMQ job ids must not contain ':'; probe schedulers are deterministic so every agent upserts the
+ * same one. Lease ids are random (see outbox) and double as their job's id.
  */
 export const jobIds = {
-  notify: (p: QueuePayloads['notify']) => `n-${p.incidentId}-${p.seq}-${p.channel}`,
-  escalate: (p: QueuePayloads['escalate']) => `e-${p.incidentId}-${p.seq}`,
   probeScheduler: (probe: string) => `probe-${probe}`,
 };

@@ -1,63 +1,81 @@
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import {
+  DelayedError,
+  Queue,
+  RATE_LIMIT_ERROR,
+  UnrecoverableError,
+  Worker,
+  type Job,
+  type JobsOptions,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RetryableError, VigilError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { queueNames, type QueueName, type QueuePayloads } from './names.js';
+import type { ChannelName } from '../notify/channel.js';
+import {
+  notifyChannels,
+  notifyQueueName,
+  queueNames,
+  type NotifyJob,
+  type QueueName,
+  type QueuePayloads,
+} from './names.js';
 
-export type Queues = { [K in QueueName]: Queue<QueuePayloads[K]> };
+export type Queues = { [K in QueueName]: Queue<QueuePayloads[K]> } & {
+  notify: Readonly<Record<ChannelName, Queue<NotifyJob>>>;
+};
 
 /** Retention: enough to dedupe a re-added job id, bounded so Redis does not grow without limit. */
-const defaults: { [K in QueueName]: JobsOptions } = {
+const defaults: { [K in QueueName]: JobsOptions } & { notify: JobsOptions } = {
   events: {
     attempts: 10,
     backoff: { type: 'vigil', delay: 200 },
     removeOnComplete: true,
     removeOnFail: { age: 7 * 86400 },
   },
+  // Delivery retries are the outbox's (bounded by time, not attempts); a job that fails anyway (its
+  // agent lost PostgreSQL mid-send) is tried a few times, and its rows outlive it.
   notify: {
-    attempts: 8,
-    backoff: { type: 'vigil', delay: 1000 },
-    removeOnComplete: { age: 86400 },
-    removeOnFail: { age: 7 * 86400 },
+    attempts: 5,
+    backoff: { type: 'vigil', delay: 500 },
+    removeOnComplete: true,
+    removeOnFail: { age: 86400 },
   },
-  escalate: { attempts: 10, backoff: { type: 'vigil', delay: 1000 }, removeOnComplete: { age: 86400 } },
   remediate: { attempts: 1, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } },
   probes: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
 };
 
-export function createQueues(
-  connection: Redis,
-  prefix: string,
-  overrides: Partial<Record<QueueName, JobsOptions>> = {},
-  log?: Logger,
-): Queues {
-  const make = <K extends QueueName>(name: K) => {
-    const queue = new Queue<QueuePayloads[K]>(queueNames[name], {
-      connection,
-      prefix,
-      defaultJobOptions: { ...defaults[name], ...overrides[name] },
-    });
+export function createQueues(connection: Redis, prefix: string, log?: Logger): Queues {
+  const make = <T>(name: string, opts: JobsOptions) => {
+    const queue = new Queue<T>(name, { connection, prefix, defaultJobOptions: opts });
     // Connection errors while Redis is away: reported, not printed raw by BullMQ to stderr.
     queue.on('error', (err) => log?.warn({ queue: name, err: errorMessage(err) }, 'queue connection error'));
     return queue;
   };
+  const notify = Object.fromEntries(
+    notifyChannels.map((c) => [c, make<NotifyJob>(notifyQueueName(c), defaults.notify)]),
+  ) as Record<ChannelName, Queue<NotifyJob>>;
   return {
-    events: make('events'),
-    notify: make('notify'),
-    escalate: make('escalate'),
-    remediate: make('remediate'),
-    probes: make('probes'),
+    events: make(queueNames.events, defaults.events),
+    remediate: make(queueNames.remediate, defaults.remediate),
+    probes: make(queueNames.probes, defaults.probes),
+    notify,
   };
 }
 
-export async function closeQueues(queues: Queues): Promise<void> {
-  await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+/** Every queue, notify ones included, for metrics and shutdown. */
+export function allQueues(queues: Queues): Queue[] {
+  const { notify, ...rest } = queues;
+  return [...Object.values(rest), ...Object.values(notify)] as Queue[];
 }
 
-/** Honors a Retry-After the failure carried; otherwise exponential with jitter, capped at 5 minutes. */
-export function backoffDelay(attemptsMade: number, baseMs: number, err?: Error): number {
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.allSettled(allQueues(queues).map((q) => q.close()));
+}
+
+/** Honors a Retry-After the failure carried; otherwise exponential with jitter, capped. */
+export function backoffDelay(attemptsMade: number, baseMs: number, err?: Error, maxMs = 300_000): number {
   if (err instanceof RetryableError && err.retryAfterMs !== undefined) return err.retryAfterMs;
-  const exp = Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), 300_000);
+  const exp = Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), maxMs);
   return Math.round(exp * (0.8 + Math.random() * 0.4));
 }
 
@@ -65,22 +83,27 @@ export function backoffDelay(attemptsMade: number, baseMs: number, err?: Error):
  * A worker whose processor may throw VigilError: unrecoverable ones fail the job at once, everything
  * else goes back to BullMQ's retries with our backoff. `autorun: false` so `start()` is explicit.
  */
-export function createWorker<K extends QueueName, R>(
-  name: K,
+export function createWorker<D, R>(
+  name: string,
   connection: Redis,
   prefix: string,
-  processor: (job: Job<QueuePayloads[K]>, token?: string) => Promise<R>,
-  opts: { concurrency: number; log: Logger; backoffBaseMs?: number },
-): Worker<QueuePayloads[K], R> {
-  const log = opts.log.child({ component: `worker-${name}` });
-  const worker = new Worker<QueuePayloads[K], R>(
-    queueNames[name],
+  processor: (job: Job<D>, token?: string) => Promise<R>,
+  opts: {
+    concurrency: number;
+    log: Logger;
+    backoffBaseMs?: number;
+    limiter?: { max: number; duration: number };
+  },
+): Worker<D, R> {
+  const log = opts.log.child({ worker: name });
+  const worker = new Worker<D, R>(
+    name,
     async (job, token) => {
       try {
         return await processor(job, token);
       } catch (err) {
-        // The processor moved its job to later on purpose; not a failure.
-        if (err instanceof DelayedError) throw err;
+        // The processor moved its job to later, or paused its queue, on purpose: not a failure.
+        if (err instanceof DelayedError || (err as Error).message === RATE_LIMIT_ERROR) throw err;
         const final = err instanceof VigilError && !err.retryable;
         log.warn(
           {
@@ -101,6 +124,7 @@ export function createWorker<K extends QueueName, R>(
       prefix,
       concurrency: opts.concurrency,
       autorun: false,
+      ...(opts.limiter ? { limiter: opts.limiter } : {}),
       settings: {
         backoffStrategy: (attemptsMade, _type, err) =>
           backoffDelay(attemptsMade, opts.backoffBaseMs ?? 1000, err),

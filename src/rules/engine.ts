@@ -1,9 +1,11 @@
 import { VigilError } from '../errors.js';
 import { eventSchema, type VigilEvent } from '../events/event.js';
-import type { Dispatcher } from '../incidents/dispatch.js';
-import type { IncidentStore } from '../incidents/store.js';
+import { randomUUID } from 'node:crypto';
+import type { OpenRequest, ResolveRequest, Routing, Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { ChannelName } from '../notify/channel.js';
+import type { Queues } from '../queues/queues.js';
 import { matches, seriesKey, seriesOf } from './fingerprint.js';
 import { ruleMatch, type Rule } from './schema.js';
 import { needsOpen, needsResolve, type Observation, type SeriesState, type SeriesStore } from './series.js';
@@ -13,8 +15,11 @@ export interface EngineDeps {
   rules: readonly Rule[];
   series: SeriesStore;
   thresholds: ThresholdStore;
-  incidents: IncidentStore;
-  dispatch: Dispatcher;
+  transitions: Transitions;
+  routing: Routing;
+  notify: Queues['notify'];
+  leaseForMs: number;
+  digest: { threshold: number; windowMs: number };
   metrics: Metrics;
   log: Logger;
   agentId: string;
@@ -94,55 +99,83 @@ export class RuleEngine {
     });
     metrics.inc('vigil_events_total', {}, result.accepted);
     const states = await this.deps.series.apply(observations);
+    const acting = states.filter((s) => needsOpen(s) || needsResolve(s));
+    if (acting.length === 0) return result;
+    // Set-based, in the order things happened: a series firing now fired last, so an earlier fire's
+    // pending resolve comes first; one at rest resolved last. All rows owed go under one lease, so
+    // the batch costs one notify job per channel, whatever its size.
+    const lease = { id: randomUUID(), forMs: this.deps.leaseForMs };
+    const channels = new Set<ChannelName>();
+    const resolve = async (list: SeriesState[]) => {
+      const done = await this.resolve(list, touched, lease);
+      done.channels.forEach((c) => channels.add(c));
+      result.resolved += done.count;
+    };
+    await resolve(acting.filter((s) => s.firing && needsResolve(s)));
+    const opened = await this.open(acting.filter(needsOpen), touched, lease);
+    opened.channels.forEach((c) => channels.add(c));
+    result.opened += opened.count;
+    await resolve(acting.filter((s) => !s.firing && needsResolve(s)));
     await Promise.all(
-      states
-        .filter((s) => needsOpen(s) || needsResolve(s))
-        .map(async (s) => {
-          const t = touched.get(s.key) as Touched;
-          // Act in the order things happened: a series firing now fired last, so an earlier fire's
-          // pending resolve comes first; one at rest resolved last.
-          if (s.firing && needsResolve(s)) result.resolved += await this.resolve(s, t);
-          if (needsOpen(s)) result.opened += await this.open(s, t);
-          if (!s.firing && needsResolve(s)) result.resolved += await this.resolve(s, t);
-          await this.deps.series.markSynced(s);
-        }),
+      [...channels].map((c) =>
+        this.deps.notify[c].add('deliver', { lease: `${lease.id}.${c}` }, { jobId: `${lease.id}.${c}` }),
+      ),
     );
+    await Promise.all(acting.map((s) => this.deps.series.markSynced(s)));
     return result;
   }
 
-  private async open(s: SeriesState, t: Touched): Promise<number> {
-    const reason = typeof t.last.data?.error === 'string' ? `: ${t.last.data.error}` : '';
-    const { incident, created } = await this.deps.incidents.open({
-      rule: t.rule,
-      fingerprint: t.fingerprint,
-      labels: t.labels,
-      value: s.value,
-      summary: `${s.value} consecutive failures of ${t.last.name}${reason}`,
-      startedAt: new Date(s.firedSinceMs),
-      actor: this.deps.agentId,
+  private async open(
+    list: SeriesState[],
+    touched: ReadonlyMap<string, Touched>,
+    lease: { id: string; forMs: number },
+  ): Promise<{ count: number; channels: ChannelName[] }> {
+    const reqs: OpenRequest[] = list.map((s) => {
+      const t = touched.get(s.key) as Touched;
+      const reason = typeof t.last.data?.error === 'string' ? `: ${t.last.data.error}` : '';
+      return {
+        rule: t.rule,
+        fingerprint: t.fingerprint,
+        labels: t.labels,
+        value: s.value,
+        summary: `${s.value} consecutive failures of ${t.last.name}${reason}`,
+        startedAt: new Date(s.firedSinceMs),
+      };
     });
-    await this.deps.dispatch.opened(incident, t.rule);
-    if (created) {
-      this.deps.metrics.inc('vigil_incidents_opened_total', { rule: t.rule.id });
+    const { incidents, channels } = await this.deps.transitions.open(
+      reqs,
+      this.deps.agentId,
+      this.deps.routing,
+      lease,
+      this.deps.digest,
+    );
+    for (const incident of incidents) {
+      this.deps.metrics.inc('vigil_incidents_opened_total', { rule: incident.ruleId });
       this.deps.log.info(
-        { incident: incident.id, rule: t.rule.id, fingerprint: t.fingerprint },
+        { incident: incident.id, rule: incident.ruleId, fingerprint: incident.fingerprint },
         'incident opened',
       );
     }
-    return created ? 1 : 0;
+    return { count: incidents.length, channels };
   }
 
-  private async resolve(s: SeriesState, t: Touched): Promise<number> {
-    const at = new Date(s.resolvedAtMs);
-    const incident = await this.deps.incidents.resolve(
-      t.fingerprint,
-      at,
+  private async resolve(
+    list: SeriesState[],
+    touched: ReadonlyMap<string, Touched>,
+    lease: { id: string; forMs: number },
+  ): Promise<{ count: number; channels: ChannelName[] }> {
+    const reqs: ResolveRequest[] = list.map((s) => ({
+      fingerprint: (touched.get(s.key) as Touched).fingerprint,
+      at: new Date(s.resolvedAtMs),
+    }));
+    const { incidents, channels } = await this.deps.transitions.resolve(
+      reqs,
       this.deps.agentId,
       'condition cleared',
+      this.deps.routing,
+      lease,
     );
-    if (!incident || incident.state !== 'resolved') return 0;
-    await this.deps.dispatch.resolved(incident, t.rule);
-    this.deps.log.info({ incident: incident.id, rule: t.rule.id }, 'incident resolved');
-    return 1;
+    for (const i of incidents) this.deps.log.info({ incident: i.id, rule: i.ruleId }, 'incident resolved');
+    return { count: incidents.length, channels };
   }
 }

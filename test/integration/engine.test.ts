@@ -6,8 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
-import { Dispatcher } from '../../src/incidents/dispatch.js';
-import { IncidentStore } from '../../src/incidents/store.js';
+import { Transitions } from '../../src/incidents/transitions.js';
 import { createLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { createRedis } from '../../src/queues/connection.js';
@@ -71,13 +70,15 @@ async function world(): Promise<World> {
   const metrics = new Metrics();
   const log = createLogger({ level: 'warn', destination: sink });
   const thresholds = new ThresholdStore(pool, log);
-  const incidents = new IncidentStore(pool);
   const engine = new RuleEngine({
     rules,
     series: new SeriesStore(redis),
     thresholds,
-    incidents,
-    dispatch: new Dispatcher(queues.notify, queues.escalate, ['slack', 'email']),
+    transitions: new Transitions(pool),
+    routing: { byRule: new Map([['api-health', ['slack', 'email']]]), fallback: ['slack', 'email'] },
+    notify: queues.notify,
+    leaseForMs: 60_000,
+    digest: { threshold: 10, windowMs: 60_000 },
     metrics,
     log,
     agentId: `test-engine-${id}`,
@@ -160,9 +161,24 @@ function probe(n: number, ok: boolean, extra: Record<string, unknown> = {}) {
   };
 }
 
-async function jobIds(queue: Queues['notify'] | Queues['escalate']): Promise<string[]> {
-  const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
-  return jobs.map((j) => String(j.id)).sort();
+/** What the batch left owed: one row per transition and channel, `incident/seq/channel`. */
+async function owed(w: World): Promise<string[]> {
+  const { rows } = await admin.query<{ key: string }>(
+    `SELECT incident_id || '/' || seq || '/' || channel AS key FROM ${w.schema}.vigil_deliveries
+     WHERE state = 'owed' ORDER BY 1`,
+  );
+  return rows.map((r) => r.key);
+}
+
+/** Notify jobs waiting, per channel: each names the lease of the rows it sends. */
+async function notifyJobs(w: World): Promise<Record<string, number>> {
+  const counts = await Promise.all(
+    (['slack', 'email'] as const).map(async (c) => [
+      c,
+      (await w.queues.notify[c].getJobs(['waiting'])).length,
+    ]),
+  );
+  return Object.fromEntries(counts);
 }
 
 describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
@@ -210,10 +226,10 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
     // It started with the first failure of the run, not when the rule fired.
     expect((incident.started_at as Date).toISOString()).toBe(probe(1, false).at);
 
-    expect(await jobIds(w.queues.notify)).toEqual([`n-${incident.id}-1-email`, `n-${incident.id}-1-slack`]);
-    // The SLA escalation waits for the ack SLA.
-    expect(await w.queues.escalate.getJobCounts('delayed')).toEqual({ delayed: 1 });
-    expect(await jobIds(w.queues.escalate)).toEqual([`e-${incident.id}-1`]);
+    expect(await owed(w)).toEqual([`${incident.id}/1/email`, `${incident.id}/1/slack`]);
+    expect(await notifyJobs(w)).toEqual({ slack: 1, email: 1 });
+    // The SLA escalation is due at the ack SLA.
+    expect((incident.escalate_at as Date).getTime()).toBe(Date.parse(probe(1, false).at) + 300_000);
   });
 
   it('does not fire before the rule file’s count', async () => {
@@ -221,7 +237,8 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
     const result = await w.engine.processBatch([probe(1, false), probe(2, false)], 'b');
     expect(result).toEqual({ accepted: 2, rejected: 0, opened: 0, resolved: 0 });
     expect(await w.incidents()).toEqual([]);
-    expect(await jobIds(w.queues.notify)).toEqual([]);
+    expect(await owed(w)).toEqual([]);
+    expect(await notifyJobs(w)).toEqual({ slack: 0, email: 0 });
   });
 
   it('uses a threshold from the thresholds table over the rule file’s default, and audits the change', async () => {
@@ -284,13 +301,11 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
     expect(warnings[0]).toMatchObject({ rule: 'api-health', key: 'count', value: 0 });
   });
 
-  it('opens one incident and adds each notification job once when the same batch is processed twice', async () => {
+  it('opens one incident and owes each notification once when the same batch is processed twice', async () => {
     const w = await world();
     const batch = [probe(1, false), probe(2, false), probe(3, false)];
     expect((await w.engine.processBatch(batch, 'b')).opened).toBe(1);
     const [incident] = await w.incidents();
-    const notify = await jobIds(w.queues.notify);
-    const escalate = await jobIds(w.queues.escalate);
 
     // A re-delivered job: the series already acted on it.
     expect(await w.engine.processBatch(batch, 'b-again')).toEqual({
@@ -307,10 +322,8 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
 
     expect(await w.incidents()).toHaveLength(1);
     expect(await w.transitions()).toHaveLength(1);
-    expect(await jobIds(w.queues.notify)).toEqual(notify);
-    expect(notify).toEqual([`n-${incident!.id}-1-email`, `n-${incident!.id}-1-slack`]);
-    expect(await w.queues.notify.getJobCounts('waiting')).toEqual({ waiting: 2 });
-    expect(await jobIds(w.queues.escalate)).toEqual(escalate);
+    expect(await owed(w)).toEqual([`${incident!.id}/1/email`, `${incident!.id}/1/slack`]);
+    expect(await notifyJobs(w)).toEqual({ slack: 1, email: 1 });
     expect(w.metrics.value('vigil_incidents_opened_total', { rule: 'api-health' })).toBe(1);
   });
 
@@ -344,9 +357,9 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
       },
     ]);
     const id = incident!.id as string;
-    expect(await jobIds(w.queues.notify)).toEqual(
-      [`n-${id}-1-email`, `n-${id}-1-slack`, `n-${id}-2-email`, `n-${id}-2-slack`].sort(),
-    );
+    expect(await owed(w)).toEqual([`${id}/1/email`, `${id}/1/slack`, `${id}/2/email`, `${id}/2/slack`]);
+    // Nothing escalates a resolved incident.
+    expect(incident!.escalate_at).toBeNull();
 
     // More passing probes change nothing; a new run of failures is a new incident.
     expect((await w.engine.processBatch([probe(5, true)], 'b3')).resolved).toBe(0);

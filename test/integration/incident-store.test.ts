@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { IncidentStore } from '../../src/incidents/store.js';
+import { Transitions } from '../../src/incidents/transitions.js';
 import { createLogger } from '../../src/log.js';
 import { loadRules } from '../../src/rules/loader.js';
 import { ThresholdStore } from '../../src/rules/thresholds.js';
@@ -25,48 +26,73 @@ async function store() {
   pools.push(pool);
   await migrate(pool, env.schema);
   const rule = loadRules('rules', { HELIX_API_URL: env.helix.url }).rules[0]!;
-  return { pool, incidents: new IncidentStore(pool), rule };
+  return { pool, incidents: new IncidentStore(pool), transitions: new Transitions(pool), rule };
 }
 
-describe('IncidentStore on real PostgreSQL', () => {
-  it('escalates an incident once, however often the escalation job runs', async () => {
-    const { incidents, rule } = await store();
-    const { incident } = await incidents.open({
-      rule,
-      fingerprint: 'api-health{}',
-      labels: {},
-      value: 3,
-      summary: '3 consecutive failures',
-      startedAt: new Date(),
-      actor: 'test',
-    });
-    const first = await incidents.escalate(incident.id, 'agent-a', 'ack SLA passed');
-    const again = await incidents.escalate(incident.id, 'agent-b', 'ack SLA passed');
-    expect(first?.seq).toBe(2);
-    expect(again?.seq).toBe(2);
-    expect((await incidents.get(incident.id))?.seq).toBe(2);
-    const { rows } = await env!.db.query(
-      `SELECT kind, actor FROM ${env!.schema}.vigil_incident_transitions ORDER BY seq`,
+const routing = { byRule: new Map(), fallback: ['slack', 'email'] as const };
+const lease = (id: string) => ({ id, forMs: 60_000 });
+
+describe('Transitions on real PostgreSQL', () => {
+  it('escalates an incident once at its ack SLA, however many agents sweep at once', async () => {
+    const { transitions, incidents, rule } = await store();
+    const opened = await transitions.open(
+      [
+        {
+          rule: { ...rule, ackSla: 50 },
+          fingerprint: 'api-health{}',
+          labels: {},
+          value: 3,
+          summary: '3 consecutive failures',
+          startedAt: new Date(Date.now() - 1000),
+        },
+      ],
+      'test',
+      routing,
+      lease('l1'),
+      { threshold: 0, windowMs: 60_000 },
     );
-    expect(rows).toEqual([
-      { kind: 'opened', actor: 'test' },
-      { kind: 'escalated', actor: 'agent-a' },
+    const id = opened.incidents[0]!.id;
+    const sweeps = await Promise.all(
+      ['agent-a', 'agent-b', 'agent-c'].map((a, k) => transitions.escalateDue(a, routing, lease(`e${k}`))),
+    );
+    expect(sweeps.flatMap((s) => s.incidents.map((i) => i.id))).toEqual([id]);
+    expect((await transitions.escalateDue('agent-d', routing, lease('e9'))).incidents).toEqual([]);
+    expect((await incidents.get(id))?.seq).toBe(2);
+    const { rows } = await env!.db.query(
+      `SELECT kind FROM ${env!.schema}.vigil_incident_transitions ORDER BY seq`,
+    );
+    expect(rows).toEqual([{ kind: 'opened' }, { kind: 'escalated' }]);
+    const owed = await env!.db.query(
+      `SELECT seq, channel, kind FROM ${env!.schema}.vigil_deliveries WHERE state = 'owed' ORDER BY seq, channel`,
+    );
+    expect(owed.rows).toEqual([
+      { seq: 1, channel: 'email', kind: 'opened' },
+      { seq: 1, channel: 'slack', kind: 'opened' },
+      { seq: 2, channel: 'email', kind: 'escalated' },
+      { seq: 2, channel: 'slack', kind: 'escalated' },
     ]);
   });
 
   it('keeps an ack SLA of 30 days (beyond a 32-bit number of milliseconds)', async () => {
-    const { incidents, rule } = await store();
-    const { incident } = await incidents.open({
-      rule: { ...rule, ackSla: 30 * 86_400_000 },
-      fingerprint: 'api-health{}',
-      labels: {},
-      value: 3,
-      summary: '',
-      startedAt: new Date(),
-      actor: 'test',
-    });
-    expect(incident.ackSlaMs).toBe(2_592_000_000);
-    expect((await incidents.get(incident.id))?.ackSlaMs).toBe(2_592_000_000);
+    const { transitions, incidents, rule } = await store();
+    const { incidents: opened } = await transitions.open(
+      [
+        {
+          rule: { ...rule, ackSla: 30 * 86_400_000 },
+          fingerprint: 'api-health{}',
+          labels: {},
+          value: 3,
+          summary: '',
+          startedAt: new Date(),
+        },
+      ],
+      'test',
+      routing,
+      lease('l1'),
+      { threshold: 0, windowMs: 60_000 },
+    );
+    expect(opened[0]!.ackSlaMs).toBe(2_592_000_000);
+    expect((await incidents.get(opened[0]!.id))?.ackSlaMs).toBe(2_592_000_000);
   });
 });
 

@@ -44,7 +44,10 @@ async function slackSetup(
   channel = '#alerts',
 ): Promise<{ emu: SlackEmulator; slack: NotifyChannel }> {
   const emu = await startSlackEmulator();
-  const slack = createSlackChannel({ token, apiUrl: emu.url, channel, timeout: 5000 }, log);
+  const slack = createSlackChannel(
+    { token, apiUrl: emu.url, channel, timeout: 5000, rateLimit: { perSecond: 0, burst: 1 } },
+    log,
+  );
   onTestFinished(async () => {
     await slack.close();
     await emu.close();
@@ -55,7 +58,13 @@ async function slackSetup(
 async function emailSetup(): Promise<{ sink: SmtpSink; email: NotifyChannel }> {
   const sink = await startSmtpSink();
   const email = createEmailChannel(
-    { smtpUrl: sink.url, from: 'Vigil <vigil@alerts.test>', to: ['oncall@example.com'], timeout: 5000 },
+    {
+      smtpUrl: sink.url,
+      from: 'Vigil <vigil@alerts.test>',
+      to: ['oncall@example.com'],
+      timeout: 5000,
+      rateLimit: { perSecond: 0, burst: 1 },
+    },
     log,
   );
   onTestFinished(async () => {

@@ -53,7 +53,7 @@ export async function createTestEnv(opts: { healthEvery?: string } = {}): Promis
           dir: 'rules',
           vars: { HELIX_API_URL: helix.url, HELIX_HEALTH_EVERY: opts.healthEvery ?? '200ms' },
         },
-        notify: { concurrency: 4, attempts: 8, backoff: '50ms' },
+        notify: { concurrency: 4, backoff: '50ms', sweepEvery: '100ms', recheckEvery: '200ms' },
         log: { level: 'silent' },
         ...overrides,
       },

@@ -1,0 +1,132 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/pool.js';
+import { toIncident, type IncidentRow } from '../incidents/row.js';
+import type { Incident } from '../incidents/types.js';
+import type { NotifyChannel, ThreadRef } from './channel.js';
+import type { OwedRow, Sent } from './outbox.js';
+
+/** The rows of one digest message: incidents it adds, listed ones that resolved. */
+export interface DigestPart {
+  /** Undefined: the channel's current digest (made if the storm has none yet). */
+  digestId: string | undefined;
+  rows: OwedRow[];
+}
+
+/**
+ * Storm digests: one message per channel and storm listing every incident that opened beyond the
+ * threshold. A storm's digest stays current while incidents keep opening within the window;
+ * resolutions of listed incidents update the digest they are listed in.
+ */
+export class Digests {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly windowMs: number,
+  ) {}
+
+  /**
+   * Splits digest rows by the digest they belong to. Follow-ups whose `opened` row is neither sent
+   * nor among `rows` cannot be placed yet: they come back as `wait`.
+   */
+  async plan(channel: string, rows: readonly OwedRow[]): Promise<{ parts: DigestPart[]; wait: OwedRow[] }> {
+    const openedHere = new Set(rows.filter((r) => r.kind === 'opened').map((r) => r.incidentId));
+    const followUps = rows.filter((r) => r.kind !== 'opened' && !openedHere.has(r.incidentId));
+    const { rows: placed } = followUps.length
+      ? await this.pool.query<{ incident_id: string; digest_id: string }>(
+          `SELECT incident_id, digest_id FROM vigil_deliveries
+           WHERE channel = $1 AND kind = 'opened' AND digest_id IS NOT NULL AND incident_id = ANY($2)`,
+          [channel, followUps.map((r) => r.incidentId)],
+        )
+      : { rows: [] };
+    const digestOf = new Map(placed.map((p) => [p.incident_id, p.digest_id]));
+    const parts = new Map<string | undefined, OwedRow[]>();
+    const wait: OwedRow[] = [];
+    for (const r of rows) {
+      const id = openedHere.has(r.incidentId) ? undefined : digestOf.get(r.incidentId);
+      if (!openedHere.has(r.incidentId) && id === undefined) {
+        wait.push(r);
+        continue;
+      }
+      parts.set(id, [...(parts.get(id) ?? []), r]);
+    }
+    return { parts: [...parts].map(([digestId, list]) => ({ digestId, rows: list })), wait };
+  }
+
+  /**
+   * Sends one part: posts or updates its digest and records the rows as sent, in one transaction
+   * under the channel's digest lock, so concurrent jobs extend one digest rather than start two.
+   */
+  async send(channel: NotifyChannel, part: DigestPart, note: string | undefined): Promise<Sent[]> {
+    return withTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext(current_schema() || $1))', [
+        `.digest.${channel.name}`,
+      ]);
+      const digest = await this.digestFor(c, channel.name, part.digestId);
+      const added = part.rows.filter((r) => r.kind === 'opened').map((r) => r.incidentId);
+      const { rows } = await c.query<IncidentRow>(
+        `SELECT * FROM vigil_incidents WHERE id = ANY($2::bigint[]) OR id IN (
+           SELECT incident_id FROM vigil_deliveries WHERE channel = $1 AND kind = 'opened' AND digest_id = $3)`,
+        [channel.name, added, digest.id],
+      );
+      const incidents = rows.map(toIncident);
+      const byId = new Map(incidents.map((i) => [i.id, i]));
+      const pick = (ids: string[]) => ids.map((id) => byId.get(id)).filter((i): i is Incident => !!i);
+      const resolved = part.rows.filter((r) => r.kind === 'resolved').map((r) => r.incidentId);
+      const ref = await channel.sendDigest({
+        digestId: digest.id,
+        incidents,
+        added: pick(added),
+        resolved: pick(resolved),
+        thread: digest.ref,
+        ...(note ? { note } : {}),
+      });
+      await c.query(
+        'UPDATE vigil_digests SET external_id = $2, channel_id = $3, last_at = now() WHERE id = $1',
+        [digest.id, ref.externalId, ref.channelId ?? null],
+      );
+      const sent = part.rows.map((r) => ({ incidentId: r.incidentId, seq: r.seq, ref, digestId: digest.id }));
+      await c.query(
+        `UPDATE vigil_deliveries d SET state = 'sent', delivered_at = now(), external_id = $3, channel_id = $4,
+           digest_id = $5, lease_id = NULL, lease_until = NULL
+         FROM unnest($2::bigint[], $6::int[]) AS u(incident_id, seq)
+         WHERE d.channel = $1 AND d.incident_id = u.incident_id AND d.seq = u.seq AND d.state = 'owed'`,
+        [
+          channel.name,
+          sent.map((s) => s.incidentId),
+          ref.externalId,
+          ref.channelId ?? null,
+          digest.id,
+          sent.map((s) => s.seq),
+        ],
+      );
+      return sent;
+    });
+  }
+
+  private async digestFor(
+    c: pg.PoolClient,
+    channel: string,
+    id: string | undefined,
+  ): Promise<{ id: string; ref: ThreadRef | undefined }> {
+    const found = await c.query<{ id: string; external_id: string | null; channel_id: string | null }>(
+      id === undefined
+        ? `SELECT id, external_id, channel_id FROM vigil_digests
+           WHERE channel = $1 AND last_at > now() - $2 * interval '1 millisecond' ORDER BY id DESC LIMIT 1`
+        : 'SELECT id, external_id, channel_id FROM vigil_digests WHERE channel = $1 AND id = $2',
+      id === undefined ? [channel, this.windowMs] : [channel, id],
+    );
+    const row =
+      found.rows[0] ??
+      (
+        await c.query<{ id: string; external_id: null; channel_id: null }>(
+          'INSERT INTO vigil_digests (channel) VALUES ($1) RETURNING id, external_id, channel_id',
+          [channel],
+        )
+      ).rows[0]!;
+    const ref = row.external_id
+      ? row.channel_id
+        ? { externalId: row.external_id, channelId: row.channel_id }
+        : { externalId: row.external_id }
+      : undefined;
+    return { id: row.id, ref };
+  }
+}

@@ -1,0 +1,108 @@
+import type pg from 'pg';
+import type { ChannelName } from './channel.js';
+
+export interface OwedStats {
+  channel: ChannelName;
+  owed: number;
+  /** Age of the oldest owed row, in seconds. */
+  oldestSec: number;
+}
+
+/** A channel that carries what another owes, and the note the stand-in message shows. */
+export interface HandOver {
+  from: ChannelName;
+  to: ChannelName;
+  note: string;
+}
+
+/** The sweeper's statements over the outbox: each handles every row it concerns in one go. */
+export class OutboxSweep {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Leases owed rows that are due and held by no live job, in parts of at most `part` rows per
+   * channel; returns the lease ids made, by channel. Skips `paused` channels (failed ones).
+   */
+  async leaseDue(
+    leasePrefix: string,
+    forMs: number,
+    paused: readonly ChannelName[],
+    part: number,
+    limit = 5000,
+  ): Promise<Array<{ channel: ChannelName; lease: string; rows: number }>> {
+    const { rows } = await this.pool.query<{ channel: ChannelName; lease: string; rows: string }>(
+      `WITH due AS (
+         SELECT incident_id, channel, seq FROM vigil_deliveries
+         WHERE state = 'owed' AND next_at <= now() AND (lease_until IS NULL OR lease_until < now())
+           AND NOT (channel = ANY($3::text[]))
+         ORDER BY next_at LIMIT $5 FOR UPDATE SKIP LOCKED),
+       numbered AS (
+         SELECT *, (row_number() OVER (PARTITION BY channel ORDER BY incident_id, seq) - 1) / $4 AS part FROM due),
+       upd AS (
+         UPDATE vigil_deliveries d SET lease_id = $1 || '.' || n.channel || '.' || n.part,
+           lease_until = now() + $2 * interval '1 millisecond'
+         FROM numbered n WHERE d.incident_id = n.incident_id AND d.channel = n.channel AND d.seq = n.seq
+         RETURNING d.channel, d.lease_id)
+       SELECT channel, lease_id AS lease, count(*) AS rows FROM upd GROUP BY channel, lease_id`,
+      [leasePrefix, forMs, paused, part, limit],
+    );
+    return rows.map((r) => ({ channel: r.channel, lease: r.lease, rows: Number(r.rows) }));
+  }
+
+  /**
+   * Asks other channels to carry what `from` owes: rows of a failed channel, or owed longer than
+   * `olderThanMs`. The original rows stay owed (sent when the channel is back); a channel that has the
+   * same transition already adds nothing. Returns how many stand-in rows were made, by pair.
+   */
+  async handOver(
+    pairs: readonly HandOver[],
+    failed: readonly ChannelName[],
+    olderThanMs: number,
+  ): Promise<Array<{ from: ChannelName; to: ChannelName; rows: number }>> {
+    if (pairs.length === 0) return [];
+    const { rows } = await this.pool.query<{ from_channel: ChannelName; channel: ChannelName; rows: string }>(
+      `WITH src AS (
+         SELECT incident_id, channel, seq, kind, in_digest FROM vigil_deliveries
+         WHERE state = 'owed' AND NOT handed_over AND fallback_from IS NULL
+           AND (channel = ANY($4::text[]) OR created_at < now() - $5 * interval '1 millisecond')
+           AND channel = ANY($1::text[])
+         ORDER BY created_at LIMIT 2000 FOR UPDATE SKIP LOCKED),
+       mark AS (
+         UPDATE vigil_deliveries d SET handed_over = true FROM src
+         WHERE d.incident_id = src.incident_id AND d.channel = src.channel AND d.seq = src.seq),
+       ins AS (
+         INSERT INTO vigil_deliveries (incident_id, channel, seq, kind, state, fallback_from, note, in_digest)
+         SELECT src.incident_id, p.channel, src.seq, src.kind, 'owed', src.channel, p.note, src.in_digest
+         FROM src JOIN unnest($1::text[], $2::text[], $3::text[]) AS p(from_channel, channel, note)
+           ON p.from_channel = src.channel
+         ON CONFLICT DO NOTHING RETURNING fallback_from, channel)
+       SELECT fallback_from AS from_channel, channel, count(*) AS rows FROM ins GROUP BY fallback_from, channel`,
+      [pairs.map((p) => p.from), pairs.map((p) => p.to), pairs.map((p) => p.note), failed, olderThanMs],
+    );
+    return rows.map((r) => ({ from: r.from_channel, to: r.channel, rows: Number(r.rows) }));
+  }
+
+  /** Gives up on rows whose incident has been resolved for longer than `retryForMs`. */
+  async abandonExpired(retryForMs: number): Promise<Array<{ channel: ChannelName; rows: number }>> {
+    const { rows } = await this.pool.query<{ channel: ChannelName; rows: string }>(
+      `WITH gone AS (
+         UPDATE vigil_deliveries d SET state = 'abandoned', lease_id = NULL, lease_until = NULL,
+           last_error = coalesce(d.last_error || '; ', '') || 'gave up: resolved longer than the retry period'
+         FROM vigil_incidents i
+         WHERE i.id = d.incident_id AND d.state = 'owed' AND i.state = 'resolved'
+           AND i.resolved_at < now() - $1 * interval '1 millisecond'
+         RETURNING d.channel)
+       SELECT channel, count(*) AS rows FROM gone GROUP BY channel`,
+      [retryForMs],
+    );
+    return rows.map((r) => ({ channel: r.channel, rows: Number(r.rows) }));
+  }
+
+  async stats(): Promise<OwedStats[]> {
+    const { rows } = await this.pool.query<{ channel: ChannelName; owed: string; oldest: number }>(
+      `SELECT channel, count(*) AS owed, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+       FROM vigil_deliveries WHERE state = 'owed' GROUP BY channel`,
+    );
+    return rows.map((r) => ({ channel: r.channel, owed: Number(r.owed), oldestSec: r.oldest }));
+  }
+}

@@ -1,0 +1,142 @@
+import type pg from 'pg';
+import type { ChannelName, NotificationKind, ThreadRef } from './channel.js';
+
+/** An owed notification a job holds the lease of. */
+export interface OwedRow {
+  incidentId: string;
+  channel: ChannelName;
+  seq: number;
+  kind: NotificationKind;
+  attempts: number;
+  createdAt: Date;
+  inDigest: boolean;
+  fallbackFrom: ChannelName | null;
+  note: string;
+  /** The channel's first message of the incident, which follow-ups update or reply to. */
+  thread: ThreadRef | undefined;
+  /** State of the incident's `opened` row on this channel ('owed', 'sent', …), and whether it went to a digest. */
+  openedState: string | null;
+  openedInDigest: boolean;
+}
+
+export interface Sent {
+  incidentId: string;
+  seq: number;
+  ref: ThreadRef | undefined;
+  digestId?: string;
+}
+
+type Key = Pick<OwedRow, 'incidentId' | 'seq'>;
+
+interface Row {
+  incident_id: string;
+  channel: ChannelName;
+  seq: number;
+  kind: NotificationKind;
+  attempts: number;
+  created_at: Date;
+  in_digest: boolean;
+  fallback_from: ChannelName | null;
+  note: string;
+  thread: { externalId: string; channelId: string | null } | null;
+  opened_state: string | null;
+  opened_in_digest: boolean | null;
+}
+
+const keysOf = (keys: readonly Key[]) => [keys.map((k) => k.incidentId), keys.map((k) => k.seq)];
+
+/**
+ * `vigil_deliveries` as the outbox of owed notifications: what a channel should get and has not.
+ * Every method is one statement over a whole job's rows.
+ */
+export class Outbox {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Takes (or keeps) the lease on the rows named `leaseId` for another `forMs`, and returns them
+   * oldest transition first. Rows the sweeper gave to another job meanwhile are not returned.
+   */
+  async claim(leaseId: string, forMs: number): Promise<OwedRow[]> {
+    const { rows } = await this.pool.query<Row>(
+      `UPDATE vigil_deliveries d SET lease_until = now() + $2 * interval '1 millisecond', attempts = d.attempts + 1
+       WHERE d.lease_id = $1 AND d.state = 'owed'
+       RETURNING d.incident_id, d.channel, d.seq, d.kind, d.attempts, d.created_at, d.in_digest, d.fallback_from,
+         d.note,
+         (SELECT json_build_object('externalId', t.external_id, 'channelId', t.channel_id) FROM vigil_deliveries t
+          WHERE t.incident_id = d.incident_id AND t.channel = d.channel AND t.state = 'sent'
+            AND t.digest_id IS NULL AND t.external_id IS NOT NULL
+          ORDER BY t.seq LIMIT 1) AS thread,
+         (SELECT o.state FROM vigil_deliveries o WHERE o.incident_id = d.incident_id AND o.channel = d.channel
+            AND o.kind = 'opened' ORDER BY o.seq LIMIT 1) AS opened_state,
+         (SELECT o.in_digest FROM vigil_deliveries o WHERE o.incident_id = d.incident_id AND o.channel = d.channel
+            AND o.kind = 'opened' ORDER BY o.seq LIMIT 1) AS opened_in_digest`,
+      [leaseId, forMs],
+    );
+    return rows
+      .map((r): OwedRow => ({
+        incidentId: r.incident_id,
+        channel: r.channel,
+        seq: r.seq,
+        kind: r.kind,
+        attempts: r.attempts,
+        createdAt: r.created_at,
+        inDigest: r.in_digest,
+        fallbackFrom: r.fallback_from,
+        note: r.note,
+        thread: r.thread
+          ? r.thread.channelId
+            ? { externalId: r.thread.externalId, channelId: r.thread.channelId }
+            : { externalId: r.thread.externalId }
+          : undefined,
+        openedState: r.opened_state,
+        openedInDigest: r.opened_in_digest ?? false,
+      }))
+      .sort((a, b) => Number(a.incidentId) - Number(b.incidentId) || a.seq - b.seq);
+  }
+
+  async markSent(channel: ChannelName, sent: readonly Sent[]): Promise<void> {
+    if (sent.length === 0) return;
+    await this.pool.query(
+      `UPDATE vigil_deliveries d SET state = 'sent', delivered_at = now(), external_id = u.external_id,
+         channel_id = u.channel_id, digest_id = u.digest_id, lease_id = NULL, lease_until = NULL, last_error = NULL
+       FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::bigint[])
+         AS u(incident_id, seq, external_id, channel_id, digest_id)
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'`,
+      [
+        channel,
+        ...keysOf(sent),
+        sent.map((s) => s.ref?.externalId ?? null),
+        sent.map((s) => s.ref?.channelId ?? null),
+        sent.map((s) => s.digestId ?? null),
+      ],
+    );
+  }
+
+  /** Gives rows back: tried again at `delayMs[i]` from now, by whichever job the sweeper makes. */
+  async retryLater(
+    channel: ChannelName,
+    keys: readonly Key[],
+    delayMs: readonly number[],
+    error: string | null,
+  ): Promise<void> {
+    if (keys.length === 0) return;
+    await this.pool.query(
+      `UPDATE vigil_deliveries d SET lease_id = NULL, lease_until = NULL,
+         next_at = now() + u.delay * interval '1 millisecond', last_error = coalesce($5, d.last_error)
+       FROM unnest($2::bigint[], $3::int[], $4::float8[]) AS u(incident_id, seq, delay)
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'`,
+      [channel, ...keysOf(keys), delayMs, error],
+    );
+  }
+
+  /** A message the service refused for its content: retrying cannot help; kept for the record. */
+  async abandon(channel: ChannelName, keys: readonly Key[], error: string): Promise<void> {
+    if (keys.length === 0) return;
+    await this.pool.query(
+      `UPDATE vigil_deliveries d SET state = 'abandoned', lease_id = NULL, lease_until = NULL, last_error = $4
+       FROM unnest($2::bigint[], $3::int[]) AS u(incident_id, seq)
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'`,
+      [channel, ...keysOf(keys), error],
+    );
+  }
+}

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { formatDuration } from '../config/duration.js';
+import { errorMessage } from '../errors.js';
+import type { Health } from '../health.js';
+import type { Routing, Transitions } from '../incidents/transitions.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Queues } from '../queues/queues.js';
+import { channelNames, type ChannelName, type NotifyChannel } from './channel.js';
+import type { ChannelStatus } from './channel-status.js';
+import type { HandOver, OutboxSweep } from './outbox-sweep.js';
+
+export interface SweeperDeps {
+  pool: pg.Pool;
+  schema: string;
+  transitions: Transitions;
+  sweep: OutboxSweep;
+  status: ChannelStatus;
+  channels: ReadonlyMap<ChannelName, NotifyChannel>;
+  queues: Queues;
+  routing: Routing;
+  metrics: Metrics;
+  health: Health;
+  log: Logger;
+  agentId: string;
+  timing: {
+    every: number;
+    leaseFor: number;
+    retryFor: number;
+    fallbackAfter: number;
+    recheckEvery: number;
+  };
+}
+
+const label: Record<ChannelName, string> = { slack: 'Slack', email: 'email' };
+const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+
+/** Rows a sweeper lease covers per job: a job's worth, not a storm's. */
+const LEASE_PART = 200;
+
+/**
+ * Makes what is owed happen: escalates incidents past their ack SLA, gives up on what has been owed
+ * too long, hands a failed channel's notifications to the others, and re-queues owed rows no live job
+ * holds. A timer in every agent, one of them at a time (a PostgreSQL advisory lock): it must keep
+ * working when Redis lost its data, which a Redis-held scheduler would not.
+ */
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private owed = new Map<ChannelName, number>();
+
+  constructor(private readonly d: SweeperDeps) {
+    for (const c of channelNames)
+      d.metrics.gauge('vigil_notifications_owed', { channel: c }, () => this.owed.get(c) ?? 0);
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.closed) return;
+      this.running = this.tick().finally(() => {
+        this.running = undefined;
+        if (!this.closed) this.timer = setTimeout(loop, this.d.timing.every);
+      });
+    };
+    loop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass; errors are reported and the next pass tries again. */
+  async tick(): Promise<void> {
+    try {
+      const client = await this.d.pool.connect();
+      try {
+        const key = `${this.d.schema}.vigil-sweeper`;
+        const { rows } = await client.query<{ ok: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+          [key],
+        );
+        await this.d.status.refresh();
+        if (rows[0]?.ok) {
+          try {
+            await this.sweepOnce();
+          } finally {
+            await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+          }
+        }
+      } finally {
+        client.release();
+      }
+      await this.report();
+      this.d.health.set('sweeper', undefined);
+    } catch (err) {
+      this.d.health.set('sweeper', `cannot sweep owed notifications: ${errorMessage(err)}`);
+      this.d.log.warn({ err: errorMessage(err) }, 'sweep failed; next pass tries again');
+    }
+  }
+
+  private async sweepOnce(): Promise<void> {
+    const { d } = this;
+    await this.recheckFailed();
+    const lease = { id: randomUUID(), forMs: d.timing.leaseFor };
+    const escalated = await d.transitions.escalateDue(d.agentId, d.routing, lease);
+    for (const i of escalated.incidents) d.log.warn({ incident: i.id, rule: i.ruleId }, 'incident escalated');
+    d.metrics.inc('vigil_escalations_total', {}, escalated.incidents.length);
+    await this.enqueue(escalated.channels.map((channel) => ({ channel, lease: `${lease.id}.${channel}` })));
+    for (const g of await d.sweep.abandonExpired(d.timing.retryFor)) {
+      d.metrics.inc('vigil_notifications_failed_total', { channel: g.channel, reason: 'expired' }, g.rows);
+      d.log.error(
+        { channel: g.channel, rows: g.rows },
+        'gave up on notifications owed past the retry period',
+      );
+    }
+    const failed = [...d.status.failures().keys()];
+    for (const h of await d.sweep.handOver(this.handOvers(), failed, d.timing.fallbackAfter)) {
+      d.metrics.inc('vigil_notifications_fallback_total', { from: h.from, to: h.to }, h.rows);
+      d.log.warn({ from: h.from, to: h.to, rows: h.rows }, 'notifications handed to another channel');
+    }
+    const leases = await d.sweep.leaseDue(randomUUID(), d.timing.leaseFor, failed, LEASE_PART);
+    for (const l of leases) d.metrics.inc('vigil_sweeper_requeued_total', { channel: l.channel }, l.rows);
+    await this.enqueue(leases);
+  }
+
+  private async enqueue(leases: ReadonlyArray<{ channel: ChannelName; lease: string }>): Promise<void> {
+    for (const c of channelNames) {
+      const mine = leases.filter((l) => l.channel === c);
+      if (mine.length)
+        await this.d.queues.notify[c].addBulk(
+          mine.map((l) => ({ name: 'deliver', data: { lease: l.lease }, opts: { jobId: l.lease } })),
+        );
+    }
+  }
+
+  /** Every owing channel to every working channel of this agent, with the note the stand-in shows. */
+  private handOvers(): HandOver[] {
+    const failures = this.d.status.failures();
+    const targets = [...this.d.channels.keys()].filter((c) => !failures.has(c));
+    return channelNames.flatMap((from) =>
+      targets
+        .filter((to) => to !== from)
+        .map((to) => {
+          const f = failures.get(from);
+          const why = f
+            ? `${label[from]} failing since ${hhmm(f.since)} UTC (${f.reason})`
+            : `${label[from]} has not delivered this for over ${formatDuration(this.d.timing.fallbackAfter)}`;
+          return { from, to, note: `${why} — sent by ${label[to]}` };
+        }),
+    );
+  }
+
+  private async recheckFailed(): Promise<void> {
+    for (const [name, f] of this.d.status.failures()) {
+      const channel = this.d.channels.get(name);
+      if (!channel || Date.now() - f.checkedAt.getTime() < this.d.timing.recheckEvery) continue;
+      try {
+        await channel.check();
+        await this.d.status.clear(name);
+      } catch {
+        await this.d.status.markChecked(name);
+      }
+    }
+  }
+
+  /** Every agent: owed counts for /metrics, and /healthz degraded when something waits too long. */
+  private async report(): Promise<void> {
+    const stats = await this.d.sweep.stats();
+    this.owed = new Map(stats.map((s) => [s.channel, s.owed]));
+    const late = stats.filter((s) => s.oldestSec * 1000 > this.d.timing.fallbackAfter);
+    this.d.health.set(
+      'notify.owed',
+      late.length
+        ? late.map((s) => `${s.owed} owed on ${s.channel}, oldest ${Math.round(s.oldestSec)}s`).join('; ')
+        : undefined,
+    );
+  }
+}
