@@ -144,6 +144,8 @@ export class Agent {
       if (stale.length)
         log.warn({ schedulers: stale }, 'removed schedulers of probes no rule defines any more');
       pipeline.sweeper.start();
+      pipeline.canary.start();
+      pipeline.heartbeat?.start();
       if (http) this.httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
@@ -197,6 +199,7 @@ export class Agent {
   private async shutdown(): Promise<void> {
     const r = this.running;
     if (!r) return;
+    await Promise.all([r.canary.close(), r.heartbeat?.close()]);
     await r.probeWorker.close();
     await r.batcher.close();
     await r.http?.close();

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
 import type { VigilConfig } from './config/schema.js';
 import type { Pool } from './db/pool.js';
@@ -23,6 +24,8 @@ import type { RuleSet } from './rules/loader.js';
 import { SeriesStore } from './rules/series.js';
 import { ThresholdStore } from './rules/thresholds.js';
 import { probeProcessor } from './sources/probes/worker.js';
+import { Canary, canaryKey } from './watchdog/canary.js';
+import { Heartbeat } from './watchdog/heartbeat.js';
 
 export interface PipelineDeps {
   config: VigilConfig;
@@ -49,6 +52,9 @@ export interface Pipeline {
   /** events → rules, and one delivery worker per channel. */
   workers: Worker[];
   sweeper: Sweeper;
+  /** Self-trust: a canary through the whole pipeline, and a heartbeat out while it comes back. */
+  canary: Canary;
+  heartbeat: Heartbeat | undefined;
   status: ChannelStatus;
   incidents: IncidentStore;
   thresholds: ThresholdStore;
@@ -139,6 +145,8 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
           maxBackoff: n.maxBackoff,
           concurrency: n.concurrency,
         },
+        canaryDone: async (agent, sentAt) =>
+          void (await d.client.set(canaryKey(prefix, agent, name), String(sentAt), 'PX', 86_400_000)),
       }),
       // The limiter only lets a 429 pause the queue (BullMQ honours a manual rate limit only when one
       // is set); pacing itself is the pacer's, per message rather than per job.
@@ -166,11 +174,35 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
       recheckEvery: n.recheckEvery,
     },
   });
+  const canary = new Canary({
+    redis: d.client,
+    prefix,
+    agentId: d.agentId,
+    host: hostname(),
+    channels: [...d.channels.keys()],
+    send: (e) => batcher.add(e),
+    health: d.health,
+    metrics: d.metrics,
+    everyMs: config.canary.every,
+    maxAgeMs: config.canary.maxAge,
+  });
+  const heartbeat = config.heartbeat
+    ? new Heartbeat({
+        url: config.heartbeat.url,
+        everyMs: config.heartbeat.every,
+        timeoutMs: config.heartbeat.timeout,
+        health: d.health,
+        metrics: d.metrics,
+        log: log.child({ component: 'heartbeat' }),
+      })
+    : undefined;
   return {
     batcher,
     probeWorker,
     workers: [events, ...deliverers],
     sweeper,
+    canary,
+    heartbeat,
     status,
     incidents,
     thresholds,

@@ -127,6 +127,23 @@ export const configSchema = z
         recheckEvery: 60_000,
         digest: { threshold: 10, window: 60_000 },
       }),
+    /**
+     * A synthetic event sent through the events queue, the rules and a dry-run delivery on every
+     * channel queue; when none has come back for `maxAge`, the pipeline is stuck (/healthz, /metrics).
+     */
+    canary: z
+      .object({ every: duration.default(30_000), maxAge: duration.default(120_000) })
+      .strict()
+      .default({ every: 30_000, maxAge: 120_000 }),
+    /** Called every `every` only while the agent is healthy: a dead-man's switch notices a stuck Vigil. */
+    heartbeat: z
+      .object({
+        url: url(['http:', 'https:']),
+        every: duration.default(30_000),
+        timeout: duration.default(5000),
+      })
+      .strict()
+      .optional(),
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */
     publicUrl: url(['http:', 'https:']).optional(),
     shutdown: z

@@ -24,6 +24,8 @@ export interface DeliverDeps {
   log: Logger;
   publicUrl: string | undefined;
   timing: { leaseFor: number; backoff: number; maxBackoff: number; concurrency: number };
+  /** Records a canary's dry-run delivery on this channel. */
+  canaryDone: (agent: string, sentAt: number) => Promise<void>;
 }
 
 /** Why a job stopped sending before its last row. */
@@ -51,6 +53,10 @@ export function deliverProcessor(d: DeliverDeps) {
   const name = d.channel.name;
   const log = d.log.child({ channel: name });
   return async (job: Job<NotifyJob>): Promise<string> => {
+    if (job.data.canary) {
+      await d.canaryDone(job.data.canary.agent, job.data.canary.sentAt);
+      return 'canary';
+    }
     const rows = await d.outbox.claim(job.data.lease, d.timing.leaseFor);
     if (rows.length === 0) return 'nothing owed';
     if (d.status.isFailed(name)) {

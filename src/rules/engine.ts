@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { ChannelName } from '../notify/channel.js';
 import type { Queues } from '../queues/queues.js';
+import { isCanary } from '../watchdog/canary.js';
 import { matches, seriesKey, seriesOf } from './fingerprint.js';
 import { ruleMatch, type Rule } from './schema.js';
 import { needsOpen, needsResolve, type Observation, type SeriesState, type SeriesStore } from './series.js';
@@ -70,6 +71,7 @@ export class RuleEngine {
     const thresholds = await this.deps.thresholds.snapshot();
     const observations: Observation[] = [];
     const touched = new Map<string, Touched>();
+    const canaries: VigilEvent[] = [];
     raw.forEach((item, index) => {
       const parsed = eventSchema.safeParse(item);
       if (!parsed.success) {
@@ -81,6 +83,7 @@ export class RuleEngine {
       }
       result.accepted++;
       const event = parsed.data;
+      if (isCanary(event)) canaries.push(event);
       for (const { rule, source, labels } of this.byName.get(event.name) ?? []) {
         if (!matches(rule, event, source, labels) || event.ok === undefined) continue;
         const { fingerprint, labels: seriesLabels } = seriesOf(rule, event);
@@ -100,6 +103,7 @@ export class RuleEngine {
     metrics.inc('vigil_events_total', {}, result.accepted);
     const states = await this.deps.series.apply(observations);
     const acting = states.filter((s) => needsOpen(s) || needsResolve(s));
+    await this.passCanaries(canaries);
     if (acting.length === 0) return result;
     // Set-based, in the order things happened: a series firing now fired last, so an earlier fire's
     // pending resolve comes first; one at rest resolved last. All rows owed go under one lease, so
@@ -123,6 +127,23 @@ export class RuleEngine {
     );
     await Promise.all(acting.map((s) => this.deps.series.markSynced(s)));
     return result;
+  }
+
+  /** A canary made it through evaluation: its dry run continues on every channel's queue. */
+  private async passCanaries(canaries: readonly VigilEvent[]): Promise<void> {
+    const channels = this.deps.routing.fallback;
+    await Promise.all(
+      canaries.flatMap((e) => {
+        const canary = { agent: e.labels.agent ?? e.host, sentAt: Date.parse(e.at) };
+        return channels.map((c) =>
+          this.deps.notify[c].add(
+            'canary',
+            { lease: '', canary },
+            { jobId: `canary.${canary.agent}.${canary.sentAt}.${c}`.replace(/:/g, '_') },
+          ),
+        );
+      }),
+    );
   }
 
   private async open(
