@@ -59,7 +59,7 @@ export function deliverProcessor(d: DeliverDeps) {
     }
     const rows = await d.outbox.claim(job.data.lease, d.timing.leaseFor);
     if (rows.length === 0) return 'nothing owed';
-    if (d.status.isFailed(name)) {
+    if (d.status.isFailed(name) && !job.data.trial) {
       await d.outbox.retryLater(
         name,
         rows,
@@ -192,7 +192,10 @@ export function deliverProcessor(d: DeliverDeps) {
       const kind = rows.find((r) => r.incidentId === s.incidentId && r.seq === s.seq)?.kind ?? 'opened';
       d.metrics.inc('vigil_notifications_total', { channel: name, kind });
     }
-    if (sent.length) d.status.noteWorking(name);
+    if (sent.length) {
+      d.status.noteWorking(name);
+      if (d.status.isFailed(name)) await d.status.clear(name);
+    }
     await d.outbox.retryLater(
       name,
       later,

@@ -50,6 +50,22 @@ export class OutboxSweep {
   }
 
   /**
+   * Leases the oldest owed row of a failed channel to one trial job: the channel is back when a real
+   * delivery works again (a credentials check cannot tell that a Slack channel exists).
+   */
+  async leaseTrial(channel: ChannelName, lease: string, forMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE vigil_deliveries d SET lease_id = $2, lease_until = now() + $3 * interval '1 millisecond'
+       FROM (SELECT incident_id, seq FROM vigil_deliveries
+             WHERE channel = $1 AND state = 'owed' AND (lease_until IS NULL OR lease_until < now())
+             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) t
+       WHERE d.channel = $1 AND d.incident_id = t.incident_id AND d.seq = t.seq`,
+      [channel, lease, forMs],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  /**
    * Asks other channels to carry what `from` owes: rows of a failed channel, or owed longer than
    * `olderThanMs`. The original rows stay owed (sent when the channel is back); a channel that has the
    * same transition already adds nothing. Returns how many stand-in rows were made, by pair.

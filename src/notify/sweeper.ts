@@ -154,16 +154,15 @@ export class Sweeper {
     );
   }
 
+  /** A failed channel gets one real delivery to try every `recheckEvery`; it is back when that works. */
   private async recheckFailed(): Promise<void> {
     for (const [name, f] of this.d.status.failures()) {
-      const channel = this.d.channels.get(name);
-      if (!channel || Date.now() - f.checkedAt.getTime() < this.d.timing.recheckEvery) continue;
-      try {
-        await channel.check();
-        await this.d.status.clear(name);
-      } catch {
-        await this.d.status.markChecked(name);
-      }
+      if (!this.d.channels.has(name) || Date.now() - f.checkedAt.getTime() < this.d.timing.recheckEvery)
+        continue;
+      await this.d.status.markChecked(name);
+      const lease = `${randomUUID()}.${name}.trial`;
+      if (await this.d.sweep.leaseTrial(name, lease, this.d.timing.leaseFor))
+        await this.d.queues.notify[name].add('deliver', { lease, trial: true }, { jobId: lease });
     }
   }
 

@@ -29,6 +29,8 @@ export interface QueuePayloads {
  */
 export interface NotifyJob {
   lease: string;
+  /** Sent although the channel is marked failed: one delivery that tells whether it works again. */
+  trial?: boolean;
   /** A canary's dry run: no rows, it only proves the queue moves (see watchdog/canary.ts). */
   canary?: { agent: string; sentAt: number };
 }
