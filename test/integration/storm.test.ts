@@ -1,0 +1,104 @@
+import { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SlackCall } from '../../src/demo/slack-emulator.js';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { quietPeriod } from '../support/quiet.js';
+
+let env: TestEnv | undefined;
+afterEach(async () => {
+  await env?.cleanup();
+  env = undefined;
+});
+
+interface Told {
+  alone: string[];
+  digested: string[];
+  digestPosts: number;
+}
+
+/** Which incidents the Slack calls that succeeded told, alone or in a digest (from their metadata). */
+function toldOnSlack(calls: readonly SlackCall[]): Told {
+  const told: Told = { alone: [], digested: [], digestPosts: 0 };
+  for (const c of calls) {
+    if (c.status !== 200 || (c.method !== 'chat.postMessage' && c.method !== 'chat.update')) continue;
+    const meta = c.args.metadata as
+      { event_type?: string; event_payload?: Record<string, unknown> } | undefined;
+    const p = meta?.event_payload ?? {};
+    if (meta?.event_type === 'vigil_notification' && p.kind === 'opened') told.alone.push(String(p.incident));
+    if (meta?.event_type === 'vigil_digest') {
+      told.digested.push(...String(p.added).split(',').filter(Boolean));
+      if (c.method === 'chat.postMessage') told.digestPosts++;
+    }
+  }
+  return told;
+}
+
+describe('a storm under Slack’s real rate limit becomes a digest: every incident told, none twice', () => {
+  it('200 incidents opening at once: the first 10 alone, the rest in one digest; nothing failed for good', async () => {
+    env = await createTestEnv({ slackRateLimit: true });
+    const world = env;
+    const agent = world.agent(
+      world.config({
+        rules: { dir: 'test/fixtures/rules-storm', vars: {} },
+        notify: { backoff: '50ms', sweepEvery: '100ms' },
+      }),
+    );
+    await agent.start();
+    const at = new Date().toISOString();
+    await Promise.all(
+      Array.from({ length: 200 }, (_, k) =>
+        agent.ingest({
+          id: `storm-${k}`,
+          source: 'manual',
+          name: 'storm-check',
+          at,
+          host: 'test',
+          labels: { target: `t${String(k).padStart(3, '0')}` },
+          ok: false,
+        }),
+      ),
+    );
+    const { rows } = await world.db.query<{ id: string }>(
+      `SELECT id FROM ${world.schema}.vigil_incidents ORDER BY id`,
+    );
+    // Incidents open as the events are evaluated; wait until Slack has told all 200.
+    await world.slack.waitFor(
+      () => {
+        const t = toldOnSlack(world.slack.calls);
+        return new Set([...t.alone, ...t.digested]).size >= 200;
+      },
+      { timeoutMs: 25_000 },
+    );
+    await quietPeriod();
+    const ids = (
+      await world.db.query<{ id: string }>(`SELECT id FROM ${world.schema}.vigil_incidents ORDER BY id`)
+    ).rows.map((r) => r.id);
+    expect(ids).toHaveLength(200);
+
+    const slack = toldOnSlack(world.slack.calls);
+    expect(slack.alone).toHaveLength(10);
+    expect(slack.digestPosts).toBe(1);
+    expect([...slack.alone, ...slack.digested].sort()).toEqual([...ids].sort());
+
+    // Email: the same ten alone, the rest listed in digest mails, each incident once.
+    const aloneMail = world.smtp.messages.flatMap((m) => {
+      const id = m.headers.get('x-vigil-incident');
+      return id ? [String(id)] : [];
+    });
+    const digestMail = world.smtp.messages
+      .filter((m) => m.headers.get('x-vigil-digest'))
+      .flatMap((m) => [...m.text.matchAll(/ #(\d+) /g)].map((x) => x[1]!));
+    expect(aloneMail).toHaveLength(10);
+    expect([...aloneMail, ...digestMail].sort()).toEqual([...ids].sort());
+
+    for (const name of ['notify-slack', 'notify-email']) {
+      const q = new Queue(name, { connection: world.redis, prefix: world.prefix });
+      expect((await q.getJobCounts('failed')).failed).toBe(0);
+      await q.close();
+    }
+    const owed = await world.db.query(
+      `SELECT count(*)::int AS n FROM ${world.schema}.vigil_deliveries WHERE state <> 'sent'`,
+    );
+    expect(owed.rows[0].n).toBe(0);
+  });
+});
