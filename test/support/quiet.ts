@@ -5,3 +5,15 @@
 export function quietPeriod(ms = 1500): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * For state that announces nothing (a health reason appearing): looks every 25 ms until `check`
+ * holds, and fails naming `what` after `timeoutMs`.
+ */
+export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
