@@ -58,9 +58,6 @@ describe('a storm under Slack’s real rate limit becomes a digest: every incide
         }),
       ),
     );
-    const { rows } = await world.db.query<{ id: string }>(
-      `SELECT id FROM ${world.schema}.vigil_incidents ORDER BY id`,
-    );
     // Incidents open as the events are evaluated; wait until Slack has told all 200.
     await world.slack.waitFor(
       () => {
