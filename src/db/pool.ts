@@ -18,6 +18,8 @@ export function createPool(db: VigilConfig['database'], applicationName = 'vigil
   });
   // An idle client losing its server must not crash the agent; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one (a sweeper's lock session, a transaction): its queries reject anyway.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
