@@ -48,7 +48,8 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const prefix = config.redis.prefix;
   const incidents = new IncidentStore(d.pool);
   const thresholds = new ThresholdStore(d.pool, log.child({ component: 'thresholds' }));
-  const workerLog = log.child({ component: 'workers' });
+  // createWorker names each worker's component itself (worker-events, …): give it the bare log.
+  const workerLog = log;
   const dispatch = new Dispatcher(queues.notify, queues.escalate, [...d.channels.keys()]);
   const engine = new RuleEngine({
     rules: d.rules.rules,
