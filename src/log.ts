@@ -77,7 +77,9 @@ export function createLogger(
     // Synchronous: the lines of a forced exit (second Ctrl-C) are not lost.
     const stream = pretty({
       sync: true,
-      ignore: 'pid,hostname,app',
+      ignore: 'pid,hostname,app,component',
+      messageFormat: '{if component}[{component}] {end}{msg}',
+      singleLine: true,
       translateTime: 'SYS:HH:MM:ss.l',
       ...(options.destination ? { destination: options.destination } : {}),
     });

@@ -33,47 +33,29 @@ const deliveryBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 
 
 export const catalogue = {
   vigil_events_total: counter('Events accepted by the rule engine'),
-  vigil_events_rejected_total: counter('Events rejected, by reason (schema, batch, future, …)', ['reason']),
-  vigil_events_late_total: counter('Observations that arrived late or out of order, by rule', ['rule']),
+  vigil_events_rejected_total: counter('Events rejected, by reason', ['reason']),
+  vigil_events_late_total: counter('Observations that came late or out of order, by rule', ['rule']),
   vigil_incidents_opened_total: counter('Incidents opened, by rule', ['rule']),
   vigil_notifications_total: counter('Notifications delivered, by channel and kind', ['channel', 'kind']),
-  vigil_notifications_failed_total: counter('Delivery attempts that failed, by channel and reason', [
-    'channel',
-    'reason',
-  ]),
-  vigil_notifications_retried_total: counter('Deliveries scheduled for another attempt, by channel', [
-    'channel',
-  ]),
-  vigil_notifications_fallback_total: counter('Notifications handed from a failed channel to another', [
-    'from',
-    'to',
-  ]),
-  vigil_digests_total: counter('Digest messages sent or updated during storms, by channel', ['channel']),
-  vigil_sweeper_requeued_total: counter('Owed notifications the sweeper queued again, by channel', [
-    'channel',
-  ]),
+  vigil_notifications_failed_total: counter('Failed delivery attempts', ['channel', 'reason']),
+  vigil_notifications_retried_total: counter('Deliveries set for another attempt', ['channel']),
+  vigil_notifications_fallback_total: counter('Notifications handed to another channel', ['from', 'to']),
+  vigil_digests_total: counter('Storm digest messages sent or updated, by channel', ['channel']),
+  vigil_sweeper_requeued_total: counter('Owed notifications queued again by the sweeper', ['channel']),
   vigil_escalations_total: counter('Incidents escalated after their acknowledgement SLA'),
   vigil_probe_runs_total: counter('Probe runs, by probe and outcome', ['probe', 'outcome']),
   vigil_heartbeats_total: counter('Outbound heartbeat calls, by outcome', ['outcome']),
-  vigil_connection_errors_total: counter('Connection errors, by dependency (redis, postgres)', [
-    'dependency',
-  ]),
+  vigil_connection_errors_total: counter('Connection errors, by dependency', ['dependency']),
 
-  vigil_notifications_owed: gauge('Transitions a channel should have told and has not yet', ['channel']),
+  vigil_notifications_owed: gauge('Transitions a channel should have told and has not', ['channel']),
   vigil_channel_up: gauge('1 while a channel delivers, 0 once it has failed', ['channel']),
   vigil_queue_jobs: gauge('Jobs in a queue, by state', ['queue', 'state']),
-  vigil_queue_oldest_job_age_seconds: gauge('Age of the oldest waiting job of a queue (0 when none)', [
-    'queue',
-  ]),
+  vigil_queue_oldest_job_age_seconds: gauge('Age of the oldest waiting job (0: none)', ['queue']),
   vigil_incidents_open: gauge('Incidents not resolved, by severity', ['severity']),
   vigil_canary_age_seconds: gauge('Seconds since the end-to-end canary last came back'),
 
-  vigil_probe_duration_seconds: histogram('How long probe runs take, by probe', ['probe'], probeBuckets),
-  vigil_notification_latency_seconds: histogram(
-    'From an incident transition to its delivery, by channel',
-    ['channel'],
-    deliveryBuckets,
-  ),
+  vigil_probe_duration_seconds: histogram('Probe run time', ['probe'], probeBuckets),
+  vigil_notification_latency_seconds: histogram('Transition to delivery', ['channel'], deliveryBuckets),
 } satisfies Record<string, MetricSpec>;
 
 export type MetricName = keyof typeof catalogue;

@@ -125,18 +125,14 @@ function check(name: string, type: MetricSpec['type'], labels: Labels): MetricSp
 }
 
 /**
- * For gauges fed by one query: the readers of a scrape share one load, and a load still running
- * (its server away) is awaited again rather than joined by another, so an outage queues one
- * command per scrape source, not one per scrape.
+ * For gauges fed by one query: the readers of one scrape (they start together) share one load,
+ * and while a load is still running (its server away) later scrapes wait on it instead of
+ * starting another, so an outage holds one pending command per source, not one per scrape.
  */
-export function sharedLoad<T>(load: () => Promise<T>, ttlMs = 1000): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
-  let running = false;
+export function sharedLoad<T>(load: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
   return () => {
-    if (last && (running || performance.now() - last.at < ttlMs)) return last.value;
-    running = true;
-    const value = load().finally(() => (running = false));
-    last = { at: performance.now(), value };
-    return value;
+    running ??= load().finally(() => (running = undefined));
+    return running;
   };
 }
