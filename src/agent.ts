@@ -1,18 +1,21 @@
 import { hostname } from 'node:os';
-import { createHttpServer } from './api/server.js';
+import { createHttpServer, listenHttp } from './api/server.js';
 import type { VigilConfig } from './config/schema.js';
+import { ConnectionWatch } from './connection-watch.js';
 import { migrate } from './db/migrate.js';
 import { checkPostgres, createPool, type Pool } from './db/pool.js';
 import { ChannelFailedError, errorMessage } from './errors.js';
 import type { VigilEvent } from './events/event.js';
-import { Health } from './health.js';
+import { registerIncidentMetrics } from './incidents/incident-metrics.js';
 import type { IncidentStore } from './incidents/store.js';
-import { createLogger, type Logger } from './log.js';
+import { Health } from './health.js';
+import { createLogger, redactUrl, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { ChannelName, NotifyChannel } from './notify/channel.js';
 import { createChannels } from './notify/registry.js';
 import { buildPipeline, type Pipeline } from './pipeline.js';
 import { checkRedis, createRedis, type Redis } from './queues/connection.js';
+import { registerQueueMetrics } from './queues/queue-metrics.js';
 import { closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
 import type { ThresholdStore } from './rules/thresholds.js';
@@ -49,6 +52,7 @@ export class Agent {
   readonly config: VigilConfig;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  /** Why this agent is degraded, by component; /healthz reports it. */
   readonly health = new Health();
   readonly agentId: string;
   readonly rules: RuleSet;
@@ -87,7 +91,11 @@ export class Agent {
   async start(): Promise<void> {
     const { config, log } = this;
     await checkRedis(config.redis.url);
-    const pool = createPool(config.database, `vigil ${this.agentId}`);
+    const watch = (dependency: 'redis' | 'postgres', url: string) =>
+      new ConnectionWatch(dependency, redactUrl(url), log, this.metrics);
+    const pgWatch = watch('postgres', config.database.url);
+    const redisWatch = watch('redis', config.redis.url);
+    const pool = createPool(config.database, `vigil ${this.agentId}`, pgWatch.connection('pool'));
     try {
       await checkPostgres(pool, config.database.url);
       if (this.options.migrate !== false) await migrate(pool, config.database.schema);
@@ -95,10 +103,14 @@ export class Agent {
       await pool.end();
       throw err;
     }
-    const notifyPool = createPool(config.database, `vigil ${this.agentId} notify`);
+    const notifyPool = createPool(
+      config.database,
+      `vigil ${this.agentId} notify`,
+      pgWatch.connection('notify pool'),
+    );
     const prefix = config.redis.prefix;
-    const client = createRedis(config.redis.url, 'client', prefix);
-    const workerConn = createRedis(config.redis.url, 'worker', prefix);
+    const client = createRedis(config.redis.url, 'client', prefix, {}, redisWatch.connection('client'));
+    const workerConn = createRedis(config.redis.url, 'worker', prefix, {}, redisWatch.connection('worker'));
     const queues = createQueues(client, prefix, log.child({ component: 'queues' }));
     const channels = this.options.channels ?? createChannels(config, log);
     for (const rule of this.rules.rules) {
@@ -126,12 +138,15 @@ export class Agent {
         ? undefined
         : createHttpServer({
             metrics: this.metrics,
+            health: this.health,
             agentId: this.agentId,
             checks: [
               { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
           });
+    registerQueueMetrics(this.metrics, queues);
+    registerIncidentMetrics(this.metrics, pool);
     this.running = { pool, notifyPool, client, workerConn, queues, http, channels, ...pipeline };
     try {
       await pipeline.status.refresh();
@@ -146,7 +161,7 @@ export class Agent {
       pipeline.sweeper.start();
       pipeline.canary.start();
       pipeline.heartbeat?.start();
-      if (http) this.httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
+      if (http) this.httpUrl = await listenHttp(http, config.http.host, config.http.port);
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
       await this.close();

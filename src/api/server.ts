@@ -1,47 +1,49 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { DependencyError } from '../errors.js';
+import type { Health } from '../health.js';
 import type { Metrics } from '../metrics.js';
+import { healthRoutes, type HealthCheck } from './health-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
 
-export interface HealthCheck {
-  name: string;
-  check(): Promise<void>;
-}
+export type { HealthCheck };
 
 export interface HttpDeps {
   metrics: Metrics;
+  health: Health;
   checks: readonly HealthCheck[];
   agentId: string;
+  /** How long a dependency check may take (default 2 s). */
+  checkTimeoutMs?: number;
 }
 
-/** The agent's one HTTP port: health and metrics now; the API, Slack interactivity and dashboard mount here. */
-export function createHttpServer(deps: HttpDeps) {
+/**
+ * The agent's one HTTP port. Each surface is a Fastify plugin (health and metrics now; the JSON
+ * API, Slack interactivity and dashboard mount beside them).
+ */
+export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // Request logging off: probes of /healthz and /metrics would drown the agent's own records.
   const app = Fastify({ logger: false });
-  app.get('/healthz', async (_req, reply) => {
-    const results = await Promise.all(
-      deps.checks.map(async (c) => {
-        try {
-          // A dependency that hangs (commands queue while Redis reconnects) must not hang /healthz.
-          await Promise.race([
-            c.check(),
-            new Promise((_, reject) =>
-              setTimeout(() => reject(new Error('no answer within 2s')), 2000).unref(),
-            ),
-          ]);
-          return [c.name, 'ok'] as const;
-        } catch (err) {
-          return [c.name, (err as Error).message || 'failed'] as const;
-        }
-      }),
-    );
-    const healthy = results.every(([, r]) => r === 'ok');
-    return reply.code(healthy ? 200 : 503).send({
-      status: healthy ? 'ok' : 'degraded',
-      agent: deps.agentId,
-      checks: Object.fromEntries(results),
-    });
-  });
-  app.get('/metrics', async (_req, reply) =>
-    reply.type('text/plain; version=0.0.4').send(deps.metrics.render()),
-  );
+  void app.register(healthRoutes, deps);
+  void app.register(metricsRoutes, { metrics: deps.metrics });
   return app;
+}
+
+/** Listens, turning a taken port into one line that names it and how to choose another. */
+export async function listenHttp(app: FastifyInstance, host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new DependencyError(
+        'E_HTTP_PORT',
+        code === 'EADDRINUSE'
+          ? `HTTP port ${port} on ${host} is already in use`
+          : `no permission to listen on HTTP port ${port} on ${host}`,
+        'stop what holds it, or choose another port with VIGIL_HTTP_PORT or http.port',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }

@@ -31,14 +31,12 @@ export async function runDoctor(opts: { config?: string }): Promise<void> {
         try {
           await checkPostgres(pool, config.database.url);
           const pending = await pendingMigrations(pool);
+          const where = `${redactUrl(config.database.url)} schema ${config.database.schema}`;
+          // Not a problem: `vigil start` applies them (under a lock, so many agents may start at once).
           if (pending.length) {
-            throw new DependencyError(
-              'E_MIGRATIONS',
-              `${pending.length} migration(s) pending: ${pending.join(', ')}`,
-              'run `vigil migrate`',
-            );
+            return `${where}, ${pending.length} migration(s) pending (${pending.join(', ')}): \`vigil start\` applies them, or run \`vigil migrate\` first`;
           }
-          return `${redactUrl(config.database.url)} schema ${config.database.schema}, migrations up to date`;
+          return `${where}, migrations up to date`;
         } finally {
           await pool.end();
         }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { configSchema, type VigilConfig, type VigilConfigInput } from './schema.js';
 import { deepFreeze, describeIssues, interpolate, parseYaml } from './yaml-source.js';
@@ -15,6 +16,8 @@ const envOverrides: Array<[string, string[], (v: string) => unknown]> = [
   ['SLACK_API_URL', ['slack', 'apiUrl'], String],
   ['SLACK_CHANNEL', ['slack', 'channel'], String],
   ['SMTP_URL', ['email', 'smtpUrl'], String],
+  ['EMAIL_FROM', ['email', 'from'], String],
+  ['EMAIL_TO', ['email', 'to'], (v) => v.split(',').map((s) => s.trim())],
   ['VIGIL_HTTP_HOST', ['http', 'host'], String],
   ['VIGIL_HTTP_PORT', ['http', 'port'], String],
   ['VIGIL_API_TOKEN', ['http', 'apiToken'], String],
@@ -22,6 +25,11 @@ const envOverrides: Array<[string, string[], (v: string) => unknown]> = [
 ];
 
 export const defaultConfigFile = 'vigil.yaml';
+
+/** How to run without a file, for the messages that say none was found. */
+const envHint =
+  'DATABASE_URL and REDIS_URL (required), SLACK_BOT_TOKEN with SLACK_CHANNEL for Slack, SMTP_URL with ' +
+  'EMAIL_FROM and EMAIL_TO for email, VIGIL_HTTP_PORT, … (README, "Configuration")';
 
 export interface LoadOptions {
   /** Path of the YAML file; when omitted, ./vigil.yaml is used if it exists. */
@@ -52,7 +60,8 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
   if (file !== undefined) {
     if (!existsSync(file)) {
       throw new ConfigError([
-        `${file}: config file not found (copy vigil.example.yaml to ${file}, or pass --config)`,
+        `${file}: config file not found (${resolve(file)}); pass an existing file to --config, ` +
+          `or leave --config out and set the config by environment variables: ${envHint}`,
       ]);
     }
     const source = parseYaml(file, readFileSync(file, 'utf8'));
@@ -70,6 +79,16 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
   for (const [name, path, convert] of envOverrides) {
     const v = env[name];
     if (v !== undefined && v !== '') setIn(merged, path, convert(v));
+  }
+  if (file === undefined && options.object === undefined) {
+    const missing = ['DATABASE_URL', 'REDIS_URL'].filter((name) => !env[name]);
+    if (missing.length) {
+      throw new ConfigError([
+        `no config file: ${resolve(defaultConfigFile)} does not exist and --config was not given; ` +
+          `write one (see README, "Configuration") or set the config by environment variables: ${envHint}`,
+        ...missing.map((name) => `${name}: not set`),
+      ]);
+    }
   }
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, where, unset));

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { ConnectionEvents } from '../connection-watch.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
@@ -6,9 +7,50 @@ import type { VigilConfig } from '../config/schema.js';
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-/** `int8` ids stay strings (no precision loss); timestamps arrive as Date. */
-export function createPool(db: VigilConfig['database'], applicationName = 'vigil'): pg.Pool {
+type ConnectCallback = (err: Error | null, client?: pg.Client) => void;
+
+/** A pg client that reports whether each connection attempt worked. */
+function watchedClient(events: ConnectionEvents): typeof pg.Client {
+  const report = (err: Error | null | undefined) => (err ? events.error(err) : events.ok());
+  return class WatchedClient extends pg.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
+    override connect(
+      callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void),
+    ): Promise<pg.Client> | void {
+      if (!callback) {
+        return super.connect().then(
+          (client) => {
+            report(null);
+            return client;
+          },
+          (err: Error) => {
+            report(err);
+            throw err;
+          },
+        );
+      }
+      // The pool's way: one callback, called with (err) or (null, client).
+      const done = callback as ConnectCallback;
+      super.connect(((err: Error | null, client?: pg.Client) => {
+        report(err);
+        done(err, client);
+      }) as (err: Error) => void);
+    }
+  };
+}
+
+/**
+ * `int8` ids stay strings (no precision loss); timestamps arrive as Date. `events` hears every
+ * failed connection attempt and lost idle connection, and each successful connect.
+ */
+export function createPool(
+  db: VigilConfig['database'],
+  applicationName = 'vigil',
+  events?: ConnectionEvents,
+): pg.Pool {
   const pool = new pg.Pool({
+    ...(events ? { Client: watchedClient(events) } : {}),
     connectionString: db.url,
     max: db.poolSize,
     application_name: applicationName,
@@ -17,9 +59,9 @@ export function createPool(db: VigilConfig['database'], applicationName = 'vigil
     connectionTimeoutMillis: 5000,
   });
   // An idle client losing its server must not crash the agent; the pool replaces it.
-  pool.on('error', () => undefined);
+  pool.on('error', (err) => events?.error(err));
   // Nor may a checked-out one (a sweeper's lock session, a transaction): its queries reject anyway.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('connect', (client) => client.on('error', (err) => events?.error(err)));
   return pool;
 }
 

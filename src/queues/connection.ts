@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { ConnectionEvents } from '../connection-watch.js';
 import { DependencyError, errorMessage } from '../errors.js';
 import { redactUrl } from '../log.js';
 
@@ -14,6 +15,8 @@ export function createRedis(
   role: 'worker' | 'client',
   name: string,
   extra: RedisOptions = {},
+  /** Where connection errors and recoveries go (see ConnectionWatch); without it they are dropped. */
+  events?: ConnectionEvents,
 ): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: null,
@@ -23,8 +26,9 @@ export function createRedis(
     retryStrategy: (times) => Math.min(times * 200, 5000),
     ...extra,
   });
-  // Connection errors are reported by the health checks; an unhandled 'error' would crash.
-  redis.on('error', () => undefined);
+  // A listener is needed either way: an unhandled 'error' would crash the agent.
+  redis.on('error', (err) => events?.error(err));
+  redis.on('ready', () => events?.ok());
   return redis;
 }
 
@@ -62,7 +66,7 @@ export async function checkRedis(url: string): Promise<void> {
       throw new DependencyError(
         'E_REDIS_EVICTION',
         `Redis at ${redactUrl(url)} has maxmemory-policy=${policy}: it may silently drop queued alerts`,
-        'run `redis-cli CONFIG SET maxmemory-policy noeviction` and set it in redis.conf',
+        `run \`${redisCli(url)} CONFIG SET maxmemory-policy noeviction\` and set it in redis.conf`,
       );
     }
   } catch (err) {
@@ -71,4 +75,14 @@ export async function checkRedis(url: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** The redis-cli invocation that reaches the server of `url`, without its password. */
+export function redisCli(url: string): string {
+  const u = new URL(url);
+  const args = ['redis-cli', '-h', u.hostname || '127.0.0.1', '-p', u.port || '6379'];
+  if (u.protocol === 'rediss:') args.push('--tls');
+  if (u.username && u.username !== 'default') args.push('--user', decodeURIComponent(u.username));
+  if (u.password) args.push('--askpass');
+  return args.join(' ');
 }

@@ -61,7 +61,7 @@ describe('Agent lifecycle and operator surface', () => {
     const port = (blocker.address() as AddressInfo).port;
     try {
       const agent = env.agent(env.config({ http: { host: '127.0.0.1', port } }));
-      await expect(agent.start()).rejects.toThrow(/EADDRINUSE/);
+      await expect(agent.start()).rejects.toThrow(/HTTP port \d+ on 127.0.0.1 is already in use/);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
@@ -94,7 +94,10 @@ describe('Agent lifecycle and operator surface', () => {
       expect(err).toBeInstanceOf(DependencyError);
       expect((err as DependencyError).code).toBe('E_REDIS_EVICTION');
       expect((err as DependencyError).message).toContain('maxmemory-policy=allkeys-lru');
-      expect((err as DependencyError).hint).toContain('noeviction');
+      const port = new URL(fake.url).port;
+      expect((err as DependencyError).hint).toContain(
+        `redis-cli -h 127.0.0.1 -p ${port} CONFIG SET maxmemory-policy noeviction`,
+      );
     } finally {
       await fake.close();
     }

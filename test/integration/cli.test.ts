@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,12 +52,48 @@ http:
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('says a missing config file is missing, exit code 2', async () => {
+  it('says a missing config file is missing and that the environment can supply the config, exit 2', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
     dir = folder;
     const r = await runCli(['start', '--config', join(folder, 'nope.yaml')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('nope.yaml: config file not found');
+    expect(r.stderr).toContain(`nope.yaml: config file not found (${join(folder, 'nope.yaml')})`);
+    expect(r.stderr).toMatch(/environment variables: DATABASE_URL and REDIS_URL/);
+    expect(r.stderr).not.toMatch(/example/);
+  });
+
+  it('with no config file at all, names the file it looked for and the variables to set, exit 2', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+    dir = folder;
+    const r = await runCli(['start'], { cwd: folder });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no config file: ${join(folder, 'vigil.yaml')} does not exist`);
+    expect(r.stderr).toMatch(/SLACK_BOT_TOKEN with SLACK_CHANNEL/);
+    expect(r.stderr).toMatch(/^\s+DATABASE_URL: not set$/m);
+    expect(r.stderr).toMatch(/^\s+REDIS_URL: not set$/m);
+    expect(r.stderr).not.toMatch(/example|\n\s+at /);
+  });
+
+  it('a taken HTTP port is one line naming the port and VIGIL_HTTP_PORT, exit 1', async () => {
+    env = await createTestEnv();
+    const blocker = createServer();
+    await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', res));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const file = configFile(
+        validYaml(`http:\n  port: ${port}\n`).replace(
+          `url: ${DATABASE_URL}`,
+          `url: ${DATABASE_URL}\n  schema: ${env.schema}`,
+        ),
+      );
+      const r = await runCli(['start', '--config', file], { env: { VIGIL_REDIS_PREFIX: env.prefix } });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `vigil: HTTP port ${port} on 127.0.0.1 is already in use — stop what holds it, or choose another port with VIGIL_HTTP_PORT or http.port`,
+      ]);
+    } finally {
+      await new Promise((res) => blocker.close(res));
+    }
   });
 
   it('names the Redis URL and the fix when Redis is unreachable', async () => {
@@ -116,9 +153,13 @@ email:
   from: vigil@example.test
   to: [oncall@example.test]
 `);
+    // Pending migrations are not a problem: `vigil start` applies them.
     const before = await runCli(['doctor', '--config', file]);
-    expect(before.code).toBe(1);
-    expect(before.stdout).toMatch(/✗ postgres: .*pending.*\n\s+fix: run `vigil migrate`/);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(
+      /✓ postgres: .*1 migration\(s\) pending \(001_init\.sql\): `vigil start` applies them, or run `vigil migrate` first/,
+    );
+    expect(before.stdout).toContain('all good');
     expect(before.stdout).toMatch(/✓ redis: .*noeviction/);
     expect(before.stdout).toMatch(/✓ slack: /);
     expect(before.stdout).toMatch(/✓ email: /);

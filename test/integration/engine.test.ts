@@ -200,7 +200,7 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
 
     expect(w.metrics.value('vigil_events_rejected_total', { reason: 'schema' })).toBe(3);
     expect(w.metrics.value('vigil_events_total')).toBe(4);
-    expect(w.metrics.render()).toContain('vigil_events_rejected_total{reason="schema"} 3');
+    expect(await w.metrics.render()).toContain('vigil_events_rejected_total{reason="schema"} 3');
     expect(w.metrics.value('vigil_incidents_opened_total', { rule: 'api-health' })).toBe(1);
 
     // Each rejected event is logged with where it was and what was wrong with it.

@@ -202,6 +202,23 @@ log:
     expect(config.email).toBeUndefined();
   });
 
+  it('takes an email section from SMTP_URL, EMAIL_FROM and EMAIL_TO (comma-separated)', () => {
+    const config = loadConfig({
+      file: write(minimal),
+      env: {
+        SMTP_URL: 'smtp://mail:1025',
+        EMAIL_FROM: 'vigil@example.test',
+        EMAIL_TO: 'oncall@example.test, lead@example.test',
+      },
+    });
+    expect(config.email).toEqual({
+      smtpUrl: 'smtp://mail:1025',
+      from: 'vigil@example.test',
+      to: ['oncall@example.test', 'lead@example.test'],
+      timeout: 10_000,
+    });
+  });
+
   it('reports a non-numeric VIGIL_HTTP_PORT as a problem with http.port', () => {
     const err = configError({ file: write(minimal), env: { VIGIL_HTTP_PORT: 'eighty' } });
     expect(err.problems).toHaveLength(1);
