@@ -5,6 +5,7 @@ import { migrate } from './db/migrate.js';
 import { checkPostgres, createPool, type Pool } from './db/pool.js';
 import type { VigilEvent } from './events/event.js';
 import type { IncidentStore } from './incidents/store.js';
+import { Health } from './health.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { ChannelName, NotifyChannel } from './notify/channel.js';
@@ -14,7 +15,7 @@ import { checkRedis, createRedis, type Redis } from './queues/connection.js';
 import { closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
 import type { ThresholdStore } from './rules/thresholds.js';
-import { scheduleProbes } from './sources/probes/worker.js';
+import { ProbeScheduler, scheduledProbes } from './sources/probes/scheduler.js';
 
 export interface AgentOptions {
   log?: Logger;
@@ -36,6 +37,7 @@ interface Running extends Pipeline {
   queues: Queues;
   http: ReturnType<typeof createHttpServer> | undefined;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
+  probeScheduler: ProbeScheduler;
 }
 
 /**
@@ -46,6 +48,7 @@ export class Agent {
   readonly config: VigilConfig;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  readonly health = new Health();
   readonly agentId: string;
   readonly rules: RuleSet;
   private running: Running | undefined;
@@ -133,17 +136,31 @@ export class Agent {
             checks: [
               { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
               { name: 'redis', check: async () => void (await client.ping()) },
+              // Until /healthz reports Health itself: the reasons this agent is degraded, by component.
+              {
+                name: 'agent',
+                check: async () => {
+                  const problems = Object.entries(this.health.problems()).map(([c, p]) => `${c}: ${p}`);
+                  if (problems.length) throw new Error(problems.join('; '));
+                },
+              },
             ],
           });
-    this.running = { pool, client, workerConn, queues, http, channels, ...pipeline };
+    const probeScheduler = new ProbeScheduler({
+      queue: queues.probes,
+      redis: client,
+      probes: scheduledProbes(this.rules),
+      reassertEvery: config.probes.reassertEvery,
+      health: this.health,
+      log: log.child({ component: 'probes' }),
+    });
+    this.running = { pool, client, workerConn, queues, http, channels, probeScheduler, ...pipeline };
     try {
       for (const w of [...pipeline.workers, pipeline.probeWorker]) {
         void w.run();
         await w.waitUntilReady();
       }
-      const stale = await scheduleProbes(queues.probes, this.rules.probes);
-      if (stale.length)
-        log.warn({ schedulers: stale }, 'removed schedulers of probes no rule defines any more');
+      await probeScheduler.start();
       if (http) this.httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
@@ -173,6 +190,7 @@ export class Agent {
   private async shutdown(): Promise<void> {
     const r = this.running;
     if (!r) return;
+    await r.probeScheduler.close();
     await r.probeWorker.close();
     await r.batcher.close();
     await r.http?.close();

@@ -23,6 +23,12 @@ export class Metrics {
     this.gauges.set(key(name, labels), { name, read });
   }
 
+  /** One observation of a distribution, as its Prometheus `_sum` and `_count`. */
+  observe(name: string, labels: Labels, value: number): void {
+    this.inc(`${name}_sum`, labels, value);
+    this.inc(`${name}_count`, labels);
+  }
+
   value(name: string, labels: Labels = {}): number {
     return this.counters.get(key(name, labels))?.value ?? 0;
   }

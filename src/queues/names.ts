@@ -17,7 +17,8 @@ export interface QueuePayloads {
   notify: { incidentId: string; seq: number; kind: NotificationKind; channel: ChannelName };
   escalate: { incidentId: string; seq: number };
   remediate: { incidentId: string; ruleId: string; action: string };
-  probes: { probe: string };
+  /** `spec` is the probe's full spec, checked by the worker that runs it. */
+  probes: { probe: string; spec: unknown };
 }
 
 /**

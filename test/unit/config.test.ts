@@ -46,6 +46,7 @@ describe('loadConfig from a YAML file', () => {
       rules: { dir: 'rules', vars: {} },
       events: { batchSize: 200, linger: 2, concurrency: 4 },
       notify: { concurrency: 8, attempts: 8, backoff: 1000 },
+      probes: { concurrency: 100, reassertEvery: 30_000 },
       shutdown: { deadline: 10_000 },
       log: { level: 'info' },
     });
