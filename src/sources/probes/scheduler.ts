@@ -146,6 +146,6 @@ export class ProbeScheduler {
       { every: spec.every },
       { name: 'probe', data: { probe: spec.name, spec } },
     );
-    return job ? plannedAt(job) : Date.now();
+    return plannedAt(job);
   }
 }
