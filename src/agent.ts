@@ -19,7 +19,7 @@ import { registerQueueMetrics } from './queues/queue-metrics.js';
 import { closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
 import type { ThresholdStore } from './rules/thresholds.js';
-import { scheduleProbes } from './sources/probes/worker.js';
+import { ProbeScheduler, scheduledProbes } from './sources/probes/scheduler.js';
 
 export interface AgentOptions {
   log?: Logger;
@@ -42,6 +42,7 @@ interface Running extends Pipeline {
   queues: Queues;
   http: ReturnType<typeof createHttpServer> | undefined;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
+  probeScheduler: ProbeScheduler;
 }
 
 /**
@@ -147,7 +148,25 @@ export class Agent {
           });
     registerQueueMetrics(this.metrics, queues);
     registerIncidentMetrics(this.metrics, pool);
-    this.running = { pool, notifyPool, client, workerConn, queues, http, channels, ...pipeline };
+    const probeScheduler = new ProbeScheduler({
+      queue: queues.probes,
+      redis: client,
+      probes: scheduledProbes(this.rules),
+      reassertEvery: config.probes.reassertEvery,
+      health: this.health,
+      log: log.child({ component: 'probes' }),
+    });
+    this.running = {
+      pool,
+      notifyPool,
+      client,
+      workerConn,
+      queues,
+      http,
+      channels,
+      probeScheduler,
+      ...pipeline,
+    };
     try {
       await pipeline.status.refresh();
       await this.checkChannels(channels, pipeline.status);
@@ -155,9 +174,7 @@ export class Agent {
         void w.run();
         await w.waitUntilReady();
       }
-      const stale = await scheduleProbes(queues.probes, this.rules.probes);
-      if (stale.length)
-        log.warn({ schedulers: stale }, 'removed schedulers of probes no rule defines any more');
+      await probeScheduler.start();
       pipeline.sweeper.start();
       pipeline.canary.start();
       pipeline.heartbeat?.start();
@@ -214,7 +231,7 @@ export class Agent {
   private async shutdown(): Promise<void> {
     const r = this.running;
     if (!r) return;
-    await Promise.all([r.canary.close(), r.heartbeat?.close()]);
+    await Promise.all([r.probeScheduler.close(), r.canary.close(), r.heartbeat?.close()]);
     await r.probeWorker.close();
     await r.batcher.close();
     await r.http?.close();

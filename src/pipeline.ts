@@ -105,13 +105,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     onError: (err, events) =>
       log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
   });
-  const probes = new Map(d.rules.probes.map((p) => [p.name, p]));
   const probeWorker = createWorker(
     'probes',
     d.workerConn,
     prefix,
-    probeProcessor(probes, (e) => batcher.add(e)),
-    { concurrency: 4, log },
+    probeProcessor({ record: (e) => batcher.add(e), metrics: d.metrics }),
+    { concurrency: config.probes.concurrency, log },
   );
   const events = createWorker(
     'events',

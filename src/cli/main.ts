@@ -3,6 +3,7 @@ import { reportFailure } from './fail.js';
 import { runDemo } from '../demo/run-demo.js';
 import { runDoctor } from './doctor.js';
 import { runMigrate } from './migrate.js';
+import { runProbesList, runProbesPrune } from './probes.js';
 import { runRulesSchema, runRulesValidate } from './rules.js';
 import { runStart } from './start.js';
 
@@ -45,6 +46,18 @@ rules
   .command('schema')
   .description('print the JSON Schema of a rule file (for editors)')
   .action(() => runRulesSchema());
+
+const probes = program.command('probes').description('inspect and tidy the probe schedulers in Redis');
+withConfig(probes.command('list').description('list probe schedulers: id, probe, interval, next run'))
+  .option('--json', 'print them as JSON')
+  .action((opts: { config?: string; json?: boolean }) => runProbesList(opts));
+withConfig(
+  probes
+    .command('prune')
+    .description('remove the schedulers no enabled rule of this rule set defines (agents never do)'),
+)
+  .option('--dry-run', 'list what would be removed, remove nothing')
+  .action((opts: { config?: string; dryRun?: boolean }) => runProbesPrune(opts));
 
 program
   .command('demo')

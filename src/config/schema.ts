@@ -144,6 +144,15 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    probes: z
+      .object({
+        /** Probe runs at once per agent: probes mostly wait on the network, so this is high. */
+        concurrency: integer(1, 10_000).default(100),
+        /** How often probe schedules are checked and re-created if Redis lost them. */
+        reassertEvery: duration.refine((ms) => ms > 0, 'must be more than 0').default(30_000),
+      })
+      .strict()
+      .default({ concurrency: 100, reassertEvery: 30_000 }),
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */
     publicUrl: url(['http:', 'https:']).optional(),
     shutdown: z

@@ -75,7 +75,7 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
         email: { smtpUrl: smtp.url, from: 'vigil@helix.local', to: ['oncall@helix.local'] },
         rules: {
           dir: new URL('../../rules', import.meta.url).pathname,
-          vars: { HELIX_API_URL: helix.url, HELIX_HEALTH_EVERY: '1s' },
+          vars: { HELIX_API_URL: helix.url, HELIX_HEALTH_EVERY: '1s', HELIX_HEALTH_TIMEOUT: '800ms' },
         },
         log: {
           level: process.env.VIGIL_LOG_LEVEL === undefined ? 'warn' : (process.env.VIGIL_LOG_LEVEL as 'info'),

@@ -20,7 +20,8 @@ export const notifyChannels = channelNames;
 export interface QueuePayloads {
   events: { events: unknown[] };
   remediate: { incidentId: string; ruleId: string; action: string };
-  probes: { probe: string };
+  /** `spec` is the probe's full spec, checked by the worker that runs it. */
+  probes: { probe: string; spec: unknown };
 }
 
 /**

@@ -68,7 +68,7 @@ describe('Agent lifecycle and operator surface', () => {
     // cleanup() fails the test if a Redis or PostgreSQL connection of the agent is still open.
   });
 
-  it('schedules each probe once and removes schedulers of probes no rule defines any more', async () => {
+  it('schedules each probe once, its spec in the template, and leaves schedulers it does not know', async () => {
     env = await createTestEnv();
     const queue = new Queue('probes', { connection: env.redis, prefix: env.prefix });
     try {
@@ -80,8 +80,14 @@ describe('Agent lifecycle and operator surface', () => {
       const agent = env.agent();
       await agent.start();
       const schedulers = await queue.getJobSchedulers();
-      expect(schedulers.map((s) => s.key)).toEqual(['probe-helix-api-health']);
-      expect(schedulers[0]!.every).toBe(200);
+      // Another agent (an older or newer rule set) may own it: only `vigil probes prune` removes it.
+      expect(schedulers.map((s) => s.key).sort()).toEqual(['probe-helix-api-health', 'probe-retired']);
+      const health = schedulers.find((s) => s.key === 'probe-helix-api-health')!;
+      expect(health.every).toBe(200);
+      expect(health.template?.data).toMatchObject({
+        probe: 'helix-api-health',
+        spec: { kind: 'http', name: 'helix-api-health', every: 200, timeout: 100 },
+      });
     } finally {
       await queue.close();
     }

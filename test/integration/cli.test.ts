@@ -183,6 +183,7 @@ rules:
   vars:
     HELIX_API_URL: ${e.helix.url}
     HELIX_HEALTH_EVERY: 100ms
+    HELIX_HEALTH_TIMEOUT: 80ms
 ${extra}`;
 
   async function startedAgent(extra = '') {

@@ -83,7 +83,7 @@ describe('notification delivery through the queue', () => {
     const config = env.config({
       rules: {
         dir: 'test/fixtures/rules-short-sla',
-        vars: { HELIX_API_URL: env.helix.url, HELIX_HEALTH_EVERY: '150ms' },
+        vars: { HELIX_API_URL: env.helix.url, HELIX_HEALTH_EVERY: '150ms', HELIX_HEALTH_TIMEOUT: '100ms' },
       },
     });
     const agent = env.agent(config);

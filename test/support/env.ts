@@ -67,7 +67,12 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
         email: { smtpUrl: smtp.url, from: 'vigil@example.test', to: ['oncall@example.test'] },
         rules: {
           dir: 'rules',
-          vars: { HELIX_API_URL: helix.url, HELIX_HEALTH_EVERY: opts.healthEvery ?? '200ms' },
+          vars: {
+            HELIX_API_URL: helix.url,
+            HELIX_HEALTH_EVERY: opts.healthEvery ?? '200ms',
+            // A probe's timeout must be less than its interval; every test interval is above this.
+            HELIX_HEALTH_TIMEOUT: '100ms',
+          },
         },
         notify: { concurrency: 4, backoff: '50ms', sweepEvery: '100ms', recheckEvery: '200ms' },
         log: { level: 'silent' },

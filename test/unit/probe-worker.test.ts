@@ -1,42 +1,82 @@
 import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../src/events/event.js';
+import { Metrics } from '../../src/metrics.js';
 import type { QueuePayloads } from '../../src/queues/names.js';
-import { probeProcessor } from '../../src/sources/probes/worker.js';
+import { plannedAt, probeProcessor } from '../../src/sources/probes/worker.js';
 import { startHelixSim } from '../../src/demo/helix-sim.js';
 import type { ProbeSpec } from '../../src/sources/probes/schema.js';
 
+const spec = (url: string): ProbeSpec => ({
+  kind: 'http',
+  name: 'helix-api-health',
+  url,
+  method: 'GET',
+  every: 5000,
+  timeout: 1000,
+  expectStatus: [200],
+  maxBodyBytes: 65536,
+  followRedirects: false,
+  labels: { service: 'helix-api' },
+});
+
+/** What BullMQ 6.7 hands a worker for a scheduler's run: no prevMillis, delay 0 once due. */
+function schedulerJob(data: unknown, planned: number, createdAt: number): Job<QueuePayloads['probes']> {
+  return {
+    id: `repeat:probe-helix-api-health:${planned}`,
+    data,
+    opts: {},
+    timestamp: createdAt,
+    delay: 0,
+  } as unknown as Job<QueuePayloads['probes']>;
+}
+
 describe('probe worker', () => {
+  it('dates a run by its planned time, for the first run and later ones', () => {
+    const planned = Date.parse('2026-11-29T08:00:05Z');
+    // The first run is created at its planned time; a later one when the run before it was taken.
+    expect(plannedAt(schedulerJob({}, planned, planned))).toBe(planned);
+    expect(plannedAt(schedulerJob({}, planned, planned - 5000))).toBe(planned);
+    const manual = { id: '17', timestamp: planned - 3, opts: {} } as Job;
+    expect(plannedAt(manual)).toBe(planned - 3);
+  });
+
   it('gives a re-run of the same scheduled run the same event (id and time), so it counts once', async () => {
     const sim = await startHelixSim({ healthy: false });
     try {
-      const spec: ProbeSpec = {
-        kind: 'http',
-        name: 'helix-api-health',
-        url: `${sim.url}/api/v1/health`,
-        method: 'GET',
-        every: 5000,
-        timeout: 1000,
-        expectStatus: [200],
-        labels: { service: 'helix-api' },
-      };
+      const probe = spec(`${sim.url}/api/v1/health`);
       const events: VigilEvent[] = [];
-      const run = probeProcessor(new Map([[spec.name, spec]]), async (e) => void events.push(e));
+      const metrics = new Metrics();
+      const run = probeProcessor({ record: async (e) => void events.push(e), metrics });
       const planned = Date.parse('2026-11-29T08:00:05Z');
-      // What BullMQ hands a worker for one scheduler iteration; a re-run after a crash is the same job.
-      const job = {
-        id: `repeat:probe-helix-api-health:${planned}`,
-        data: { probe: spec.name },
-        opts: { prevMillis: planned },
-        timestamp: planned - 5000,
-      } as unknown as Job<QueuePayloads['probes']>;
+      const job = schedulerJob({ probe: probe.name, spec: probe }, planned, planned - 5000);
       await run(job);
       await run(job);
       expect(events).toHaveLength(2);
       expect(events[1]).toMatchObject({ id: events[0]!.id, at: '2026-11-29T08:00:05.000Z', ok: false });
       expect(events[0]!.data).toMatchObject({ status: 503 });
+      expect(metrics.value('vigil_probe_runs_total', { probe: probe.name, outcome: 'failed' })).toBe(2);
+      expect(await metrics.render()).toContain(`vigil_probe_duration_seconds_count{probe="${probe.name}"} 2`);
     } finally {
       await sim.close();
     }
+  });
+
+  it('fails a job whose spec is invalid with a clear error, counts it, and records nothing', async () => {
+    const events: VigilEvent[] = [];
+    const metrics = new Metrics();
+    const run = probeProcessor({ record: async (e) => void events.push(e), metrics });
+    const bad = { ...spec('http://127.0.0.1:1/'), url: 'ftp://nope', timeout: 'soon' };
+    const job = schedulerJob({ probe: 'helix-api-health', spec: bad }, 1000, 1000);
+    await expect(run(job)).rejects.toMatchObject({
+      code: 'E_PROBE_SPEC',
+      message: expect.stringMatching(/probe "helix-api-health" .* invalid spec: .*url: .*timeout: /),
+    });
+    const old = schedulerJob({ probe: 'helix-api-health' }, 1000, 1000);
+    await expect(run(old)).rejects.toMatchObject({ code: 'E_PROBE_SPEC' });
+    expect(events).toEqual([]);
+    expect(metrics.value('vigil_probe_runs_total', { probe: 'helix-api-health', outcome: 'invalid' })).toBe(
+      2,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { loadRules } from '../../src/rules/loader.js';
+import { scheduledProbes } from '../../src/sources/probes/scheduler.js';
 
 const repoRules = fileURLToPath(new URL('../../rules/', import.meta.url));
 
@@ -84,7 +85,11 @@ describe("the repository's default HELIX rules", () => {
     const health = (set: ReturnType<typeof loadRules>) =>
       set.probes.find((p) => p.name === 'helix-api-health');
     expect(health(fromEnv)).toMatchObject({ every: 10_000, url: 'http://env:1/api/v1/health' });
-    const fromVars = loadRules(repoRules, { HELIX_HEALTH_EVERY: '1s' }, { HELIX_HEALTH_EVERY: '10s' });
+    const fromVars = loadRules(
+      repoRules,
+      { HELIX_HEALTH_EVERY: '1s', HELIX_HEALTH_TIMEOUT: '500ms' },
+      { HELIX_HEALTH_EVERY: '10s' },
+    );
     expect(health(fromVars)?.every).toBe(1000);
   });
 
@@ -171,6 +176,29 @@ condition:
     const second = write('b.yaml', probeRule('rule-b', 'shared-probe'));
     const problems = problemsOf(() => loadRules(dir, {}, {}));
     expect(problems).toEqual([`${second}:7:9 probe.name: "shared-probe" is already defined in ${first}`]);
+  });
+
+  it('rejects a probe interval of 0 and a timeout not below the interval, with file:line and field', () => {
+    const zero = write('zero.yaml', probeRule('zero', 'p-zero').replace('every: 5s', 'every: 0s'));
+    const slow = write(
+      'slow.yaml',
+      probeRule('slow', 'p-slow').replace('every: 5s', 'every: 1s\n  timeout: 2s'),
+    );
+    const equal = write(
+      'equal.yaml',
+      probeRule('equal', 'p-equal').replace('every: 5s', 'every: 1s\n  timeout: 1000'),
+    );
+    expect(problemsOf(() => loadRules(dir, {}, {}))).toEqual([
+      `${equal}:10:12 probe.timeout: 1s must be less than every (1s)`,
+      `${slow}:10:12 probe.timeout: 2s must be less than every (1s)`,
+      `${zero}:9:10 probe.every: must be more than 0`,
+    ]);
+  });
+
+  it('schedules nothing for a disabled rule', () => {
+    write('on.yaml', probeRule('on', 'p-on'));
+    write('off.yaml', `${probeRule('off', 'p-off')}enabled: false\n`);
+    expect(scheduledProbes(loadRules(dir, {}, {})).map((p) => p.name)).toEqual(['p-on']);
   });
 
   it('rejects a rule with neither match nor a probe of its own', () => {

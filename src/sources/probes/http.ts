@@ -5,13 +5,23 @@ import type { ProbeOutcome } from './registry.js';
 /** One HTTP check: healthy when the status is expected, the JSON fields match, and it answered in time. */
 export async function runHttpProbe(spec: HttpProbeSpec): Promise<ProbeOutcome> {
   const started = performance.now();
+  // One deadline for the whole exchange: a target that sends headers and then trickles (or never
+  // ends) its body costs at most the timeout, like one that never answers.
+  const signal = AbortSignal.timeout(spec.timeout);
   try {
-    const res = await fetch(spec.url, { method: spec.method, signal: AbortSignal.timeout(spec.timeout) });
-    const body = spec.method === 'HEAD' ? '' : await res.text();
+    const res = await fetch(spec.url, {
+      method: spec.method,
+      signal,
+      redirect: spec.followRedirects ? 'follow' : 'manual',
+    });
+    const body = await readBody(res, spec.maxBodyBytes);
     const latencyMs = performance.now() - started;
     const problems: string[] = [];
     if (!spec.expectStatus.includes(res.status)) problems.push(`status ${res.status}`);
-    if (spec.expectJson) problems.push(...checkJson(body, spec.expectJson));
+    if (spec.expectJson) {
+      if (body.truncated) problems.push(`body larger than ${spec.maxBodyBytes} bytes, JSON not checked`);
+      else problems.push(...checkJson(body.text, spec.expectJson));
+    }
     return {
       ok: problems.length === 0,
       value: latencyMs,
@@ -23,6 +33,25 @@ export async function runHttpProbe(spec: HttpProbeSpec): Promise<ProbeOutcome> {
       (err as Error).name === 'TimeoutError' ? `timed out after ${spec.timeout} ms` : describeFetchError(err);
     return { ok: false, value: latencyMs, data: { status: null, latencyMs, error: reason } };
   }
+}
+
+/** Reads at most `max` bytes, then stops: the rest is never downloaded or held. */
+async function readBody(res: Response, max: number): Promise<{ text: string; truncated: boolean }> {
+  if (!res.body) return { text: '', truncated: false };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return { text: '', truncated: true };
+    }
+    chunks.push(value);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
 }
 
 function describeFetchError(err: unknown): string {

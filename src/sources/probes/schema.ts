@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../config/duration.js';
+import { duration, formatDuration } from '../../config/duration.js';
+import { integer } from '../../config/fields.js';
 
 const probeName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"');
 
@@ -10,16 +11,41 @@ export const httpProbeSchema = z
     url: z.url({ protocol: /^https?$/ }),
     method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
     every: duration,
+    /** Covers the whole exchange: connecting, the headers and reading the body. */
     timeout: duration.default(2000),
     /** Status codes that count as healthy. */
     expectStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
     /** Top-level JSON body fields that must have these values, e.g. { status: healthy }. */
     expectJson: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** Reading stops past this many bytes, so a runaway endpoint cannot fill the agent's memory. */
+    maxBodyBytes: integer(1, 64 * 1024 * 1024).default(64 * 1024),
+    /** Off by default: a 3xx then counts as its own status, so a moved endpoint is noticed. */
+    followRedirects: z.boolean().default(false),
     labels: z.record(z.string(), z.string()).default({}),
   })
   .strict();
 
-export const probeSchema = z.discriminatedUnion('kind', [httpProbeSchema]);
+/**
+ * What a worker needs to run a probe: its shape. Jobs carry their probe's spec, and a worker checks
+ * it with this before running it (the spec may come from another agent's rule set).
+ */
+export const runnableProbeSchema = z.discriminatedUnion('kind', [httpProbeSchema]);
+
+/**
+ * A probe as a rule defines it: runnable, with an interval, and a timeout that ends before the next
+ * run is due (otherwise a hanging target makes runs pile up behind each other).
+ */
+export const probeSchema = runnableProbeSchema.superRefine((probe, ctx) => {
+  if (probe.every <= 0) {
+    ctx.addIssue({ code: 'custom', path: ['every'], message: 'must be more than 0' });
+  } else if (probe.timeout >= probe.every) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['timeout'],
+      message: `${formatDuration(probe.timeout)} must be less than every (${formatDuration(probe.every)})`,
+    });
+  }
+});
 
 export type ProbeSpec = z.output<typeof probeSchema>;
 export type HttpProbeSpec = z.output<typeof httpProbeSchema>;

@@ -1,63 +1,65 @@
 import { hostname } from 'node:os';
-import type { Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import { VigilError } from '../../errors.js';
 import type { VigilEvent } from '../../events/event.js';
-import { jobIds, type QueuePayloads } from '../../queues/names.js';
+import type { Metrics } from '../../metrics.js';
+import type { QueuePayloads } from '../../queues/names.js';
 import { runProbe } from './registry.js';
-import type { ProbeSpec } from './schema.js';
+import { runnableProbeSchema } from './schema.js';
 
-/** Turns one probe run into one event; the run's job id makes the event id deterministic. */
-export function probeProcessor(
-  probes: ReadonlyMap<string, ProbeSpec>,
-  record: (event: VigilEvent) => Promise<void>,
-) {
+/**
+ * When a scheduler planned this run. BullMQ 6.7 names each run `repeat:<schedulerId>:<millis>` and
+ * sets neither `opts.prevMillis` nor a usable `delay` on runs after the first (delay is 0 by the
+ * time a worker sees it, so `timestamp + delay` is when the previous run was taken): the id is the
+ * one place that holds the planned time of every run. A job added by hand has its creation time.
+ */
+export function plannedAt(job: Pick<Job, 'id' | 'timestamp' | 'opts'>): number {
+  const planned = /^repeat:.+:(\d+)$/.exec(job.id ?? '')?.[1];
+  return planned === undefined ? (job.opts.prevMillis ?? job.timestamp) : Number(planned);
+}
+
+export interface ProbeWorkerDeps {
+  /** Resolves once the event is durable in the events queue. */
+  record: (event: VigilEvent) => Promise<void>;
+  metrics: Metrics;
+}
+
+/**
+ * Runs the probe a job carries (its scheduler's template holds the full spec, so any agent can run
+ * any probe) and turns the run into one event. A spec that does not validate fails its job alone.
+ */
+export function probeProcessor({ record, metrics }: ProbeWorkerDeps) {
   const host = hostname();
   return async (job: Job<QueuePayloads['probes']>): Promise<boolean> => {
-    const spec = probes.get(job.data.probe);
-    if (!spec)
+    const name = typeof job.data.probe === 'string' ? job.data.probe : 'unknown';
+    const parsed = runnableProbeSchema.safeParse(job.data.spec);
+    if (!parsed.success) {
+      metrics.inc('vigil_probe_runs_total', { probe: name, outcome: 'invalid' });
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(spec)'}: ${i.message}`);
       throw new VigilError(
-        'E_PROBE_UNKNOWN',
-        `probe "${job.data.probe}" is not defined by this agent's rules`,
+        'E_PROBE_SPEC',
+        `probe "${name}" (job ${job.id}) carries an invalid spec: ${problems.join('; ')}`,
       );
+    }
+    const spec = parsed.data;
+    const planned = plannedAt(job);
     const outcome = await runProbe(spec);
     await record({
-      id: `probe:${spec.name}:${job.id ?? job.timestamp}`,
+      // The same for every agent and every re-run of one planned run: a run re-done after a crash is
+      // then the same event (same id, same time), not a second failure, and one agent's clock skew
+      // cannot make other agents' results look stale.
+      id: `probe:${spec.name}:${planned}`,
       source: 'probe',
       name: spec.name,
-      // The time the scheduler planned this run, the same for every agent and every re-run of it:
-      // a run re-done after a crash is then the same event (same id, same time), not a second
-      // failure, and one agent's clock skew cannot make other agents' results look stale.
-      at: new Date(job.opts.prevMillis ?? job.timestamp).toISOString(),
+      at: new Date(planned).toISOString(),
       host,
       labels: { probe: spec.name, ...spec.labels },
       value: outcome.value,
       ok: outcome.ok,
       data: outcome.data,
     });
+    metrics.inc('vigil_probe_runs_total', { probe: spec.name, outcome: outcome.ok ? 'ok' : 'failed' });
+    metrics.observe('vigil_probe_duration_seconds', { probe: spec.name }, outcome.value / 1000);
     return outcome.ok;
   };
-}
-
-/**
- * One BullMQ job scheduler per probe: however many agents upsert it, each interval produces one
- * job, run by one of them. Schedulers of probes the rules no longer define are removed, or they
- * would keep producing jobs nobody can run. Returns the ids of those removed.
- */
-export async function scheduleProbes(
-  queue: Queue<QueuePayloads['probes']>,
-  probes: Iterable<ProbeSpec>,
-): Promise<string[]> {
-  const wanted = new Set<string>();
-  for (const spec of probes) {
-    const id = jobIds.probeScheduler(spec.name);
-    wanted.add(id);
-    await queue.upsertJobScheduler(id, { every: spec.every }, { name: 'probe', data: { probe: spec.name } });
-  }
-  const removed: string[] = [];
-  for (const scheduler of await queue.getJobSchedulers()) {
-    if (wanted.has(scheduler.key)) continue;
-    await queue.removeJobScheduler(scheduler.key);
-    removed.push(scheduler.key);
-  }
-  return removed;
 }

@@ -1,0 +1,151 @@
+import type { Queue } from 'bullmq';
+import { errorMessage } from '../../errors.js';
+import type { Health } from '../../health.js';
+import type { Logger } from '../../log.js';
+import type { Redis } from '../../queues/connection.js';
+import { jobIds, type QueuePayloads } from '../../queues/names.js';
+import type { RuleSet } from '../../rules/loader.js';
+import type { ProbeSpec } from './schema.js';
+import { plannedAt } from './worker.js';
+
+/** The probes an agent schedules: those of its enabled rules (a disabled rule schedules nothing). */
+export function scheduledProbes(rules: RuleSet): ProbeSpec[] {
+  return rules.rules.flatMap((r) => (r.enabled && r.probe ? [r.probe] : []));
+}
+
+/**
+ * Per scheduler id: the planned time of its next run ('' when the scheduler is gone) and whether
+ * that run's job exists. Both in one atomic read, so a run taken between two reads is not mistaken
+ * for a lost one. A scheduler whose next job is gone (a failover that lost writes) would never run
+ * again: BullMQ plans each run when the previous one is taken.
+ * KEYS[1]: the queue's `repeat` set. ARGV[1]: the queue's key prefix; ARGV[2..]: scheduler ids.
+ */
+const inspectScript = `
+local out = {}
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  local exists = 0
+  if score then
+    exists = redis.call('EXISTS', ARGV[1] .. 'repeat:' .. ARGV[i] .. ':' .. tonumber(score))
+  end
+  table.insert(out, score or '')
+  table.insert(out, exists)
+end
+return out`;
+
+export interface ProbeSchedulerDeps {
+  queue: Queue<QueuePayloads['probes']>;
+  /** The queue's connection: a 'ready' after a reconnect may mean a Redis that lost everything. */
+  redis: Redis;
+  probes: readonly ProbeSpec[];
+  /** How often the schedules are checked between reconnects. */
+  reassertEvery: number;
+  health: Health;
+  log: Logger;
+}
+
+/**
+ * Keeps one BullMQ job scheduler per probe as desired state: upserted at start (so the agent started
+ * last defines a probe's spec), then checked on every Redis reconnect and on a slow timer, and
+ * re-created where missing. It never removes a scheduler: another agent with another rule set may
+ * own it (`vigil probes prune` does that on purpose).
+ */
+export class ProbeScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  /** Probes whose scheduler was re-created → planned time of its first run; cleared once it is taken. */
+  private readonly healing = new Map<string, number>();
+  private readonly onReady = () => void this.reassert();
+
+  constructor(private readonly deps: ProbeSchedulerDeps) {}
+
+  async start(): Promise<void> {
+    const { redis, probes, reassertEvery } = this.deps;
+    // Re-upserting an existing scheduler with the same interval keeps its planned run (BullMQ swaps
+    // the delayed job for one with the same id and time): no shifted or doubled run, new spec applied.
+    for (const spec of probes) await this.upsert(spec);
+    if (this.closed) return;
+    redis.on('ready', this.onReady);
+    this.timer = setInterval(this.onReady, reassertEvery);
+  }
+
+  /** Checks every schedule now and re-creates what is missing; calls during a check share it. */
+  reassert(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.pass) {
+      this.again = true;
+      return this.pass;
+    }
+    this.pass = this.check()
+      .catch((err: unknown) => {
+        if (!this.closed) this.deps.log.warn({ err: errorMessage(err) }, 'probe schedules not checked');
+      })
+      .finally(() => {
+        this.pass = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.reassert();
+        }
+      });
+    return this.pass;
+  }
+
+  /**
+   * Stops checking. A check in flight is not awaited: while Redis is away it waits for the
+   * reconnect, and whatever it does then is what start() would do.
+   */
+  close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.deps.redis.off('ready', this.onReady);
+    return Promise.resolve();
+  }
+
+  private async check(): Promise<void> {
+    const { queue, redis, probes, health, log } = this.deps;
+    if (probes.length === 0) return;
+    const ids = probes.map((p) => jobIds.probeScheduler(p.name));
+    const reply = (await redis.eval(
+      inspectScript,
+      1,
+      queue.toKey('repeat'),
+      queue.toKey(''),
+      ...ids,
+    )) as Array<string | number>;
+    const missing: ProbeSpec[] = [];
+    probes.forEach((spec, i) => {
+      const next = reply[2 * i];
+      if (next === '' || reply[2 * i + 1] !== 1) return void missing.push(spec);
+      const first = this.healing.get(spec.name);
+      if (first !== undefined && Number(next) > first) this.healing.delete(spec.name);
+    });
+    for (const spec of missing) {
+      if (this.closed) return;
+      this.healing.set(spec.name, await this.upsert(spec));
+    }
+    if (missing.length) {
+      log.warn(
+        { probes: missing.map((p) => p.name) },
+        'probe schedules had gone missing (Redis flushed, restarted empty or failed over?); re-created',
+      );
+    }
+    health.set(
+      'probes',
+      this.healing.size
+        ? `schedules of probes ${[...this.healing.keys()].join(', ')} had gone missing; re-created, waiting for their next run`
+        : undefined,
+    );
+  }
+
+  /** Returns the planned time of the scheduler's next run. */
+  private async upsert(spec: ProbeSpec): Promise<number> {
+    const job = await this.deps.queue.upsertJobScheduler(
+      jobIds.probeScheduler(spec.name),
+      { every: spec.every },
+      { name: 'probe', data: { probe: spec.name, spec } },
+    );
+    return plannedAt(job);
+  }
+}
