@@ -157,7 +157,7 @@ email:
     const before = await runCli(['doctor', '--config', file]);
     expect(before.code).toBe(0);
     expect(before.stdout).toMatch(
-      /✓ postgres: .*1 migration\(s\) pending \(001_init\.sql\): `vigil start` applies them, or run `vigil migrate` first/,
+      /✓ postgres: .*\d migration\(s\) pending \(001_init\.sql.*\): `vigil start` applies them, or run `vigil migrate` first/,
     );
     expect(before.stdout).toContain('all good');
     expect(before.stdout).toMatch(/✓ redis: .*noeviction/);

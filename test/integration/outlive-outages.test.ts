@@ -80,7 +80,7 @@ describe('delivery outlives outages: owed notifications go out once the channel 
         database: { url: through.toString(), schema: world.schema, poolSize: 4 },
         rules: {
           dir: 'test/fixtures/rules-sla-2s',
-          vars: { HELIX_API_URL: world.helix.url, HELIX_HEALTH_EVERY: '150ms' },
+          vars: world.config().rules.vars,
         },
         notify: fast,
       }),
@@ -126,7 +126,7 @@ describe('a channel that fails for good hands its alerts to the other channel', 
       world.config({
         rules: {
           dir: 'test/fixtures/rules-slack-only',
-          vars: { HELIX_API_URL: world.helix.url, HELIX_HEALTH_EVERY: '150ms' },
+          vars: world.config().rules.vars,
         },
         notify: fast,
       }),
@@ -166,7 +166,7 @@ describe('a channel that fails for good hands its alerts to the other channel', 
       slack: { token: 'not-a-bot-token', apiUrl: world.slack.url, channel: 'C0ALERTS', timeout: '2s' },
       rules: {
         dir: 'test/fixtures/rules-slack-only',
-        vars: { HELIX_API_URL: world.helix.url, HELIX_HEALTH_EVERY: '150ms' },
+        vars: world.config().rules.vars,
       },
       notify: fast,
     });

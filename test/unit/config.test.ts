@@ -217,6 +217,7 @@ log:
       from: 'vigil@example.test',
       to: ['oncall@example.test', 'lead@example.test'],
       timeout: 10_000,
+      rateLimit: { perSecond: 0, burst: 1 },
     });
   });
 
