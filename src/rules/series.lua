@@ -6,7 +6,7 @@
 -- A series hash holds the lifecycle: firing (0/1), fires / resolves (how many times it fired /
 -- resolved), syncedFires / syncedResolves (how many of those the incident store has acted on),
 -- firedSince (first failure of the run that fired last), resolvedAt, value (failures in a row); and
--- `window`, JSON of:
+-- `window`, MessagePack (far cheaper to write than JSON from Lua) of:
 --   obs   the most recent observations, [at, id, ok], ordered by (at, id), at most `keep` of them;
 --   floor [at, id] of the newest observation dropped from obs: anything not after it is too late;
 --   head  [ok, n, startAt]: the run of dropped observations ending at floor, so a run stays
@@ -17,16 +17,22 @@
 -- place; then the runs after the last anchor are walked in time order, so a run completed by a late
 -- observation still fires or resolves. Transitions already made stand. An observation already in
 -- obs changes nothing, so a re-delivered batch changes nothing.
+-- Returns per series, in first-seen order: key index, firing, fires, resolves, syncedFires,
+-- syncedResolves, firedSince, resolvedAt, value, late (applied in their place), tooLate (dropped).
 local ttl, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
 
 local function before(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
 
-local function runsOf(obs, head)
+-- The runs of obs from the one holding obs[from] on (a run reaching back to the dropped observations
+-- counts them too; before obs[1], the dropped run itself).
+local function runsOf(obs, head, from)
   local runs = {}
-  if head and not (obs[1] and obs[1][3] == head[1]) then
+  while from > 1 and obs[from - 1][3] == obs[from][3] do from = from - 1 end
+  if from == 1 and head and not (obs[1] and obs[1][3] == head[1]) then
     table.insert(runs, { ok = head[1], n = head[2], start = head[3], carried = head[2] })
   end
-  for i, e in ipairs(obs) do
+  for i = from, #obs do
+    local e = obs[i]
     local r = runs[#runs]
     if r and r.first and r.ok == e[3] then
       r.last, r.n = i, r.n + 1
@@ -39,15 +45,19 @@ local function runsOf(obs, head)
   return runs
 end
 
--- The run holding the observation with this id, and its index in obs (nil when not kept).
+local function indexOf(obs, id)
+  for i = #obs, 1, -1 do
+    if obs[i][2] == id then return i end
+  end
+  return nil
+end
+
+-- The run holding the observation with this id (nil when it is no longer kept).
 local function runHolding(runs, obs, anchor)
-  if not anchor then return nil end
+  local i = anchor and indexOf(obs, anchor[2])
+  if not i then return nil end
   for _, r in ipairs(runs) do
-    if r.first then
-      for i = r.first, r.last do
-        if obs[i][2] == anchor[2] then return r end
-      end
-    end
+    if r.first and r.first <= i and i <= r.last then return r end
   end
   return nil
 end
@@ -60,32 +70,34 @@ local function nth(obs, r, k)
 end
 
 local function apply(key, batch)
-  local h = redis.call('HMGET', key, 'window', 'firing', 'fires', 'resolves', 'firedSince', 'resolvedAt', 'value')
-  local w = (h[1] and cjson.decode(h[1])) or { obs = {} }
+  local h = redis.call('HMGET', key, 'window', 'firing', 'fires', 'resolves', 'firedSince', 'resolvedAt', 'value',
+    'syncedFires', 'syncedResolves')
+  local w = (h[1] and cmsgpack.unpack(h[1])) or { obs = {} }
   local s = {
     firing = tonumber(h[2]) or 0, fires = tonumber(h[3]) or 0, resolves = tonumber(h[4]) or 0,
     firedSince = tonumber(h[5]) or 0, resolvedAt = tonumber(h[6]) or 0, value = tonumber(h[7]) or 0,
+    syncedFires = tonumber(h[8]) or 0, syncedResolves = tonumber(h[9]) or 0,
   }
   local obs = w.obs
-  local seen = {}
-  for _, e in ipairs(obs) do seen[e[2]] = true end
   local newest = obs[#obs]
   local late, tooLate, added = 0, 0, 0
   for _, e in ipairs(batch.items) do
-    if seen[e[2]] then
-      -- already applied: a re-delivery
+    -- Usually the newest yet: appended. Otherwise put in its place, unless already there (a re-delivery).
+    local i = #obs
+    while i > 0 and before(e, obs[i]) do i = i - 1 end
+    if i > 0 and obs[i][2] == e[2] or (i < #obs and indexOf(obs, e[2])) then
+      -- already applied
     elseif w.floor and not before(w.floor, e) then
       tooLate = tooLate + 1
     else
       if newest and before(e, newest) then late = late + 1 end
-      seen[e[2]] = true
-      table.insert(obs, e)
+      table.insert(obs, i + 1, e)
       added = added + 1
     end
   end
   if added > 0 then
-    table.sort(obs, before)
-    local runs = runsOf(obs, w.head)
+    -- In order, only the last run and what follows it can have changed; a late one may change any.
+    local runs = runsOf(obs, w.head, late > 0 and 1 or math.max(#obs - added, 1))
     -- Walk the runs after the last transition's anchor, in time order, as if they came in order.
     local anchor = (s.firing == 1 and w.fa) or (s.fires > 0 and s.firing == 0 and w.ra) or nil
     for _, r in ipairs(runs) do
@@ -103,14 +115,16 @@ local function apply(key, batch)
         end
       end
     end
-    -- A late observation may have moved where the anchors' runs start (or resolved) in time.
-    local fr = runHolding(runs, obs, w.fa)
-    if fr then s.firedSince = fr.start end
-    local rr = runHolding(runs, obs, w.ra)
-    local resolvedBy = rr and nth(obs, rr, batch.resolveAfter)
-    if resolvedBy then s.resolvedAt = resolvedBy[1] end
+    if late > 0 then
+      -- A late observation may have moved where the anchors' runs start (or resolved) in time.
+      local fr = runHolding(runs, obs, w.fa)
+      if fr then s.firedSince = fr.start end
+      local rr = runHolding(runs, obs, w.ra)
+      local resolvedBy = rr and nth(obs, rr, batch.resolveAfter)
+      if resolvedBy then s.resolvedAt = resolvedBy[1] end
+    end
     -- value: failures in a row of the last failing run while it fired (before its resolve).
-    if s.fires > 0 and (s.firing == 1 or rr) then
+    if s.fires > 0 and (s.firing == 1 or w.ra) then
       for j = #runs, 1, -1 do
         local r = runs[j]
         if r.ok == 0 and (s.firing == 1 or (r.first and before(obs[r.last], w.ra))) then
@@ -125,11 +139,12 @@ local function apply(key, batch)
       w.floor = { e[1], e[2] }
     end
     if not h[1] then redis.call('HDEL', key, 'fails', 'oks', 'since', 'lastAt', 'lastIds') end
-    redis.call('HSET', key, 'window', cjson.encode(w), 'firing', s.firing, 'fires', s.fires,
+    redis.call('HSET', key, 'window', cmsgpack.pack(w), 'firing', s.firing, 'fires', s.fires,
       'resolves', s.resolves, 'firedSince', s.firedSince, 'resolvedAt', s.resolvedAt, 'value', s.value)
     redis.call('PEXPIRE', key, ttl)
   end
-  return late, tooLate
+  return { s.firing, s.fires, s.resolves, s.syncedFires, s.syncedResolves, s.firedSince, s.resolvedAt, s.value,
+    late, tooLate }
 end
 
 local batches, order = {}, {}
@@ -147,12 +162,8 @@ end
 
 local out = {}
 for _, k in ipairs(order) do
-  local late, tooLate = apply(KEYS[k], batches[k])
-  local s = redis.call('HMGET', KEYS[k], 'firing', 'fires', 'resolves', 'syncedFires', 'syncedResolves',
-    'firedSince', 'resolvedAt', 'value')
-  local row = { k }
-  for j = 1, 8 do row[j + 1] = s[j] or '0' end
-  row[10], row[11] = late, tooLate
+  local row = apply(KEYS[k], batches[k])
+  table.insert(row, 1, k)
   table.insert(out, row)
 end
 return out

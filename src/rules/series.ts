@@ -61,7 +61,7 @@ export class SeriesStore {
     private readonly redis: Redis,
     private readonly ttlMs = 7 * 86_400_000,
     /** Observations kept per series: how far out of order an observation may arrive and still count. */
-    private readonly keep = 32,
+    private readonly keep = 16,
   ) {
     redis.defineCommand('vigilApplySeries', { lua: applyScript });
     redis.defineCommand('vigilMarkSynced', { lua: markSyncedScript, numberOfKeys: 1 });

@@ -183,7 +183,7 @@ describe('SeriesStore with observations out of order', () => {
   });
 
   it('keeps memory per series bounded, and still measures runs longer than what it keeps', async () => {
-    // 50 failures needed to fire, far more than the 32 observations a series keeps.
+    // 50 failures needed to fire, far more than the 16 observations a series keeps.
     const obs = history('long', `${'.'.repeat(10)}${'x'.repeat(500)}`, { count: 50 });
     const batches: Observation[][] = [];
     for (let i = 0; i < obs.length; i += 7) batches.push(obs.slice(i, i + 7));
@@ -200,8 +200,12 @@ describe('SeriesStore with observations out of order', () => {
     const key = obs[0]!.key;
     const [last] = await store.apply(obs.slice(-1)); // already applied: just reads the state
     expect(last).toMatchObject({ firing: true, fires: 1, value: 500, firedSinceMs: T0 + 11_000 });
-    const window = JSON.parse((await redis.hget(key, 'window')) as string) as { obs: unknown[] };
-    expect(window.obs).toHaveLength(32);
+    const kept = await redis.eval(
+      "return #cmsgpack.unpack(redis.call('HGET', KEYS[1], 'window')).obs",
+      1,
+      key,
+    );
+    expect(kept).toBe(16);
     expect(await redis.hlen(key)).toBeLessThanOrEqual(10);
   });
 });
