@@ -35,6 +35,10 @@ export const catalogue = {
   vigil_events_total: counter('Events accepted by the rule engine'),
   vigil_events_rejected_total: counter('Events rejected, by reason', ['reason']),
   vigil_events_late_total: counter('Observations that came late or out of order, by rule', ['rule']),
+  vigil_events_too_late_total: counter(
+    'Observations older than anything their series keeps: counted, not applied',
+    ['rule'],
+  ),
   vigil_incidents_opened_total: counter('Incidents opened, by rule', ['rule']),
   vigil_notifications_total: counter('Notifications delivered, by channel and kind', ['channel', 'kind']),
   vigil_notifications_failed_total: counter('Failed delivery attempts', ['channel', 'reason']),

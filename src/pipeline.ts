@@ -98,10 +98,13 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     log: log.child({ component: 'rules' }),
     agentId: d.agentId,
     prefix,
+    maxFutureSkewMs: config.events.maxFutureSkew,
   });
   const batcher = new Batcher((events) => queues.events.add('batch', { events }).then(() => undefined), {
     maxSize: config.events.batchSize,
     lingerMs: config.events.linger,
+    maxInFlight: config.events.maxInFlight,
+    maxBuffered: config.events.maxBuffered,
     onError: (err, events) =>
       log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
   });

@@ -89,9 +89,22 @@ export const configSchema = z
         batchSize: integer(1, 5000).default(200),
         linger: duration.default(2),
         concurrency: integer(1, 64).default(4),
+        /** Events dated further ahead of this agent's clock are rejected (reason "future"). */
+        maxFutureSkew: duration.default(60_000),
+        /** Batches being written to Redis at once; past that, events wait in the buffer. */
+        maxInFlight: integer(1, 64).default(4),
+        /** Events waiting for a batch; past that, sources wait (bounded memory while Redis is away). */
+        maxBuffered: integer(1, 1_000_000).default(10_000),
       })
       .strict()
-      .default({ batchSize: 200, linger: 2, concurrency: 4 }),
+      .default({
+        batchSize: 200,
+        linger: 2,
+        concurrency: 4,
+        maxFutureSkew: 60_000,
+        maxInFlight: 4,
+        maxBuffered: 10_000,
+      }),
     notify: z
       .object({
         /** Sends in flight at once per channel and agent. */

@@ -1,6 +1,7 @@
 import { VigilError } from '../errors.js';
-import { eventSchema, type VigilEvent } from '../events/event.js';
 import { randomUUID } from 'node:crypto';
+import { admit } from '../events/admit.js';
+import type { VigilEvent } from '../events/event.js';
 import type { OpenRequest, ResolveRequest, Routing, Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -25,6 +26,8 @@ export interface EngineDeps {
   log: Logger;
   agentId: string;
   prefix: string;
+  /** How far ahead of this agent's clock an event's time may be; later ones are rejected. */
+  maxFutureSkewMs: number;
 }
 
 interface Touched {
@@ -72,17 +75,20 @@ export class RuleEngine {
     const observations: Observation[] = [];
     const touched = new Map<string, Touched>();
     const canaries: VigilEvent[] = [];
+    const now = Date.now();
     raw.forEach((item, index) => {
-      const parsed = eventSchema.safeParse(item);
-      if (!parsed.success) {
+      const admitted = admit(item, now, this.deps.maxFutureSkewMs);
+      if (!admitted.ok) {
         result.rejected++;
-        metrics.inc('vigil_events_rejected_total', { reason: 'schema' });
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
-        log.warn({ where: `${where}[${index}]`, problems }, 'event rejected');
+        metrics.inc('vigil_events_rejected_total', { reason: admitted.reason });
+        log.warn(
+          { where: `${where}[${index}]`, reason: admitted.reason, ...admitted.detail },
+          'event rejected',
+        );
         return;
       }
       result.accepted++;
-      const event = parsed.data;
+      const { event, atMs } = admitted;
       if (isCanary(event)) canaries.push(event);
       for (const { rule, source, labels } of this.byName.get(event.name) ?? []) {
         if (!matches(rule, event, source, labels) || event.ok === undefined) continue;
@@ -92,7 +98,7 @@ export class RuleEngine {
         observations.push({
           key,
           eventId: event.id,
-          atMs: Date.parse(event.at),
+          atMs,
           ok: event.ok,
           value: event.value ?? 0,
           count: thresholdOf(thresholds, rule, 'count'),
@@ -102,6 +108,7 @@ export class RuleEngine {
     });
     metrics.inc('vigil_events_total', {}, result.accepted);
     const states = await this.deps.series.apply(observations);
+    this.countLate(states, touched, where);
     const acting = states.filter((s) => needsOpen(s) || needsResolve(s));
     await this.passCanaries(canaries);
     if (acting.length === 0) return result;
@@ -127,6 +134,25 @@ export class RuleEngine {
     );
     await Promise.all(acting.map((s) => this.deps.series.markSynced(s)));
     return result;
+  }
+
+  /** Late observations were applied in their place; too-late ones (older than a series keeps) were not. */
+  private countLate(
+    states: readonly SeriesState[],
+    touched: ReadonlyMap<string, Touched>,
+    where: string,
+  ): void {
+    for (const s of states) {
+      if (s.late + s.tooLate === 0) continue;
+      const { rule, fingerprint } = touched.get(s.key) as Touched;
+      this.deps.metrics.inc('vigil_events_late_total', { rule: rule.id }, s.late + s.tooLate);
+      if (s.tooLate === 0) continue;
+      this.deps.metrics.inc('vigil_events_too_late_total', { rule: rule.id }, s.tooLate);
+      this.deps.log.warn(
+        { where, rule: rule.id, fingerprint, tooLate: s.tooLate },
+        'observations too late to apply: older than anything their series keeps',
+      );
+    }
   }
 
   /** A canary made it through evaluation: its dry run continues on every channel's queue. */

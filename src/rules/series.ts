@@ -35,9 +35,13 @@ export interface SeriesState {
   firedSinceMs: number;
   resolvedAtMs: number;
   value: number;
+  /** Observations of this batch older than one the series had already applied: applied in their
+   * place (`late`) or, older than anything the series still keeps, dropped (`tooLate`). */
+  late: number;
+  tooLate: number;
 }
 
-type Reply = Array<[number, ...string[]]>;
+type Reply = Array<[number, ...Array<string | number>]>;
 
 declare module 'ioredis' {
   interface RedisCommander {
@@ -56,6 +60,8 @@ export class SeriesStore {
   constructor(
     private readonly redis: Redis,
     private readonly ttlMs = 7 * 86_400_000,
+    /** Observations kept per series: how far out of order an observation may arrive and still count. */
+    private readonly keep = 16,
   ) {
     redis.defineCommand('vigilApplySeries', { lua: applyScript });
     redis.defineCommand('vigilMarkSynced', { lua: markSyncedScript, numberOfKeys: 1 });
@@ -66,7 +72,7 @@ export class SeriesStore {
     if (observations.length === 0) return [];
     const keys: string[] = [];
     const index = new Map<string, number>();
-    const args: Array<string | number> = [this.ttlMs];
+    const args: Array<string | number> = [this.ttlMs, this.keep];
     for (const o of observations) {
       let k = index.get(o.key);
       if (k === undefined) {
@@ -78,8 +84,18 @@ export class SeriesStore {
     }
     const reply = await this.redis.vigilApplySeries(keys.length, ...keys, ...args);
     return reply.map(([k, ...f]) => {
-      const [firing, fires, resolves, syncedFires, syncedResolves, firedSince, resolvedAt, value] =
-        f.map(Number);
+      const [
+        firing,
+        fires,
+        resolves,
+        syncedFires,
+        syncedResolves,
+        firedSince,
+        resolvedAt,
+        value,
+        late,
+        tooLate,
+      ] = f.map(Number);
       return {
         key: keys[k - 1] as string,
         firing: firing === 1,
@@ -90,6 +106,8 @@ export class SeriesStore {
         firedSinceMs: firedSince ?? 0,
         resolvedAtMs: resolvedAt ?? 0,
         value: value ?? 0,
+        late: late ?? 0,
+        tooLate: tooLate ?? 0,
       };
     });
   }

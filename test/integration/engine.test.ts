@@ -83,6 +83,7 @@ async function world(): Promise<World> {
     log,
     agentId: `test-engine-${id}`,
     prefix,
+    maxFutureSkewMs: 60_000,
   });
   current = {
     id,
@@ -230,6 +231,77 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
     expect(await notifyJobs(w)).toEqual({ slack: 1, email: 1 });
     // The SLA escalation is due at the ack SLA.
     expect((incident.escalate_at as Date).getTime()).toBe(Date.parse(probe(1, false).at) + 300_000);
+  });
+
+  it('rejects an event dated an hour ahead, counts and logs it, and still fires on real failures', async () => {
+    const w = await world();
+    const now = Date.now();
+    const real = (n: number) => ({
+      ...probe(n, false),
+      id: `real-${n}`,
+      at: new Date(now - (4 - n) * 1000).toISOString(),
+    });
+    // A pass from the future would, in event time, follow every real failure and resolve them away.
+    const future = { ...probe(0, true), id: 'from-the-future', at: new Date(now + 3_600_000).toISOString() };
+    expect(await w.engine.processBatch([real(1), future], 'events job 7')).toEqual({
+      accepted: 1,
+      rejected: 1,
+      opened: 0,
+      resolved: 0,
+    });
+    expect(w.metrics.value('vigil_events_rejected_total', { reason: 'future' })).toBe(1);
+    const [logged] = w.logs.filter((l) => l.msg === 'event rejected');
+    expect(logged).toMatchObject({
+      where: 'events job 7[1]',
+      reason: 'future',
+      event: 'from-the-future',
+      at: future.at,
+    });
+    expect(logged!.aheadMs).toBeGreaterThan(3_500_000);
+    expect(await adminRedis.hget(seriesKey(w.prefix, FINGERPRINT), 'window')).not.toContain(
+      'from-the-future',
+    );
+
+    expect(await w.engine.processBatch([real(2), real(3)], 'events job 8')).toMatchObject({ opened: 1 });
+    const [incident] = await w.incidents();
+    expect(incident).toMatchObject({ state: 'firing', value: 3 });
+    expect((incident!.started_at as Date).toISOString()).toBe(real(1).at);
+    expect(w.metrics.value('vigil_events_rejected_total', { reason: 'future' })).toBe(1);
+  });
+
+  it('applies observations from a batch evaluated late in their place, and counts them', async () => {
+    const w = await world();
+    // The events worker runs batches in parallel: the newer batch finishes first.
+    expect((await w.engine.processBatch([probe(4, false), probe(5, false)], 'newer')).opened).toBe(0);
+    const older = [probe(1, true), probe(2, false), probe(3, false)];
+    expect((await w.engine.processBatch(older, 'older')).opened).toBe(1);
+    const [incident] = await w.incidents();
+    expect(incident).toMatchObject({ state: 'firing', value: 4 });
+    // Its failures began with the second probe run, whichever batch said so first.
+    expect((incident!.started_at as Date).toISOString()).toBe(probe(2, false).at);
+    expect(w.metrics.value('vigil_events_late_total', { rule: 'api-health' })).toBe(3);
+    expect(w.metrics.value('vigil_events_too_late_total', { rule: 'api-health' })).toBe(0);
+  });
+
+  it('counts and logs an observation older than anything its series keeps, and carries on', async () => {
+    const w = await world();
+    const passes = Array.from({ length: 40 }, (_, i) => probe(i - 40, true));
+    await w.engine.processBatch(passes, 'passes');
+    const result = await w.engine.processBatch([probe(-100, false)], 'events job 9');
+    expect(result).toEqual({ accepted: 1, rejected: 0, opened: 0, resolved: 0 });
+    expect(w.metrics.value('vigil_events_late_total', { rule: 'api-health' })).toBe(1);
+    expect(w.metrics.value('vigil_events_too_late_total', { rule: 'api-health' })).toBe(1);
+    const warned = w.logs.filter((l) => String(l.msg).startsWith('observations too late'));
+    expect(warned).toEqual([
+      expect.objectContaining({
+        where: 'events job 9',
+        rule: 'api-health',
+        fingerprint: FINGERPRINT,
+        tooLate: 1,
+      }),
+    ]);
+    const failures = [probe(1, false), probe(2, false), probe(3, false)];
+    expect((await w.engine.processBatch(failures, 'later')).opened).toBe(1);
   });
 
   it('does not fire before the rule file’s count', async () => {

@@ -142,20 +142,21 @@ describe('SeriesStore.apply on real Redis', () => {
     expect(third).toMatchObject({ firing: true, value: 3 });
   });
 
-  it('ignores observations older than the newest one seen (out of order)', async () => {
+  it('applies a late observation in its place without undoing what already happened', async () => {
     const s = series('api', 3);
     await store.apply([s.fail(10), s.fail(11)]);
-    // A late ok from before the failures must not reset them.
+    // A late ok from before the failures does not reset them, and is counted as late.
     const [late] = await store.apply([s.ok(5)]);
-    expect(late!.firing).toBe(false);
+    expect(late).toMatchObject({ firing: false, late: 1, tooLate: 0 });
     const [fired] = await store.apply([s.fail(12)]);
-    expect(fired).toMatchObject({ firing: true, value: 3, firedSinceMs: T0 + 10_000 });
+    expect(fired).toMatchObject({ firing: true, value: 3, firedSinceMs: T0 + 10_000, late: 0 });
 
-    // And a late failure does not count towards a newer run either.
+    // Late failures from before the recovery fall inside the incident that already ran: they do not
+    // fire it again, they only lengthen the run of failures it reports.
     const [resolved] = await store.apply([s.ok(20)]);
     expect(resolved!.firing).toBe(false);
     const [stale] = await store.apply([s.fail(15), s.fail(16), s.fail(17)]);
-    expect(stale).toEqual(resolved);
+    expect(stale).toEqual({ ...resolved, value: 6, late: 3 });
   });
 
   it('keeps a fire pending until markSynced, and a late markSynced cannot undo a newer one', async () => {

@@ -35,6 +35,9 @@ afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((b) => b.close()));
 });
 
+/** The defaults of events.maxInFlight / events.maxBuffered. */
+const bounds = { maxInFlight: 4, maxBuffered: 10_000 };
+
 const noErrors = () => {
   throw new Error('onError must not be called');
 };
@@ -43,7 +46,7 @@ describe('Batcher', () => {
   it('flushes as soon as a batch is full, without waiting for the linger', async () => {
     const { batches, flush } = recorder();
     // A linger far longer than the test timeout: only the size can have flushed.
-    const b = batcher(flush, { maxSize: 3, lingerMs: 600_000, onError: noErrors });
+    const b = batcher(flush, { maxSize: 3, lingerMs: 600_000, ...bounds, onError: noErrors });
     const adds = [b.add(event(1)), b.add(event(2))];
     expect(batches).toHaveLength(0);
     adds.push(b.add(event(3)));
@@ -63,7 +66,7 @@ describe('Batcher', () => {
   it('sends a lone event at once when the queue is idle, keeping events added together in one batch', async () => {
     const { batches, flush } = recorder();
     // A linger far longer than the test timeout: only idleness can have flushed.
-    const b = batcher(flush, { maxSize: 100, lingerMs: 600_000, onError: noErrors });
+    const b = batcher(flush, { maxSize: 100, lingerMs: 600_000, ...bounds, onError: noErrors });
     const first = b.add(event(1));
     const second = b.add(event(2));
     expect(batches).toHaveLength(0);
@@ -83,7 +86,7 @@ describe('Batcher', () => {
         batches.push({ ids: events.map((e) => e.id), at: performance.now() });
         if (batches.length === 1) await slow;
       },
-      { maxSize: 100, lingerMs: 25, onError: noErrors },
+      { maxSize: 100, lingerMs: 25, ...bounds, onError: noErrors },
     );
     const first = b.add(event(1));
     await new Promise((resolve) => setImmediate(resolve));
@@ -107,7 +110,7 @@ describe('Batcher', () => {
         calls++;
         await handedOver;
       },
-      { maxSize: 1, lingerMs: 600_000, onError: noErrors },
+      { maxSize: 1, lingerMs: 600_000, ...bounds, onError: noErrors },
     );
     let done = false;
     const add = b.add(event(1)).then(() => (done = true));
@@ -131,7 +134,7 @@ describe('Batcher', () => {
             resolve();
           }),
         ),
-      { maxSize: 2, lingerMs: 600_000, onError: noErrors },
+      { maxSize: 2, lingerMs: 600_000, ...bounds, onError: noErrors },
     );
     const adds = [b.add(event(1)), b.add(event(2)), b.add(event(3))];
     expect(releases).toHaveLength(1); // [1, 2] is in flight, [3] is buffered
@@ -153,7 +156,7 @@ describe('Batcher', () => {
 
   it('rejects add() after close(), and never hands that event over', async () => {
     const { batches, flush } = recorder();
-    const b = batcher(flush, { maxSize: 10, lingerMs: 5, onError: noErrors });
+    const b = batcher(flush, { maxSize: 10, lingerMs: 5, ...bounds, onError: noErrors });
     await b.close();
     await expect(b.add(event(1))).rejects.toThrow(/closed/);
     await b.close();
@@ -167,6 +170,7 @@ describe('Batcher', () => {
     const b = batcher(flush, {
       maxSize: 2,
       lingerMs: 600_000,
+      ...bounds,
       onError: (err, events) => errors.push({ err, ids: events.map((e) => e.id) }),
     });
     const failed = [b.add(event(1)), b.add(event(2))];
@@ -193,7 +197,7 @@ describe('Batcher', () => {
       async () => {
         throw failure;
       },
-      { maxSize: 100, lingerMs: 600_000, onError: (err) => errors.push(err) },
+      { maxSize: 100, lingerMs: 600_000, ...bounds, onError: (err) => errors.push(err) },
     );
     const pending = b.add(event(1));
     const rejected = expect(pending).rejects.toBe(failure);

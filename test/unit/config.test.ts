@@ -44,7 +44,14 @@ describe('loadConfig from a YAML file', () => {
       redis: { url: 'redis://cache.internal:6379', prefix: 'vigil' },
       http: { host: '127.0.0.1', port: 8470 },
       rules: { dir: 'rules', vars: {} },
-      events: { batchSize: 200, linger: 2, concurrency: 4 },
+      events: {
+        batchSize: 200,
+        linger: 2,
+        concurrency: 4,
+        maxFutureSkew: 60_000,
+        maxInFlight: 4,
+        maxBuffered: 10_000,
+      },
       notify: {
         concurrency: 8,
         backoff: 1000,
