@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hrNow, waitForRecord } from './records.js';
+import { createRateLimiter, type SlackRateLimit } from './slack-rate-limit.js';
 import { readArgs } from './slack-wire.js';
+
+export { slackDefaultRateLimit, type SlackRateLimit } from './slack-rate-limit.js';
 
 /**
  * `accepted: true` with 500: the message is posted, then the answer is lost (a timeout after Slack
@@ -20,6 +23,8 @@ export interface SlackCall {
   status: number;
   response: unknown;
   failure?: SlackFailure;
+  /** Set when the emulator's own rate limit (not an injected fault) refused the call. */
+  rateLimited?: { retryAfterSec: number };
 }
 
 export interface EmulatedMessage {
@@ -90,9 +95,15 @@ function listed(list: EmulatedMessage[], args: Record<string, unknown>) {
     }));
 }
 
+/** The channel a call is counted against; none when it names no channel (Slack refuses it anyway). */
+function limitedChannel(args: Record<string, unknown>): string | undefined {
+  return typeof args.channel === 'string' && args.channel ? channelId(args.channel) : undefined;
+}
+
 export async function startSlackEmulator(
-  opts: { port?: number; host?: string } = {},
+  opts: { port?: number; host?: string; rateLimit?: SlackRateLimit } = {},
 ): Promise<SlackEmulator> {
+  const limiter = createRateLimiter(opts.rateLimit ?? false);
   const events = new EventEmitter();
   const calls: SlackCall[] = [];
   const messages = new Map<string, EmulatedMessage>();
@@ -202,6 +213,14 @@ export async function startSlackEmulator(
     // hasOwn: a method named e.g. 'constructor' must not reach Object.prototype.
     const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
     const rejection = rejectionOf(handler !== undefined, bearer);
+    const channel = handler && !rejection ? limitedChannel(args) : undefined;
+    const retryAfterSec = channel === undefined ? undefined : limiter.take(method, channel);
+    if (retryAfterSec !== undefined) {
+      // Slack limits before it looks at the message: nothing is posted and no injected fault is used.
+      const body = { ok: false, error: 'ratelimited' };
+      record({ method, args, status: 429, response: body, rateLimited: { retryAfterSec } });
+      return send(res, 429, body, { 'retry-after': String(retryAfterSec) });
+    }
     const failure = handler && !rejection ? takeFault(method) : undefined;
     let response: Record<string, unknown>;
     if (rejection) response = { ok: false, error: rejection };
@@ -258,6 +277,7 @@ export async function startSlackEmulator(
       calls.length = 0;
       messages.clear();
       faults = [];
+      limiter.reset();
     },
     close: () => {
       closing ??= new Promise<void>((resolve) => {

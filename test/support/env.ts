@@ -7,7 +7,12 @@ import type { VigilConfig, VigilConfigInput } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { loadRules } from '../../src/rules/loader.js';
 import { startHelixSim, type HelixSim } from '../../src/demo/helix-sim.js';
-import { startSlackEmulator, type SlackEmulator } from '../../src/demo/slack-emulator.js';
+import {
+  slackDefaultRateLimit,
+  startSlackEmulator,
+  type SlackEmulator,
+  type SlackRateLimit,
+} from '../../src/demo/slack-emulator.js';
 import { startSmtpSink, type SmtpSink } from '../../src/demo/smtp-sink.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -31,11 +36,22 @@ export interface TestEnv {
   cleanup(): Promise<void>;
 }
 
-export async function createTestEnv(opts: { healthEvery?: string } = {}): Promise<TestEnv> {
+export interface TestEnvOptions {
+  healthEvery?: string;
+  /** Slack's per-channel limit in the emulator: `true` for Slack's (about 1/s), off by default. */
+  slackRateLimit?: SlackRateLimit | true;
+}
+
+export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> {
   const id = randomBytes(4).toString('hex');
   const schema = `t_${id}`;
   const prefix = `vt-${id}`;
-  const [slack, smtp, helix] = await Promise.all([startSlackEmulator(), startSmtpSink(), startHelixSim()]);
+  const rateLimit = opts.slackRateLimit === true ? slackDefaultRateLimit : (opts.slackRateLimit ?? false);
+  const [slack, smtp, helix] = await Promise.all([
+    startSlackEmulator({ rateLimit }),
+    startSmtpSink(),
+    startHelixSim(),
+  ]);
   const db = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
   const redis = new Redis(REDIS_URL);
   const agents: Agent[] = [];
