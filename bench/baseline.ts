@@ -6,7 +6,7 @@ import { isPostFor } from './vigil-alerts.js';
 import type { World } from './world.js';
 
 /** An incident like the ones the bench opens, so the baseline posts a message of the same size. */
-function sampleIncident(service: string): Incident {
+export function sampleIncident(service: string): Incident {
   return {
     id: '1',
     fingerprint: `api-health{service="${service}"}`,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type pg from 'pg';
@@ -14,6 +15,22 @@ export interface Machine {
   packages: Record<string, string>;
   /** 1/5/15-minute load averages when the bench started: other work on the box widens the tail. */
   load: string;
+  /** The code measured: commit, and whether the work tree differed from it. */
+  commit: string;
+}
+
+/** `abc1234 (branch)`, marked when files differ from the commit: the figures are then not its own. */
+function describeCommit(): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: new URL('..', import.meta.url), encoding: 'utf8' }).trim();
+  try {
+    const commit = git('rev-parse', '--short=12', 'HEAD');
+    const branch = git('rev-parse', '--abbrev-ref', 'HEAD');
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return `${commit} (${branch})${dirty ? ' with uncommitted changes' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
 }
 
 function packageVersion(name: string): string {
@@ -38,6 +55,7 @@ export async function describeMachine(db: pg.Pool, redis: Redis): Promise<Machin
     node: process.version,
     redis: redisVersion,
     postgres: rows[0]?.server_version ?? '?',
+    commit: describeCommit(),
     load: os
       .loadavg()
       .map((l) => l.toFixed(2))

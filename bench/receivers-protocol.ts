@@ -10,6 +10,13 @@ export interface SlackRecord {
   hr: number;
   /** Values of every `service=…` label in the message blocks: how the bench tells alerts apart. */
   services: string[];
+  /**
+   * Incident ids the message's metadata names: `event_payload.incident` (one incident's message) or
+   * `event_payload.incidents` (a digest listing several).
+   */
+  incidents: string[];
+  /** The message is a digest (its metadata says so or lists incidents). */
+  digest: boolean;
 }
 
 /** One mail the SMTP sink accepted (parsed by mailparser in the child). */
@@ -28,6 +35,16 @@ export type FromChild =
   | { type: 'reset-done'; id: number }
   | ({ type: 'slack' } & SlackRecord)
   | ({ type: 'mail' } & MailRecord);
+
+/** The incident ids in a Vigil message's metadata, whichever way it names them, and if it is a digest. */
+export function incidentsIn(metadata: unknown): { incidents: string[]; digest: boolean } {
+  const payload = (metadata as { event_payload?: unknown } | undefined)?.event_payload;
+  if (!payload || typeof payload !== 'object') return { incidents: [], digest: false };
+  const { incident, incidents, digest } = payload as Record<string, unknown>;
+  const list = Array.isArray(incidents) ? (incidents as unknown[]) : [];
+  const ids = [incident, ...list].filter((id) => typeof id === 'string' || typeof id === 'number');
+  return { incidents: ids.map(String), digest: Boolean(digest) || Array.isArray(incidents) };
+}
 
 /** `service=<value>` as src/notify/format.ts labelsText renders it; bench service names are [\w.:-]. */
 export function servicesIn(text: string): string[] {

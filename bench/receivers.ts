@@ -5,9 +5,9 @@
  * exits when told to or as soon as the parent goes away.
  */
 import { hrNow } from '../src/demo/records.js';
-import { startSlackEmulator } from '../src/demo/slack-emulator.js';
+import { startSlackEmulator, type SlackRateLimit } from '../src/demo/slack-emulator.js';
 import { startSmtpSink } from '../src/demo/smtp-sink.js';
-import { servicesIn, type FromChild, type ToChild } from './receivers-protocol.js';
+import { incidentsIn, servicesIn, type FromChild, type ToChild } from './receivers-protocol.js';
 
 if (!process.send) {
   console.error('bench/receivers.ts is started by the bench (npm run bench), not on its own');
@@ -18,7 +18,11 @@ const send = (message: FromChild): void => {
   if (process.connected) process.send?.(message);
 };
 
-const slack = await startSlackEmulator();
+/** BENCH_SLACK_RATE_LIMIT: `{"perSecond":1,"burst":3}` for Slack's per-channel limit; unset: none. */
+const rateLimit = process.env.BENCH_SLACK_RATE_LIMIT
+  ? (JSON.parse(process.env.BENCH_SLACK_RATE_LIMIT) as SlackRateLimit)
+  : false;
+const slack = await startSlackEmulator({ rateLimit });
 const smtp = process.env.BENCH_EMAIL === '0' ? undefined : await startSmtpSink();
 
 let closing: Promise<void> | undefined;
@@ -39,6 +43,7 @@ slack.onCall((call) =>
       status: call.status,
       hr: call.hr,
       services: servicesIn(JSON.stringify(call.args.blocks ?? '')),
+      ...incidentsIn(call.args.metadata),
     }),
   ),
 );

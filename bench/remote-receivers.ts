@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hrNow, waitForRecord } from '../src/demo/records.js';
+import type { SlackRateLimit } from '../src/demo/slack-emulator.js';
 import type { FromChild, MailRecord, SlackRecord, ToChild } from './receivers-protocol.js';
 
 /** Child clock minus parent clock, from the ping/pong with the shortest round trip. */
@@ -23,6 +24,8 @@ export interface RemoteReceivers {
   clock: ClockSample & { correctionMs: number };
   waitForSlack(predicate: (call: SlackRecord) => boolean, timeoutMs?: number): Promise<SlackRecord>;
   waitForMail(predicate: (mail: MailRecord) => boolean, timeoutMs?: number): Promise<MailRecord>;
+  /** Calls `listener` on every Slack call from now on (a burst follows thousands at once); unsubscribes. */
+  onSlack(listener: (call: SlackRecord) => void): () => void;
   /** Measures the offset again (e.g. at the end, to see drift); does not change the correction. */
   measureClock(): Promise<ClockSample>;
   /** Forgets every record, here and in the child. */
@@ -48,10 +51,15 @@ function whenExited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
-export async function startRemoteReceivers(opts: { email: boolean }): Promise<RemoteReceivers> {
+export async function startRemoteReceivers(opts: {
+  email: boolean;
+  slackRateLimit?: SlackRateLimit;
+}): Promise<RemoteReceivers> {
+  // Always set, so a value in the bench's own environment cannot leak into an unlimited run.
+  const limit = { BENCH_SLACK_RATE_LIMIT: opts.slackRateLimit ? JSON.stringify(opts.slackRateLimit) : '' };
   const child = fork(script, [], {
     execArgv: ['--import', tsxLoader],
-    env: { ...process.env, BENCH_EMAIL: opts.email ? '1' : '0' },
+    env: { ...process.env, BENCH_EMAIL: opts.email ? '1' : '0', ...limit },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   // Last resort if the bench exits without close() (process.exit, uncaught error): no orphan.
@@ -172,6 +180,10 @@ export async function startRemoteReceivers(opts: { email: boolean }): Promise<Re
           const subjects = mails.map((m) => JSON.stringify(m.subject)).join(', ') || 'none';
           return `SMTP sink (child process): waited for a mail (${mails.length} received: ${subjects})`;
         }),
+      onSlack: (listener) => {
+        events.on('slack', listener);
+        return () => events.off('slack', listener);
+      },
       measureClock: () => measureClock(),
       reset: async () => {
         await request({ type: 'reset', id: nextId++ });

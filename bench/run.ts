@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { measureBaseline } from './baseline.js';
+import { BURST_TARGETS, renderBursts } from './burst-report.js';
+import { runBursts, type BurstOutcome, type BurstPlan } from './bursts.js';
 import { describeMachine } from './machine.js';
 import { CLOCK_CORRECTION_THRESHOLD_MS, type ClockSample } from './remote-receivers.js';
 import { renderReport, TARGET_P99_MS, type RunResult } from './report.js';
@@ -15,17 +17,63 @@ const signed = (v: number) => {
 };
 const clockText = (c: ClockSample) => `${signed(c.offsetMs)} ms (round trip ${c.rttMs.toFixed(3)} ms)`;
 
-const int = (name: string, fallback: number) => {
+const int = (name: string, fallback: number, min = 1) => {
   const v = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}`);
   return v;
 };
 
+/** BENCH_BURSTS=1000,5000 (sizes; empty or 0 skips the bursts). */
+function burstPlan(): BurstPlan {
+  const raw = process.env.BENCH_BURSTS ?? `1000,${BURST_TARGETS.n}`;
+  const sizes = raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x && x !== '0')
+    .map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`BENCH_BURSTS must be sizes separated by commas, got "${raw}"`);
+  return {
+    sizes,
+    runs: int('BENCH_BURST_RUNS', 3),
+    limitedSize: int('BENCH_BURST_LIMITED', sizes.length ? Math.max(...sizes) : 0, 0),
+    singles: int('BENCH_BURST_SINGLES', 20),
+    email: process.env.BENCH_BURST_EMAIL === '1',
+    timeoutMs: int('BENCH_BURST_TIMEOUT', 180) * 1000,
+    limitedTimeoutMs: int('BENCH_LIMITED_TIMEOUT', 60) * 1000,
+  };
+}
+
+function burstConfig(plan: BurstPlan, outcome: BurstOutcome): Record<string, string | number> {
+  const digestOf = (mode: string) => outcome.series.find((x) => x.mode === mode)?.runs[0]?.digest ?? '–';
+  return {
+    'sizes × runs': `${plan.sizes.join(', ') || 'none'} × ${plan.runs} (interleaved), fresh world each run`,
+    'under the rate limit': plan.limitedSize ? `${plan.limitedSize}, up to ${plan.runs} runs` : 'not run',
+    'single alerts per agent lifetime': plan.singles,
+    channels: plan.email
+      ? 'Slack + email (only Slack is timed)'
+      : 'Slack only (BENCH_BURST_EMAIL=1 adds email)',
+    'notify.digest': `unlimited runs: ${digestOf('free')} (threshold 0); rate-limited: ${digestOf('limited')}`,
+    ...outcome.series.flatMap((x) => x.runs)[0]?.settings,
+    Redis: outcome.redis,
+    'time limit per run': `${plan.timeoutMs / 1000} s unlimited, ${plan.limitedTimeoutMs / 1000} s under the rate limit`,
+  };
+}
+
+/**
+ * `npm run bench`. Single alerts: BENCH_RUNS (5) × BENCH_ALERTS (200) after BENCH_WARMUP (20),
+ * BENCH_EMAIL=0 for Slack only. Bursts: BENCH_BURSTS (1000,5000; empty skips), BENCH_BURST_RUNS (3),
+ * BENCH_BURST_LIMITED (size under Slack's rate limit, default the largest; 0 skips),
+ * BENCH_BURST_SINGLES (20), BENCH_BURST_EMAIL=1, BENCH_BURST_TIMEOUT (180 s), BENCH_LIMITED_TIMEOUT
+ * (60 s), BENCH_BURST_REDIS_URL (default: a redis-server of the bench's own).
+ * A quick look: BENCH_RUNS=1 BENCH_ALERTS=50 BENCH_BURSTS=1000 BENCH_BURST_RUNS=1 npm run bench
+ */
 async function main(): Promise<void> {
   const runs = int('BENCH_RUNS', 5);
   const alerts = int('BENCH_ALERTS', 200);
   const warmup = int('BENCH_WARMUP', 20);
   const email = process.env.BENCH_EMAIL !== '0';
+  const plan = burstPlan();
   const started = performance.now();
   let world: World | undefined;
   try {
@@ -57,11 +105,13 @@ async function main(): Promise<void> {
     }
     const clockEnd = await world.receivers.measureClock();
     console.log(`receivers clock offset at the end: ${clockText(clockEnd)}`);
+    const c = world.config;
+    await world.close();
+    const bursts = plan.sizes.length || plan.limitedSize ? await runBursts(plan) : undefined;
     const median = {
       vigil: medianOf(results.map((x) => x.vigil)),
       baseline: medianOf(results.map((x) => x.baseline)),
     };
-    const c = world.config;
     const text = renderReport({
       date: new Date(),
       durationSec: (performance.now() - started) / 1000,
@@ -89,6 +139,7 @@ async function main(): Promise<void> {
       runs: results,
       median,
       pooled: { vigil: summarize(allVigil), baseline: summarize(allBase) },
+      ...(bursts ? { bursts: renderBursts(bursts, burstConfig(plan, bursts)) } : {}),
     });
     writeFileSync(new URL('./RESULTS.md', import.meta.url), text);
     const verdict = median.vigil.p99 <= TARGET_P99_MS ? 'PASS' : 'FAIL';

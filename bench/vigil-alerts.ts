@@ -5,6 +5,9 @@ import { seriesKey } from '../src/rules/fingerprint.js';
 import type { SlackRecord } from './receivers-protocol.js';
 import type { World } from './world.js';
 
+/** What one alert needs of a world: the agent, its Redis, the receivers, and when it is idle. */
+export type AlertWorld = Pick<World, 'prefix' | 'redis' | 'agent' | 'receivers' | 'email' | 'idle'>;
+
 const PROBE = 'helix-api-health';
 const host = hostname();
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
@@ -34,15 +37,6 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
   }
 }
 
-async function idle(world: World): Promise<boolean> {
-  const states = ['waiting', 'active', 'prioritized'] as const;
-  const [e, n] = await Promise.all([
-    world.queues.events.getJobCounts(...states),
-    world.queues.notify.getJobCounts(...states),
-  ]);
-  return [...Object.values(e), ...Object.values(n)].every((c) => c === 0);
-}
-
 export const isPostFor = (service: string) => (c: SlackRecord) =>
   c.method === 'chat.postMessage' && c.status === 200 && c.services.includes(service);
 
@@ -52,7 +46,7 @@ export const isPostFor = (service: string) => (c: SlackRecord) =>
  * (taken in the receivers process, reported over IPC) of the chat.postMessage. The next alert
  * starts only when every delivery of this one is done.
  */
-export async function measureAlert(world: World, service: string): Promise<number> {
+export async function measureAlert(world: AlertWorld, service: string): Promise<number> {
   const key = seriesKey(world.prefix, `api-health{service=${JSON.stringify(service)}}`);
   for (const n of [1, 2]) {
     await world.agent.ingest(failedProbe(service, n));
@@ -61,7 +55,7 @@ export async function measureAlert(world: World, service: string): Promise<numbe
       async () => (await world.redis.hget(key, 'fails')) === String(n),
     );
   }
-  await until('an idle pipeline', () => idle(world));
+  await until('an idle pipeline', () => world.idle());
   const third = failedProbe(service, 3);
   const posted = world.receivers.waitForSlack(isPostFor(service), 10_000);
   const t0 = hrNow();
@@ -69,11 +63,11 @@ export async function measureAlert(world: World, service: string): Promise<numbe
   const call = await posted;
   const latency = call.hr - t0;
   if (world.email) await world.receivers.waitForMail((m) => m.services.includes(service), 10_000);
-  await until('deliveries to finish', () => idle(world));
+  await until('deliveries to finish', () => world.idle());
   return latency;
 }
 
-export async function measureAlerts(world: World, label: string, count: number): Promise<number[]> {
+export async function measureAlerts(world: AlertWorld, label: string, count: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < count; i++)
     out.push(await measureAlert(world, `${label}-${String(i).padStart(4, '0')}`));

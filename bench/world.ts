@@ -29,11 +29,13 @@ export interface World {
   agent: Agent;
   /** The agent's own queues, seen from outside, to tell when the pipeline is idle. */
   queues: { events: Queue; notify: Queue };
+  /** No event or notification waiting or running. */
+  idle(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /** Only the api-health rule, whatever else rules/ holds, with a probe interval far beyond the bench. */
-function apiHealthOnly(vars: Record<string, string>): RuleSet {
+export function apiHealthOnly(vars: Record<string, string>): RuleSet {
   const all = loadRules(rulesDir, vars);
   const rule = all.rules.find((r) => r.id === 'api-health');
   if (!rule?.probe) throw new Error(`${rulesDir}: rule api-health with a probe not found`);
@@ -99,6 +101,14 @@ export async function createWorld(opts: { email: boolean }): Promise<World> {
     });
     steps.push(() => agent.close());
     await agent.start();
+    const idle = async () => {
+      const states = ['waiting', 'active', 'prioritized'] as const;
+      const [e, n] = await Promise.all([
+        queues.events.getJobCounts(...states),
+        queues.notify.getJobCounts(...states),
+      ]);
+      return [...Object.values(e), ...Object.values(n)].every((c) => c === 0);
+    };
     return {
       schema,
       prefix,
@@ -109,6 +119,7 @@ export async function createWorld(opts: { email: boolean }): Promise<World> {
       redis,
       agent,
       queues,
+      idle,
       close: () => (closing ??= close()),
     };
   } catch (err) {
