@@ -67,7 +67,11 @@ function settingsOf(world: BurstWorld): Record<string, string | number> {
   return {
     'PostgreSQL pool size': c.database.poolSize,
     'events batch size / linger / concurrency': `${c.events.batchSize} / ${c.events.linger} ms / ${c.events.concurrency}`,
-    'notify concurrency / attempts / backoff': `${c.notify.concurrency} / ${c.notify.attempts} / ${c.notify.backoff} ms`,
+    'notify concurrency / backoff / sweep': `${c.notify.concurrency} / ${c.notify.backoff} ms / ${c.notify.sweepEvery} ms`,
+    'digest threshold / window': `${c.notify.digest.threshold} / ${c.notify.digest.window} ms`,
+    'Slack pace (messages/s, burst)': c.slack
+      ? `${c.slack.rateLimit.perSecond}, ${c.slack.rateLimit.burst}`
+      : '—',
   };
 }
 

@@ -12,7 +12,7 @@ export interface SlackRecord {
   services: string[];
   /**
    * Incident ids the message's metadata names: `event_payload.incident` (one incident's message) or
-   * `event_payload.incidents` (a digest listing several).
+   * `event_payload.added` (a digest: the ids it newly lists, comma-joined).
    */
   incidents: string[];
   /** The message is a digest (its metadata says so or lists incidents). */
@@ -40,10 +40,11 @@ export type FromChild =
 export function incidentsIn(metadata: unknown): { incidents: string[]; digest: boolean } {
   const payload = (metadata as { event_payload?: unknown } | undefined)?.event_payload;
   if (!payload || typeof payload !== 'object') return { incidents: [], digest: false };
-  const { incident, incidents, digest } = payload as Record<string, unknown>;
-  const list = Array.isArray(incidents) ? (incidents as unknown[]) : [];
+  const { incident, added, digest } = payload as Record<string, unknown>;
+  // A digest names the incidents it newly tells in `added`, ids joined with commas.
+  const list = typeof added === 'string' ? added.split(',').filter(Boolean) : [];
   const ids = [incident, ...list].filter((id) => typeof id === 'string' || typeof id === 'number');
-  return { incidents: ids.map(String), digest: Boolean(digest) || Array.isArray(incidents) };
+  return { incidents: ids.map(String), digest: digest !== undefined };
 }
 
 /** `service=<value>` as src/notify/format.ts labelsText renders it; bench service names are [\w.:-]. */

@@ -9,11 +9,11 @@ describe('bench: telling which incidents a Slack message tells', () => {
       event_payload: { incident: '42', seq: 1, kind: 'opened' },
     };
     expect(incidentsIn(one)).toEqual({ incidents: ['42'], digest: false });
-    const digest = { event_payload: { digest: true, incidents: [43, '44'] } };
+    const digest = { event_type: 'vigil_digest', event_payload: { digest: '7', added: '43,44' } };
     expect(incidentsIn(digest)).toEqual({ incidents: ['43', '44'], digest: true });
     expect(incidentsIn(undefined)).toEqual({ incidents: [], digest: false });
     expect(incidentsIn({ event_payload: 'x' })).toEqual({ incidents: [], digest: false });
-    expect(incidentsIn({ event_payload: { incidents: [null, {}] } })).toEqual({
+    expect(incidentsIn({ event_payload: { digest: '7', added: '' } })).toEqual({
       incidents: [],
       digest: true,
     });
