@@ -6,7 +6,6 @@ import { Agent } from '../src/agent.js';
 import { loadConfig } from '../src/config/load.js';
 import type { VigilConfig, VigilConfigInput } from '../src/config/schema.js';
 import type { SlackRateLimit } from '../src/demo/slack-emulator.js';
-import { ConfigError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import { ruleSchema } from '../src/rules/schema.js';
 import { QueueWatch } from './queue-watch.js';
@@ -35,7 +34,7 @@ export interface BurstWorld {
   redis: Redis;
   email: boolean;
   /** Whether this build knows `notify.digest`; when it does not, the setting was left out. */
-  digest: 'off' | 'default' | 'not in this build';
+  digest: DigestMode;
   /** An agent (not started) and the view of it that single alerts need. */
   agent(label: string): { agent: Agent; view: AlertWorld; sessionName: string; watch: QueueWatch };
   config: VigilConfig;
@@ -57,30 +56,11 @@ function burstRule(email: boolean) {
   });
 }
 
-const withDigest = (object: VigilConfigInput, digest: unknown) =>
-  ({ ...object, notify: { ...object.notify, digest } }) as VigilConfigInput;
-
-/** Whether this build's config schema knows `notify.digest` (any complaint but "unknown key" means yes). */
-function knowsDigest(object: VigilConfigInput): boolean {
-  try {
-    loadConfig({ env: {}, object: withDigest(object, {}) });
-    return true;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return !err.problems.every((p) => /notify\.digest: unknown key/.test(p));
-  }
-}
-
-/** Digests off (threshold 0) or as the build has them by default; left out where the build has none. */
-function loadWithDigest(object: VigilConfigInput, digest: DigestMode) {
-  if (!knowsDigest(object))
-    return { config: loadConfig({ env: {}, object }), digest: 'not in this build' as const };
-  if (digest === 'default') return { config: loadConfig({ env: {}, object }), digest };
-  return {
-    config: loadConfig({ env: {}, object: withDigest(object, { threshold: 0, window: '10s' }) }),
-    digest,
-  };
-}
+/** Digests off (threshold 0: every incident alone, the raw throughput) or as the product has them. */
+const withDigest = (object: VigilConfigInput, digest: DigestMode): VigilConfigInput =>
+  digest === 'off'
+    ? { ...object, notify: { ...object.notify, digest: { threshold: 0, window: '10s' } } }
+    : object;
 
 export async function createBurstWorld(opts: {
   email: boolean;
@@ -97,21 +77,33 @@ export async function createBurstWorld(opts: {
   const base = apiHealthOnly(vars);
   const rules = { rules: [...base.rules, burstRule(receivers.smtpUrl !== undefined)], probes: base.probes };
   // Product defaults for pools, concurrency, attempts and backoff: a burst is about what users run.
-  const { config, digest } = loadWithDigest(
-    {
-      agentId: `bench-${id}`,
-      database: { url: DATABASE_URL, schema },
-      redis: { url: opts.redisUrl, prefix },
-      http: { host: '127.0.0.1', port: 0 },
-      slack: { token: 'xoxb-bench', apiUrl: receivers.slackUrl, channel: 'C0ALERTS', timeout: '2s' },
-      ...(receivers.smtpUrl
-        ? { email: { smtpUrl: receivers.smtpUrl, from: 'vigil@example.test', to: ['oncall@example.test'] } }
-        : {}),
-      rules: { dir: rulesDir, vars },
-      log: { level: 'silent' },
-    },
-    opts.digest,
-  );
+  // Slack's own limit on (the emulator's): Vigil paces itself as shipped; off: no pacing either.
+  const pace = opts.slackRateLimit === false ? { perSecond: 0, burst: 1 } : undefined;
+  const config = loadConfig({
+    env: {},
+    object: withDigest(
+      {
+        agentId: `bench-${id}`,
+        database: { url: DATABASE_URL, schema },
+        redis: { url: opts.redisUrl, prefix },
+        http: { host: '127.0.0.1', port: 0 },
+        slack: {
+          token: 'xoxb-bench',
+          apiUrl: receivers.slackUrl,
+          channel: 'C0ALERTS',
+          timeout: '2s',
+          ...(pace ? { rateLimit: pace } : {}),
+        },
+        ...(receivers.smtpUrl
+          ? { email: { smtpUrl: receivers.smtpUrl, from: 'vigil@example.test', to: ['oncall@example.test'] } }
+          : {}),
+        rules: { dir: rulesDir, vars },
+        log: { level: 'silent' },
+      },
+      opts.digest,
+    ),
+  });
+  const digest = opts.digest;
   const agents: Agent[] = [];
   let closing: Promise<void> | undefined;
   const close = async () => {

@@ -79,7 +79,14 @@ export async function createWorld(opts: { email: boolean }): Promise<World> {
         database: { url: DATABASE_URL, schema, poolSize: 4 },
         redis: { url: REDIS_URL, prefix },
         http: { host: '127.0.0.1', port: 0 },
-        slack: { token: 'xoxb-bench', apiUrl: receivers.slackUrl, channel: 'C0ALERTS', timeout: '2s' },
+        // The emulator here has no rate limit, so Vigil does not pace itself either.
+        slack: {
+          token: 'xoxb-bench',
+          apiUrl: receivers.slackUrl,
+          channel: 'C0ALERTS',
+          timeout: '2s',
+          rateLimit: { perSecond: 0, burst: 1 },
+        },
         ...(receivers.smtpUrl
           ? { email: { smtpUrl: receivers.smtpUrl, from: 'vigil@example.test', to: ['oncall@example.test'] } }
           : {}),

@@ -132,7 +132,7 @@ export class RuleEngine {
         this.deps.notify[c].add('deliver', { lease: `${lease.id}.${c}` }, { jobId: `${lease.id}.${c}` }),
       ),
     );
-    await Promise.all(acting.map((s) => this.deps.series.markSynced(s)));
+    await this.deps.series.markSynced(acting);
     return result;
   }
 

@@ -8,9 +8,12 @@ const applyScript = readFileSync(new URL('./series.lua', import.meta.url), 'utf8
  * slow worker finishing late cannot undo what a faster one recorded.
  */
 const markSyncedScript = `
-local f, r = tonumber(ARGV[1]), tonumber(ARGV[2])
-if (tonumber(redis.call('HGET', KEYS[1], 'syncedFires')) or 0) < f then redis.call('HSET', KEYS[1], 'syncedFires', f) end
-if (tonumber(redis.call('HGET', KEYS[1], 'syncedResolves')) or 0) < r then redis.call('HSET', KEYS[1], 'syncedResolves', r) end
+for i, key in ipairs(KEYS) do
+  local f, r = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local s = redis.call('HMGET', key, 'syncedFires', 'syncedResolves')
+  if (tonumber(s[1]) or 0) < f then redis.call('HSET', key, 'syncedFires', f) end
+  if (tonumber(s[2]) or 0) < r then redis.call('HSET', key, 'syncedResolves', r) end
+end
 return 1`;
 
 export interface Observation {
@@ -46,7 +49,7 @@ type Reply = Array<[number, ...Array<string | number>]>;
 declare module 'ioredis' {
   interface RedisCommander {
     vigilApplySeries(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Reply>;
-    vigilMarkSynced(key: string, fires: number, resolves: number): Promise<number>;
+    vigilMarkSynced(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   }
 }
 
@@ -64,7 +67,7 @@ export class SeriesStore {
     private readonly keep = 16,
   ) {
     redis.defineCommand('vigilApplySeries', { lua: applyScript });
-    redis.defineCommand('vigilMarkSynced', { lua: markSyncedScript, numberOfKeys: 1 });
+    redis.defineCommand('vigilMarkSynced', { lua: markSyncedScript });
   }
 
   /** Applies every observation of a batch in one round trip; returns the state of each series touched. */
@@ -112,8 +115,13 @@ export class SeriesStore {
     });
   }
 
-  /** Records that the incident store acted on the fires/resolves this state showed. */
-  async markSynced(state: SeriesState): Promise<void> {
-    await this.redis.vigilMarkSynced(state.key, state.fires, state.resolves);
+  /** Records, in one round trip, that the incident store acted on the fires/resolves these states showed. */
+  async markSynced(states: readonly SeriesState[]): Promise<void> {
+    if (states.length === 0) return;
+    await this.redis.vigilMarkSynced(
+      states.length,
+      ...states.map((s) => s.key),
+      ...states.flatMap((s) => [s.fires, s.resolves]),
+    );
   }
 }

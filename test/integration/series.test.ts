@@ -171,8 +171,8 @@ describe('SeriesStore.apply on real Redis', () => {
     // One worker acts on fire+resolve; a slow one finishing later with the older state changes nothing.
     const [resolved] = await store.apply([s.ok()]);
     expect(resolved).toMatchObject({ firing: false, fires: 1, resolves: 1 });
-    await store.markSynced(resolved!);
-    await store.markSynced(later!);
+    await store.markSynced([resolved!]);
+    await store.markSynced([later!]);
     const [settled] = await store.apply([s.ok()]);
     expect(settled).toMatchObject({ syncedFires: 1, syncedResolves: 1 });
     expect(needsOpen(settled!) || needsResolve(settled!)).toBe(false);
