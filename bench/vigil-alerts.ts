@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import type { VigilEvent } from '../src/events/event.js';
 import { hrNow } from '../src/demo/records.js';
-import { seriesKey } from '../src/rules/fingerprint.js';
 import type { SlackRecord } from './receivers-protocol.js';
 import type { World } from './world.js';
 
@@ -47,15 +46,11 @@ export const isPostFor = (service: string) => (c: SlackRecord) =>
  * starts only when every delivery of this one is done.
  */
 export async function measureAlert(world: AlertWorld, service: string): Promise<number> {
-  const key = seriesKey(world.prefix, `api-health{service=${JSON.stringify(service)}}`);
   for (const n of [1, 2]) {
+    // Durable in the events queue once ingest resolves; evaluated once the queue is idle again.
     await world.agent.ingest(failedProbe(service, n));
-    await until(
-      `failure ${n} of ${service}`,
-      async () => (await world.redis.hget(key, 'fails')) === String(n),
-    );
+    await until(`failure ${n} of ${service} evaluated`, () => world.idle());
   }
-  await until('an idle pipeline', () => world.idle());
   const third = failedProbe(service, 3);
   const posted = world.receivers.waitForSlack(isPostFor(service), 10_000);
   const t0 = hrNow();

@@ -110,7 +110,7 @@ export function deliverProcessor(d: DeliverDeps) {
         ...(row.note ? { note: row.note } : {}),
       };
       // Tried before (a lost answer, an agent killed mid-send): the service may have it already.
-      const earlier = row.attempts > 1 ? await d.channel.findDelivered?.(ctx) : undefined;
+      const earlier = row.attempts > 0 ? await d.channel.findDelivered?.(ctx) : undefined;
       const ref = earlier ?? (await d.channel.send(ctx));
       if (ctx.thread && d.channel.refresh) {
         const latest = await d.incidents.get(incident.id);

@@ -40,7 +40,9 @@ export class OutboxSweep {
          SELECT *, (row_number() OVER (PARTITION BY channel ORDER BY incident_id, seq) - 1) / $4 AS part FROM due),
        upd AS (
          UPDATE vigil_deliveries d SET lease_id = $1 || '.' || n.channel || '.' || n.part,
-           lease_until = now() + $2 * interval '1 millisecond'
+           lease_until = now() + $2 * interval '1 millisecond',
+           -- A lapsed lease: its job may have sent the row before it was lost.
+           attempts = d.attempts + CASE WHEN d.lease_id IS NULL THEN 0 ELSE 1 END
          FROM numbered n WHERE d.incident_id = n.incident_id AND d.channel = n.channel AND d.seq = n.seq
          RETURNING d.channel, d.lease_id)
        SELECT channel, lease_id AS lease, count(*) AS rows FROM upd GROUP BY channel, lease_id`,

@@ -7,6 +7,7 @@ export interface OwedRow {
   channel: ChannelName;
   seq: number;
   kind: NotificationKind;
+  /** Times it may have reached the service already: failed tries, and leases whose job was lost. */
   attempts: number;
   createdAt: Date;
   inDigest: boolean;
@@ -58,7 +59,7 @@ export class Outbox {
    */
   async claim(leaseId: string, forMs: number): Promise<OwedRow[]> {
     const { rows } = await this.pool.query<Row>(
-      `UPDATE vigil_deliveries d SET lease_until = now() + $2 * interval '1 millisecond', attempts = d.attempts + 1
+      `UPDATE vigil_deliveries d SET lease_until = now() + $2 * interval '1 millisecond'
        WHERE d.lease_id = $1 AND d.state = 'owed'
        RETURNING d.incident_id, d.channel, d.seq, d.kind, d.attempts, d.created_at, d.in_digest, d.fallback_from,
          d.note,
@@ -112,7 +113,10 @@ export class Outbox {
     );
   }
 
-  /** Gives rows back: tried again at `delayMs[i]` from now, by whichever job the sweeper makes. */
+  /**
+   * Gives rows back: tried again at `delayMs[i]` from now, by whichever job the sweeper makes. With an
+   * `error` they count as tried (a later try first looks whether the service took them after all).
+   */
   async retryLater(
     channel: ChannelName,
     keys: readonly Key[],
@@ -122,7 +126,8 @@ export class Outbox {
     if (keys.length === 0) return;
     await this.pool.query(
       `UPDATE vigil_deliveries d SET lease_id = NULL, lease_until = NULL,
-         next_at = now() + u.delay * interval '1 millisecond', last_error = coalesce($5, d.last_error)
+         next_at = now() + u.delay * interval '1 millisecond', last_error = coalesce($5, d.last_error),
+         attempts = d.attempts + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END
        FROM unnest($2::bigint[], $3::int[], $4::float8[]) AS u(incident_id, seq, delay)
        WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'`,
       [channel, ...keysOf(keys), delayMs, error],
