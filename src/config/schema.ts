@@ -126,20 +126,11 @@ export const configSchema = z
         digest: z
           .object({ threshold: integer(0, 100_000).default(10), window: duration.default(60_000) })
           .strict()
-          .default({ threshold: 10, window: 60_000 }),
+          .prefault({}),
       })
       .strict()
-      .default({
-        concurrency: 8,
-        backoff: 1000,
-        maxBackoff: 300_000,
-        retryFor: 86_400_000,
-        sweepEvery: 5000,
-        leaseFor: 60_000,
-        fallbackAfter: 300_000,
-        recheckEvery: 60_000,
-        digest: { threshold: 10, window: 60_000 },
-      }),
+      // prefault: an absent section is parsed as {}, so each field's own default applies (written once).
+      .prefault({}),
     /**
      * A synthetic event sent through the events queue, the rules and a dry-run delivery on every
      * channel queue; when none has come back for `maxAge`, the pipeline is stuck (/healthz, /metrics).
@@ -147,7 +138,7 @@ export const configSchema = z
     canary: z
       .object({ every: duration.default(30_000), maxAge: duration.default(120_000) })
       .strict()
-      .default({ every: 30_000, maxAge: 120_000 }),
+      .prefault({}),
     /** Called every `every` only while the agent is healthy: a dead-man's switch notices a stuck Vigil. */
     heartbeat: z
       .object({
@@ -165,7 +156,7 @@ export const configSchema = z
         reassertEvery: duration.refine((ms) => ms > 0, 'must be more than 0').default(30_000),
       })
       .strict()
-      .default({ concurrency: 100, reassertEvery: 30_000 }),
+      .prefault({}),
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */
     publicUrl: url(['http:', 'https:']).optional(),
     shutdown: z
