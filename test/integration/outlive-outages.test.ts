@@ -139,7 +139,11 @@ describe('a channel that fails for good hands its alerts to the other channel', 
       /^Slack failing since \d\d:\d\d UTC \(Slack chat\.postMessage rejected: channel_not_found\) — sent by email$/m,
     );
     expect(mail.subject).toMatch(/CRITICAL/);
-    expect(agent.health.problems()['channel.slack']).toMatch(/^failed since .*channel_not_found/);
+    const health = await fetch(`${agent.httpUrl}/healthz`);
+    expect(health.status).toBe(503);
+    const body = (await health.json()) as { problems: Record<string, string> };
+    expect(body.problems['channel.slack']).toMatch(/^failed since .*channel_not_found/);
+    expect(await agent.metrics.render()).toMatch(/^vigil_channel_up\{channel="slack"\} 0$/m);
     await quietPeriod();
     expect(world.smtp.messages).toHaveLength(1);
     const { rows } = await world.db.query(

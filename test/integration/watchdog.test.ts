@@ -45,7 +45,11 @@ describe('self-trust: a stuck Vigil is noticed from outside', () => {
     await events.pause();
     try {
       await until('the canary to go stale', () => agent.health.problems().canary !== undefined);
-      expect(agent.health.problems().canary).toMatch(/no canary has come through the pipeline for \ds/);
+      const health = await fetch(`${agent.httpUrl}/healthz`);
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as { problems: Record<string, string> }).problems.canary).toMatch(
+        /no canary has come through the pipeline for \ds/,
+      );
       const beatsWhenStale = dms.beats.length;
       await quietPeriod(600);
       expect(dms.beats.length).toBe(beatsWhenStale);
