@@ -116,7 +116,8 @@ export class Agent {
     const channels = this.options.channels ?? createChannels(config, log);
     for (const rule of this.rules.rules) {
       const missing = rule.notify.filter((c) => !channels.has(c));
-      // Not fatal (a staging agent may run without email), but nobody should find out from silence.
+      // Not fatal: what the rule owes such a channel waits for an agent that has it, and is handed to
+      // the other channels after notify.fallbackAfter. But nobody should find out from silence.
       if (missing.length)
         log.warn({ rule: rule.id, missing }, 'rule names channels this agent has not configured');
     }
@@ -207,8 +208,9 @@ export class Agent {
     await Promise.all(
       [...channels].map(async ([name, channel]) => {
         try {
+          // A channel marked failed stays so: only a real delivery (the sweeper's trial) clears it,
+          // since a passing credentials check says nothing of, say, a Slack channel that is gone.
           await channel.check();
-          if (status.isFailed(name)) await status.clear(name);
         } catch (err) {
           const cause = (err as { cause?: unknown }).cause;
           this.log.error({ channel: name, err: errorMessage(err) }, 'channel check failed at start');

@@ -60,11 +60,14 @@ export interface Pipeline {
   thresholds: ThresholdStore;
 }
 
-/** Which channels each rule notifies on this agent; a rule no longer loaded notifies everywhere. */
+/**
+ * Which channels each rule's transitions are owed to: all the rule names, whether or not this agent
+ * has them (another agent may; if none does, the rows show as owed and are handed over). A rule no
+ * longer loaded notifies this agent's channels.
+ */
 export function routingOf(rules: RuleSet, channels: ReadonlyMap<ChannelName, NotifyChannel>): Routing {
-  const have = (c: ChannelName) => channels.has(c);
   return {
-    byRule: new Map(rules.rules.map((r) => [r.id, r.notify.filter(have)])),
+    byRule: new Map(rules.rules.map((r) => [r.id, r.notify])),
     fallback: [...channels.keys()],
   };
 }

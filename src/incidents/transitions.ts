@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../db/pool.js';
 import type { ChannelName } from '../notify/channel.js';
 import type { Rule } from '../rules/schema.js';
 import { toIncident, type IncidentRow } from './row.js';
@@ -88,8 +89,9 @@ export class Transitions {
   ): Promise<Committed> {
     if (reqs.length === 0) return { incidents: [], channels: [] };
     const [routeIds, routeChannels, fallback] = routingArgs(routing);
-    const { rows } = await this.pool.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
-      `WITH req AS (
+    const run = (db: pg.Pool | pg.PoolClient) =>
+      db.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
+        `WITH req AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
            $7::float8[], $8::text[], $9::timestamptz[], $10::bigint[])
            AS r(fingerprint, rule_id, title, category, severity, labels, value, summary, started_at, ack_sla_ms)),
@@ -110,27 +112,36 @@ export class Transitions {
          GROUP BY channel),
        ${owedInsert('$12', '$13', '$14', '$15', '$16', '$18 > 0 AND coalesce((SELECT n FROM recent WHERE recent.channel = owed.channel), 0) + owed.n > $18')}
        SELECT ins.*, (SELECT array_agg(DISTINCT channel) FROM dl) AS lease_channels FROM ins`,
-      [
-        reqs.map((r) => r.fingerprint),
-        reqs.map((r) => r.rule.id),
-        reqs.map((r) => r.rule.title),
-        reqs.map((r) => r.rule.category),
-        reqs.map((r) => r.rule.severity),
-        reqs.map((r) => JSON.stringify(r.labels)),
-        reqs.map((r) => r.value),
-        reqs.map((r) => r.summary),
-        reqs.map((r) => r.startedAt),
-        reqs.map((r) => r.rule.ackSla),
-        actor,
-        lease.id,
-        lease.forMs,
-        routeIds,
-        routeChannels,
-        fallback,
-        digest.windowMs,
-        digest.threshold,
-      ],
-    );
+        [
+          reqs.map((r) => r.fingerprint),
+          reqs.map((r) => r.rule.id),
+          reqs.map((r) => r.rule.title),
+          reqs.map((r) => r.rule.category),
+          reqs.map((r) => r.rule.severity),
+          reqs.map((r) => JSON.stringify(r.labels)),
+          reqs.map((r) => r.value),
+          reqs.map((r) => r.summary),
+          reqs.map((r) => r.startedAt),
+          reqs.map((r) => r.rule.ackSla),
+          actor,
+          lease.id,
+          lease.forMs,
+          routeIds,
+          routeChannels,
+          fallback,
+          digest.windowMs,
+          digest.threshold,
+        ],
+      );
+    // Which openings are "the first N" of a storm is counted from committed rows: batches opening at
+    // once (parallel workers, other agents) take turns, or each would count the same N.
+    const { rows } =
+      digest.threshold > 0
+        ? await withTransaction(this.pool, async (c) => {
+            await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.vigil-open'))");
+            return run(c);
+          })
+        : await run(this.pool);
     return { incidents: rows.map(toIncident), channels: rows[0]?.lease_channels ?? [] };
   }
 

@@ -9,7 +9,8 @@ import { backoffDelay } from '../queues/queues.js';
 import type { NotificationContext, NotificationKind, NotifyChannel, ThreadRef } from './channel.js';
 import type { ChannelStatus } from './channel-status.js';
 import type { Digests } from './digest.js';
-import type { Outbox, OwedRow, Sent } from './outbox.js';
+import { JobLease } from './job-lease.js';
+import type { Outbox, OwedRow } from './outbox.js';
 import type { Pacer } from './pacer.js';
 
 export interface DeliverDeps {
@@ -44,6 +45,18 @@ function kindOfState(incident: Incident): NotificationKind {
   return incident.seq > 1 ? 'escalated' : 'opened';
 }
 
+function haltFor(err: unknown): Halt {
+  if (err instanceof ChannelFailedError) return { kind: 'failed', err };
+  if (err instanceof RetryableError && err.retryAfterMs !== undefined)
+    return { kind: 'paced', waitMs: err.retryAfterMs };
+  if (err instanceof VigilError) return { kind: 'retry', err };
+  return { kind: 'retry', err: new RetryableError('E_NOTIFY_FAILED', errorMessage(err), { cause: err }) };
+}
+
+/** Told in the storm's digest: openings beyond the threshold and their resolutions. Escalations page alone. */
+const inDigest = (r: OwedRow) =>
+  (r.kind === 'opened' && r.inDigest) || (r.kind === 'resolved' && r.openedInDigest);
+
 /**
  * Sends the owed rows a notify job holds the lease of, on one channel. Rows are the truth: what is
  * not sent when the job ends (paced, channel down, agent killed) stays owed and goes out later —
@@ -57,36 +70,26 @@ export function deliverProcessor(d: DeliverDeps) {
       await d.canaryDone(job.data.canary.agent, job.data.canary.sentAt);
       return 'canary';
     }
-    const rows = await d.outbox.claim(job.data.lease, d.timing.leaseFor);
+    const leaseId = job.data.lease;
+    const rows = await d.outbox.claim(leaseId, d.timing.leaseFor);
     if (rows.length === 0) return 'nothing owed';
     if (d.status.isFailed(name) && !job.data.trial) {
       await d.outbox.retryLater(
         name,
+        leaseId,
         rows,
         rows.map(() => 0),
         null,
       );
       return 'channel failed: rows kept';
     }
+    // A retried or re-run job (its agent died, a record failed): some rows may have gone out already.
+    const rerun = job.attemptsMade > 0 || job.stalledCounter > 0;
     const incidents = await d.incidents.getMany([...new Set(rows.map((r) => r.incidentId))]);
-    const sent: Sent[] = [];
+    const lease = new JobLease(d.outbox, name, leaseId, d.timing.leaseFor);
+    const done = new Set<OwedRow>();
     const later: OwedRow[] = [];
     let halt: Halt | undefined;
-
-    const stopOn = (err: unknown): void => {
-      if (halt) return;
-      if (err instanceof ChannelFailedError) halt = { kind: 'failed', err };
-      else if (err instanceof RetryableError && err.retryAfterMs !== undefined)
-        halt = { kind: 'paced', waitMs: err.retryAfterMs };
-      else
-        halt = {
-          kind: 'retry',
-          err:
-            err instanceof VigilError
-              ? err
-              : new RetryableError('E_NOTIFY_FAILED', errorMessage(err), { cause: err }),
-        };
-    };
 
     /** One slot of the channel's pace, or a halt when there is none now. */
     const paced = async (): Promise<boolean> => {
@@ -110,19 +113,28 @@ export function deliverProcessor(d: DeliverDeps) {
         ...(row.note ? { note: row.note } : {}),
       };
       // Tried before (a lost answer, an agent killed mid-send): the service may have it already.
-      const earlier = row.attempts > 0 ? await d.channel.findDelivered?.(ctx) : undefined;
+      const earlier = row.attempts > 0 || rerun ? await d.channel.findDelivered?.(ctx) : undefined;
       const ref = earlier ?? (await d.channel.send(ctx));
-      if (ctx.thread && d.channel.refresh) {
-        const latest = await d.incidents.get(incident.id);
-        if (latest && latest.seq > incident.seq)
-          await d.channel.refresh({ ...ctx, incident: latest, kind: kindOfState(latest), seq: latest.seq });
-      }
+      const kept = row.kind === 'opened' || !thread ? ref : thread;
+      lease.record({ incidentId: row.incidentId, seq: row.seq, ref: kept });
+      done.add(row);
+      d.metrics.inc('vigil_notifications_total', { channel: name, kind: row.kind });
       d.metrics.observe(
         'vigil_notification_latency_seconds',
         { channel: name },
         (Date.now() - row.createdAt.getTime()) / 1000,
       );
-      return row.kind === 'opened' || !thread ? ref : thread;
+      if (ctx.thread && d.channel.refresh) {
+        // Best effort, after the row is recorded: the next notification renders the state anyway.
+        const latest = await d.incidents.get(incident.id).catch(() => undefined);
+        if (latest && latest.seq > incident.seq)
+          await d.channel
+            .refresh({ ...ctx, incident: latest, kind: kindOfState(latest), seq: latest.seq })
+            .catch((err: unknown) =>
+              log.debug({ incident: incident.id, err: errorMessage(err) }, 'refresh failed'),
+            );
+      }
+      return kept;
     };
 
     /** One incident's rows, in transition order: the first message before what threads onto it. */
@@ -130,84 +142,79 @@ export function deliverProcessor(d: DeliverDeps) {
       let thread = list[0]?.thread;
       for (const row of list) {
         if (halt) return;
-        const waiting = row.kind !== 'opened' && !thread && row.openedState === 'owed';
-        if (waiting) {
+        if (row.kind !== 'opened' && !thread && row.openedState === 'owed') {
           later.push(row);
           continue;
         }
         if (!(await paced())) return;
         try {
-          const ref = await sendOne(row, thread);
-          if (row.kind === 'opened' || !thread) thread = ref;
-          sent.push({ incidentId: row.incidentId, seq: row.seq, ref });
+          thread = await sendOne(row, thread);
         } catch (err) {
           if (err instanceof VigilError && !err.retryable && !(err instanceof ChannelFailedError)) {
-            // This message was refused for what it says: retrying cannot help. Kept, never silently.
-            await d.outbox.abandon(name, [row], err.message);
+            // Refused for what it says: retrying cannot help. Handed to the other channels by the sweeper.
+            await d.outbox.abandon(name, leaseId, [row], err.message);
             d.metrics.inc('vigil_notifications_failed_total', { channel: name, reason: err.code });
             log.error(
               { incident: row.incidentId, kind: row.kind, code: err.code, err: err.message },
               'notification refused',
             );
+            done.add(row);
             continue;
           }
-          stopOn(err);
+          halt ??= haltFor(err);
           return;
         }
       }
     };
 
-    const digestRows = rows.filter((r) => r.inDigest || (r.kind !== 'opened' && r.openedInDigest));
-    const alone = rows.filter((r) => !digestRows.includes(r));
-    const byIncident = new Map<string, OwedRow[]>();
-    for (const r of alone) byIncident.set(r.incidentId, [...(byIncident.get(r.incidentId) ?? []), r]);
-    const groups = [...byIncident.values()];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(d.timing.concurrency, groups.length) }, async () => {
-        while (!halt && next < groups.length) await sendIncident(groups[next++]!);
-      }),
-    );
-    if (!halt && digestRows.length) {
-      const plan = await d.digests.plan(name, digestRows);
-      later.push(...plan.wait);
-      for (const part of plan.parts) {
-        if (!(await paced())) break;
-        try {
-          sent.push(...(await d.digests.send(d.channel, part, part.rows.find((r) => r.note)?.note)));
-          d.metrics.inc('vigil_digests_total', { channel: name });
-        } catch (err) {
-          stopOn(err);
-          break;
+    try {
+      // The digest first: one message tells most of a storm, the ones sent alone follow at the pace.
+      const digestRows = rows.filter(inDigest);
+      if (digestRows.length) {
+        const plan = await d.digests.plan(name, digestRows);
+        later.push(...plan.wait);
+        for (const part of plan.parts) {
+          if (!(await paced())) break;
+          try {
+            const told = await d.digests.send(d.channel, part, part.rows.find((r) => r.note)?.note);
+            part.rows.forEach((r) => done.add(r));
+            d.metrics.inc('vigil_digests_total', { channel: name });
+            d.metrics.inc('vigil_notifications_total', { channel: name, kind: 'opened' }, told);
+          } catch (err) {
+            halt ??= haltFor(err);
+            break;
+          }
         }
       }
+      const byIncident = new Map<string, OwedRow[]>();
+      for (const r of rows.filter((x) => !inDigest(x)))
+        byIncident.set(r.incidentId, [...(byIncident.get(r.incidentId) ?? []), r]);
+      const groups = [...byIncident.values()];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(d.timing.concurrency, groups.length) }, async () => {
+          while (!halt && next < groups.length) await sendIncident(groups[next++]!);
+        }),
+      );
+    } finally {
+      await lease.close();
     }
-
-    // Digest parts recorded themselves; the rest is recorded in one statement.
-    await d.outbox.markSent(
-      name,
-      sent.filter((s) => s.digestId === undefined),
-    );
-    for (const s of sent) {
-      const kind = rows.find((r) => r.incidentId === s.incidentId && r.seq === s.seq)?.kind ?? 'opened';
-      d.metrics.inc('vigil_notifications_total', { channel: name, kind });
-    }
-    if (sent.length) {
+    if (done.size) {
       d.status.noteWorking(name);
       if (d.status.isFailed(name)) await d.status.clear(name);
     }
     await d.outbox.retryLater(
       name,
+      leaseId,
       later,
       later.map(() => THREAD_WAIT_MS),
       null,
     );
-    const done = new Set(sent.map((s) => `${s.incidentId}/${s.seq}`));
-    const left = rows.filter((r) => !done.has(`${r.incidentId}/${r.seq}`) && !later.includes(r));
-    return finish(halt, left);
+    const left = rows.filter((r) => !done.has(r) && !later.includes(r));
+    return finish(halt, leaseId, left);
   };
 
-  async function finish(halt: Halt | undefined, left: OwedRow[]): Promise<string> {
+  async function finish(halt: Halt | undefined, leaseId: string, left: OwedRow[]): Promise<string> {
     if (!halt) return 'delivered';
     if (halt.kind === 'paced') {
       // The whole channel waits (every agent: the pause lives in Redis); this job comes back without
@@ -216,11 +223,12 @@ export function deliverProcessor(d: DeliverDeps) {
       await d.queue.rateLimit(Math.max(1, Math.ceil(halt.waitMs)));
       throw Worker.RateLimitError();
     }
+    d.metrics.inc('vigil_notifications_failed_total', { channel: name, reason: halt.err.code });
     if (halt.kind === 'failed') {
       await d.status.markFailed(name, halt.err.message);
-      d.metrics.inc('vigil_notifications_failed_total', { channel: name, reason: halt.err.code });
       await d.outbox.retryLater(
         name,
+        leaseId,
         left,
         left.map(() => 0),
         halt.err.message,
@@ -228,18 +236,15 @@ export function deliverProcessor(d: DeliverDeps) {
       return 'channel failed: rows kept';
     }
     d.status.noteTrouble(name, halt.err.message);
-    d.metrics.inc('vigil_notifications_failed_total', { channel: name, reason: halt.err.code });
     d.metrics.inc('vigil_notifications_retried_total', { channel: name }, left.length);
     log.warn(
       { code: halt.err.code, err: halt.err.message, owed: left.length },
       'delivery failed: will retry',
     );
-    await d.outbox.retryLater(
-      name,
-      left,
-      left.map((r) => backoffDelay(r.attempts, d.timing.backoff, undefined, d.timing.maxBackoff)),
-      halt.err.message,
+    const delays = left.map((r) =>
+      backoffDelay(r.attempts + 1, d.timing.backoff, undefined, d.timing.maxBackoff),
     );
+    await d.outbox.retryLater(name, leaseId, left, delays, halt.err.message);
     return 'retry later';
   }
 }

@@ -3,7 +3,7 @@ import { withTransaction } from '../db/pool.js';
 import { toIncident, type IncidentRow } from '../incidents/row.js';
 import type { Incident } from '../incidents/types.js';
 import type { NotifyChannel, ThreadRef } from './channel.js';
-import type { OwedRow, Sent } from './outbox.js';
+import type { OwedRow } from './outbox.js';
 
 /** The rows of one digest message: incidents it adds, listed ones that resolved. */
 export interface DigestPart {
@@ -52,16 +52,34 @@ export class Digests {
   }
 
   /**
-   * Sends one part: posts or updates its digest and records the rows as sent, in one transaction
-   * under the channel's digest lock, so concurrent jobs extend one digest rather than start two.
+   * Sends one part: posts or updates its digest and records its rows as sent, in one transaction
+   * under the channel's digest lock, so concurrent jobs extend one digest rather than start two. The
+   * current digest also takes every other opening owed to it (leased to jobs still waiting behind the
+   * channel's pace): one update tells them all. Returns how many rows it told.
    */
-  async send(channel: NotifyChannel, part: DigestPart, note: string | undefined): Promise<Sent[]> {
+  async send(channel: NotifyChannel, part: DigestPart, note: string | undefined): Promise<number> {
     return withTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext(current_schema() || $1))', [
         `.digest.${channel.name}`,
       ]);
       const digest = await this.digestFor(c, channel.name, part.digestId);
-      const added = part.rows.filter((r) => r.kind === 'opened').map((r) => r.incidentId);
+      // Still owed (another job's digest may have taken ours meanwhile), plus, for the current
+      // digest, the openings other jobs hold.
+      const { rows: owed } = await c.query<{ incident_id: string; seq: number; kind: string }>(
+        `SELECT incident_id, seq, kind FROM vigil_deliveries
+         WHERE channel = $1 AND state = 'owed' AND (
+           (incident_id, seq) IN (SELECT * FROM unnest($2::bigint[], $3::int[]))
+           OR ($4 AND kind = 'opened' AND in_digest AND digest_id IS NULL))
+         ORDER BY incident_id LIMIT 10000 FOR UPDATE`,
+        [
+          channel.name,
+          part.rows.map((r) => r.incidentId),
+          part.rows.map((r) => r.seq),
+          part.digestId === undefined,
+        ],
+      );
+      if (owed.length === 0) return 0;
+      const added = owed.filter((r) => r.kind === 'opened').map((r) => r.incident_id);
       const { rows } = await c.query<IncidentRow>(
         `SELECT * FROM vigil_incidents WHERE id = ANY($2::bigint[]) OR id IN (
            SELECT incident_id FROM vigil_deliveries WHERE channel = $1 AND kind = 'opened' AND digest_id = $3)`,
@@ -70,7 +88,7 @@ export class Digests {
       const incidents = rows.map(toIncident);
       const byId = new Map(incidents.map((i) => [i.id, i]));
       const pick = (ids: string[]) => ids.map((id) => byId.get(id)).filter((i): i is Incident => !!i);
-      const resolved = part.rows.filter((r) => r.kind === 'resolved').map((r) => r.incidentId);
+      const resolved = owed.filter((r) => r.kind === 'resolved').map((r) => r.incident_id);
       const ref = await channel.sendDigest({
         digestId: digest.id,
         incidents,
@@ -83,7 +101,6 @@ export class Digests {
         'UPDATE vigil_digests SET external_id = $2, channel_id = $3, last_at = now() WHERE id = $1',
         [digest.id, ref.externalId, ref.channelId ?? null],
       );
-      const sent = part.rows.map((r) => ({ incidentId: r.incidentId, seq: r.seq, ref, digestId: digest.id }));
       await c.query(
         `UPDATE vigil_deliveries d SET state = 'sent', delivered_at = now(), external_id = $3, channel_id = $4,
            digest_id = $5, lease_id = NULL, lease_until = NULL
@@ -91,14 +108,14 @@ export class Digests {
          WHERE d.channel = $1 AND d.incident_id = u.incident_id AND d.seq = u.seq AND d.state = 'owed'`,
         [
           channel.name,
-          sent.map((s) => s.incidentId),
+          owed.map((r) => r.incident_id),
           ref.externalId,
           ref.channelId ?? null,
           digest.id,
-          sent.map((s) => s.seq),
+          owed.map((r) => r.seq),
         ],
       );
-      return sent;
+      return owed.length;
     });
   }
 

@@ -12,6 +12,9 @@ type EmailConfig = NonNullable<VigilConfig['email']>;
 /** Codes nodemailer (or the socket below it) uses when the connection, not the message, failed. */
 const transientCodes = new Set(['ETIMEDOUT', 'ECONNECTION', 'ECONNREFUSED', 'ECONNRESET', 'ESOCKET', 'EDNS']);
 
+/** Codes that say the setup is wrong (credentials, TLS, addresses): no mail goes until it is fixed. */
+const channelCodes = new Set(['EAUTH', 'ENOAUTH', 'ETLS', 'EENVELOPE', 'EPROTOCOL']);
+
 interface SmtpErrorShape {
   code?: string;
   responseCode?: number;
@@ -28,23 +31,25 @@ export function mapSmtpError(err: unknown, what = 'SMTP send'): VigilError {
     if ((status >= 400 && status < 500) || status === 503) {
       return new RetryableError('E_SMTP_UNAVAILABLE', `${what} deferred (${status})${reply}`, { cause: err });
     }
-    // Login refused or every recipient refused: the configuration is wrong, not this message.
-    if ([530, 534, 535, 538, 550, 551, 553].includes(status)) {
+    // 552: this message is too big. Any other 5yz (login, relay, recipients refused) is the
+    // configuration, not the message: no mail can get through until it is fixed.
+    if (status === 552) {
+      return new VigilError('E_SMTP_REJECTED', `${what} rejected (${status})${reply}`, { cause: err });
+    }
+    if (status >= 500) {
       return new ChannelFailedError('E_SMTP_REJECTED', `${what} rejected (${status})${reply}`, {
         cause: err,
       });
-    }
-    if (status >= 500) {
-      return new VigilError('E_SMTP_REJECTED', `${what} rejected (${status})${reply}`, { cause: err });
     }
   }
   if (e.code && transientCodes.has(e.code)) {
     return new RetryableError('E_SMTP_UNAVAILABLE', `${what} failed (${e.code})${reply}`, { cause: err });
   }
-  if (e.code === 'EAUTH' || e.code === 'ENOAUTH') {
+  if (e.code && channelCodes.has(e.code)) {
     return new ChannelFailedError('E_SMTP_REJECTED', `${what} failed (${e.code})${reply}`, { cause: err });
   }
-  return new VigilError('E_SMTP_FAILED', `${what} failed${e.code ? ` (${e.code})` : ''}${reply}`, {
+  // Unknown to us: assume it may pass (and keep the row owed) rather than drop the alert.
+  return new RetryableError('E_SMTP_FAILED', `${what} failed${e.code ? ` (${e.code})` : ''}${reply}`, {
     cause: err,
   });
 }
@@ -112,7 +117,8 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel
     async sendDigest(ctx: DigestContext): Promise<ThreadRef> {
       ensureOpen();
       const body = renderEmailDigest(ctx);
-      const ids = [...ctx.added, ...ctx.resolved].map((i) => i.id).join('-');
+      // What this mail says (which openings, which resolutions): a retry of it keeps its Message-ID.
+      const ids = [...ctx.added.map((i) => `o${i.id}`), ...ctx.resolved.map((i) => `r${i.id}`)].join('-');
       const messageId = incidentMessageId(
         `digest-${ctx.digestId}-${createHash('sha1').update(ids).digest('hex').slice(0, 12)}`,
         0,

@@ -13,6 +13,8 @@ export interface HandOver {
   from: ChannelName;
   to: ChannelName;
   note: string;
+  /** The note when `from` refused the message itself (its content), rather than failed. */
+  refusedNote: string;
 }
 
 /** The sweeper's statements over the outbox: each handles every row it concerns in one go. */
@@ -68,9 +70,10 @@ export class OutboxSweep {
   }
 
   /**
-   * Asks other channels to carry what `from` owes: rows of a failed channel, or owed longer than
-   * `olderThanMs`. The original rows stay owed (sent when the channel is back); a channel that has the
-   * same transition already adds nothing. Returns how many stand-in rows were made, by pair.
+   * Asks other channels to carry what `from` owes: rows of a failed channel, rows owed longer than
+   * `olderThanMs`, and messages `from` refused. Owed originals stay owed (sent when the channel is
+   * back); a channel that has the same transition already adds nothing. Returns how many stand-in
+   * rows were made, by pair.
    */
   async handOver(
     pairs: readonly HandOver[],
@@ -80,22 +83,30 @@ export class OutboxSweep {
     if (pairs.length === 0) return [];
     const { rows } = await this.pool.query<{ from_channel: ChannelName; channel: ChannelName; rows: string }>(
       `WITH src AS (
-         SELECT incident_id, channel, seq, kind, in_digest FROM vigil_deliveries
-         WHERE state = 'owed' AND NOT handed_over AND fallback_from IS NULL
-           AND (channel = ANY($4::text[]) OR created_at < now() - $5 * interval '1 millisecond')
-           AND channel = ANY($1::text[])
+         SELECT incident_id, channel, seq, kind, in_digest, state FROM vigil_deliveries
+         WHERE NOT handed_over AND fallback_from IS NULL AND channel = ANY($1::text[])
+           AND (state = 'abandoned' OR (state = 'owed'
+             AND (channel = ANY($5::text[]) OR created_at < now() - $6 * interval '1 millisecond')))
          ORDER BY created_at LIMIT 2000 FOR UPDATE SKIP LOCKED),
        mark AS (
          UPDATE vigil_deliveries d SET handed_over = true FROM src
          WHERE d.incident_id = src.incident_id AND d.channel = src.channel AND d.seq = src.seq),
        ins AS (
          INSERT INTO vigil_deliveries (incident_id, channel, seq, kind, state, fallback_from, note, in_digest)
-         SELECT src.incident_id, p.channel, src.seq, src.kind, 'owed', src.channel, p.note, src.in_digest
-         FROM src JOIN unnest($1::text[], $2::text[], $3::text[]) AS p(from_channel, channel, note)
+         SELECT src.incident_id, p.channel, src.seq, src.kind, 'owed', src.channel,
+           CASE WHEN src.state = 'abandoned' THEN p.refused ELSE p.note END, src.in_digest
+         FROM src JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(from_channel, channel, note, refused)
            ON p.from_channel = src.channel
          ON CONFLICT DO NOTHING RETURNING fallback_from, channel)
        SELECT fallback_from AS from_channel, channel, count(*) AS rows FROM ins GROUP BY fallback_from, channel`,
-      [pairs.map((p) => p.from), pairs.map((p) => p.to), pairs.map((p) => p.note), failed, olderThanMs],
+      [
+        pairs.map((p) => p.from),
+        pairs.map((p) => p.to),
+        pairs.map((p) => p.note),
+        pairs.map((p) => p.refusedNote),
+        failed,
+        olderThanMs,
+      ],
     );
     return rows.map((r) => ({ from: r.from_channel, to: r.channel, rows: Number(r.rows) }));
   }
@@ -104,7 +115,7 @@ export class OutboxSweep {
   async abandonExpired(retryForMs: number): Promise<Array<{ channel: ChannelName; rows: number }>> {
     const { rows } = await this.pool.query<{ channel: ChannelName; rows: string }>(
       `WITH gone AS (
-         UPDATE vigil_deliveries d SET state = 'abandoned', lease_id = NULL, lease_until = NULL,
+         UPDATE vigil_deliveries d SET state = 'abandoned', lease_id = NULL, lease_until = NULL, handed_over = true,
            last_error = coalesce(d.last_error || '; ', '') || 'gave up: resolved longer than the retry period'
          FROM vigil_incidents i
          WHERE i.id = d.incident_id AND d.state = 'owed' AND i.state = 'resolved'

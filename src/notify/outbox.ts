@@ -119,29 +119,45 @@ export class Outbox {
    */
   async retryLater(
     channel: ChannelName,
+    lease: string,
     keys: readonly Key[],
     delayMs: readonly number[],
     error: string | null,
   ): Promise<void> {
     if (keys.length === 0) return;
+    // Only rows this lease still holds: a row given to another job meanwhile is that job's.
     await this.pool.query(
       `UPDATE vigil_deliveries d SET lease_id = NULL, lease_until = NULL,
          next_at = now() + u.delay * interval '1 millisecond', last_error = coalesce($5, d.last_error),
          attempts = d.attempts + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END
        FROM unnest($2::bigint[], $3::int[], $4::float8[]) AS u(incident_id, seq, delay)
-       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'`,
-      [channel, ...keysOf(keys), delayMs, error],
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'
+         AND d.lease_id = $6`,
+      [channel, ...keysOf(keys), delayMs, error, lease],
     );
   }
 
-  /** A message the service refused for its content: retrying cannot help; kept for the record. */
-  async abandon(channel: ChannelName, keys: readonly Key[], error: string): Promise<void> {
+  /** Keeps the lease of a job that is still sending, so the sweeper does not give its rows away. */
+  async renew(lease: string, forMs: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE vigil_deliveries SET lease_until = now() + $2 * interval '1 millisecond'
+       WHERE lease_id = $1 AND state = 'owed'`,
+      [lease, forMs],
+    );
+  }
+
+  /**
+   * A message the service refused for what it says: retrying cannot help. Kept for the record, and
+   * the sweeper hands it to the other channels.
+   */
+  async abandon(channel: ChannelName, lease: string, keys: readonly Key[], error: string): Promise<void> {
     if (keys.length === 0) return;
     await this.pool.query(
       `UPDATE vigil_deliveries d SET state = 'abandoned', lease_id = NULL, lease_until = NULL, last_error = $4
        FROM unnest($2::bigint[], $3::int[]) AS u(incident_id, seq)
-       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'`,
-      [channel, ...keysOf(keys), error],
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'
+         AND d.lease_id = $5`,
+      [channel, ...keysOf(keys), error, lease],
     );
   }
 }

@@ -39,6 +39,22 @@ const channelErrors = new Set([
   'org_login_required',
 ]);
 
+/** Platform errors about this message's content: no retry can fix it, another channel may carry it. */
+const messageErrors = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'too_many_attachments',
+  'invalid_metadata_format',
+  'invalid_metadata_schema',
+  'metadata_too_large',
+  'invalid_arguments',
+  'no_text',
+  'cant_update_message',
+  'message_not_found',
+  'edit_window_closed',
+]);
+
 /**
  * Maps whatever the Slack client threw onto Vigil's retry contract. The client is configured not to
  * retry or wait by itself, so every failure surfaces here and the notify worker's backoff decides.
@@ -87,7 +103,11 @@ export function mapSlackError(err: unknown, method: string): VigilError {
     if (channelErrors.has(slackError)) {
       return new ChannelFailedError('E_SLACK_REJECTED', `${what} rejected: ${slackError}`, { cause: err });
     }
-    return new VigilError('E_SLACK_REJECTED', `${what} rejected: ${slackError}`, { cause: err });
+    if (messageErrors.has(slackError)) {
+      return new VigilError('E_SLACK_REJECTED', `${what} rejected: ${slackError}`, { cause: err });
+    }
+    // Unknown to us: assume it may pass (and keep the row owed) rather than drop the alert.
+    return new RetryableError('E_SLACK_REJECTED', `${what} failed: ${slackError}`, { cause: err });
   }
   // A 429 without a usable Retry-After header comes out of the client as a plain Error.
   if (/retry header|rate limit/i.test(errorMessage(err))) {
@@ -95,7 +115,7 @@ export function mapSlackError(err: unknown, method: string): VigilError {
       cause: err,
     });
   }
-  return new VigilError('E_SLACK_FAILED', `${what} failed: ${errorMessage(err)}`, { cause: err });
+  return new RetryableError('E_SLACK_FAILED', `${what} failed: ${errorMessage(err)}`, { cause: err });
 }
 
 /** Routes the client's own logging into pino instead of its default console output. */

@@ -76,29 +76,43 @@ export class Sweeper {
   /** One pass; errors are reported and the next pass tries again. */
   async tick(): Promise<void> {
     try {
-      const client = await this.d.pool.connect();
-      try {
-        const key = `${this.d.schema}.vigil-sweeper`;
-        const { rows } = await client.query<{ ok: boolean }>(
-          'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
-          [key],
-        );
-        await this.d.status.refresh();
-        if (rows[0]?.ok) {
-          try {
-            await this.sweepOnce();
-          } finally {
-            await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
-          }
-        }
-      } finally {
-        client.release();
-      }
+      await this.d.status.refresh();
+      await this.underLock(() => this.sweepOnce());
       await this.report();
       this.d.health.set('sweeper', undefined);
     } catch (err) {
       this.d.health.set('sweeper', `cannot sweep owed notifications: ${errorMessage(err)}`);
       this.d.log.warn({ err: errorMessage(err) }, 'sweep failed; next pass tries again');
+    }
+  }
+
+  /**
+   * Runs `fn` if no other agent is sweeping. The lock is a session lock held on one client; if
+   * anything goes wrong with that client it is destroyed rather than returned to the pool still
+   * holding the lock, which would stop every agent from sweeping.
+   */
+  private async underLock(fn: () => Promise<void>): Promise<void> {
+    const client = await this.d.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const key = `${this.d.schema}.vigil-sweeper`;
+      const { rows } = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+        [key],
+      );
+      if (!rows[0]?.ok) return;
+      try {
+        await fn();
+      } finally {
+        await client
+          .query('SELECT pg_advisory_unlock(hashtext($1))', [key])
+          .catch((err: Error) => (broken = err));
+      }
+    } catch (err) {
+      broken ??= err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -127,13 +141,30 @@ export class Sweeper {
     await this.enqueue(leases);
   }
 
+  /**
+   * Adds the jobs for these leases. Bounded in time: while Redis is away the sweep gives up (and its
+   * lock) instead of hanging; the rows stay leased to jobs that do not exist and are leased again
+   * once the lease lapses.
+   */
   private async enqueue(leases: ReadonlyArray<{ channel: ChannelName; lease: string }>): Promise<void> {
-    for (const c of channelNames) {
+    const adds = channelNames.flatMap((c) => {
       const mine = leases.filter((l) => l.channel === c);
-      if (mine.length)
-        await this.d.queues.notify[c].addBulk(
-          mine.map((l) => ({ name: 'deliver', data: { lease: l.lease }, opts: { jobId: l.lease } })),
-        );
+      return mine.length
+        ? [
+            this.d.queues.notify[c].addBulk(
+              mine.map((l) => ({ name: 'deliver', data: { lease: l.lease }, opts: { jobId: l.lease } })),
+            ),
+          ]
+        : [];
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not take the notify jobs within 5 s')), 5000);
+    });
+    try {
+      await Promise.race([Promise.all(adds), limit]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -149,20 +180,37 @@ export class Sweeper {
           const why = f
             ? `${label[from]} failing since ${hhmm(f.since)} UTC (${f.reason})`
             : `${label[from]} has not delivered this for over ${formatDuration(this.d.timing.fallbackAfter)}`;
-          return { from, to, note: `${why} — sent by ${label[to]}` };
+          return {
+            from,
+            to,
+            note: `${why} — sent by ${label[to]}`,
+            refusedNote: `${label[from]} refused this message — sent by ${label[to]}`,
+          };
         }),
     );
   }
 
-  /** A failed channel gets one real delivery to try every `recheckEvery`; it is back when that works. */
+  /**
+   * A failed channel gets one real delivery to try every `recheckEvery`; it is back when that works
+   * (a credentials check cannot tell that a Slack channel exists). With nothing owed to try, the
+   * channel's own check decides; a wrong verdict costs one failed send, which marks it failed again.
+   */
   private async recheckFailed(): Promise<void> {
     for (const [name, f] of this.d.status.failures()) {
-      if (!this.d.channels.has(name) || Date.now() - f.checkedAt.getTime() < this.d.timing.recheckEvery)
-        continue;
+      const channel = this.d.channels.get(name);
+      if (!channel || Date.now() - f.checkedAt.getTime() < this.d.timing.recheckEvery) continue;
       await this.d.status.markChecked(name);
       const lease = `${randomUUID()}.${name}.trial`;
-      if (await this.d.sweep.leaseTrial(name, lease, this.d.timing.leaseFor))
+      if (await this.d.sweep.leaseTrial(name, lease, this.d.timing.leaseFor)) {
         await this.d.queues.notify[name].add('deliver', { lease, trial: true }, { jobId: lease });
+      } else if (
+        await channel.check().then(
+          () => true,
+          () => false,
+        )
+      ) {
+        await this.d.status.clear(name);
+      }
     }
   }
 

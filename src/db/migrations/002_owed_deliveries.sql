@@ -28,7 +28,11 @@ ALTER TABLE vigil_deliveries ALTER COLUMN state SET DEFAULT 'owed';
 
 CREATE INDEX vigil_deliveries_owed ON vigil_deliveries (next_at) WHERE state = 'owed';
 CREATE INDEX vigil_deliveries_lease ON vigil_deliveries (lease_id) WHERE state = 'owed';
-CREATE INDEX vigil_deliveries_recent_opened ON vigil_deliveries (channel, created_at) WHERE kind = 'opened';
+CREATE INDEX vigil_deliveries_recent_opened ON vigil_deliveries (created_at) WHERE kind = 'opened';
+-- What the sweeper may hand to another channel: owed or refused, not handed over yet.
+CREATE INDEX vigil_deliveries_handover ON vigil_deliveries (created_at)
+  WHERE NOT handed_over AND fallback_from IS NULL AND state IN ('owed', 'abandoned');
+CREATE INDEX vigil_deliveries_digest ON vigil_deliveries (digest_id) WHERE digest_id IS NOT NULL;
 
 -- A storm's digest: one message per channel listing the incidents that opened in it.
 CREATE TABLE vigil_digests (
