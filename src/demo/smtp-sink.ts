@@ -38,6 +38,8 @@ export interface SmtpSink {
   /** Calls `listener` on every future accepted mail; returns the unsubscribe function. */
   onMail(listener: (mail: ReceivedMail) => void): () => void;
   failNext(count: number, failure: SmtpFailure): void;
+  /** Answers each message's final "." only after `ms` (a slow server); 0 answers at once. */
+  replyAfter(ms: number): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export async function startSmtpSink(opts: { port?: number; host?: string } = {})
   const messages: ReceivedMail[] = [];
   const rejected: ReceivedMail[] = [];
   let faults: { remaining: number; failure: SmtpFailure }[] = [];
+  let delayMs = 0;
 
   const takeFault = (): SmtpFailure | undefined => {
     const fault = faults[0];
@@ -88,6 +91,7 @@ export async function startSmtpSink(opts: { port?: number; host?: string } = {})
     for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
     const raw = Buffer.concat(chunks);
     const mail = toReceived(await simpleParser(raw), raw.toString('utf8'), session);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     // Decided once the whole message is in, i.e. the refusal is the reply to the final ".".
     const failure = takeFault();
     if (failure) {
@@ -144,10 +148,14 @@ export async function startSmtpSink(opts: { port?: number; host?: string } = {})
     failNext: (count, failure) => {
       if (count > 0) faults.push({ remaining: count, failure });
     },
+    replyAfter: (ms) => {
+      delayMs = ms;
+    },
     reset: () => {
       messages.length = 0;
       rejected.length = 0;
       faults = [];
+      delayMs = 0;
     },
     close: () => {
       closing ??= new Promise<void>((resolve) => {

@@ -24,7 +24,8 @@ ALTER TABLE vigil_deliveries
   ADD COLUMN note text NOT NULL DEFAULT '',
   -- Set on a row whose content another channel has been asked to carry.
   ADD COLUMN handed_over boolean NOT NULL DEFAULT false;
-ALTER TABLE vigil_deliveries ALTER COLUMN state SET DEFAULT 'owed';
+-- The default stays 'sent': an agent of the previous version, still running during a rolling
+-- upgrade, records deliveries without a state, and those went out. New code always names the state.
 
 CREATE INDEX vigil_deliveries_owed ON vigil_deliveries (next_at) WHERE state = 'owed';
 CREATE INDEX vigil_deliveries_lease ON vigil_deliveries (lease_id) WHERE state = 'owed';
