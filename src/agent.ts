@@ -14,6 +14,7 @@ import { Metrics } from './metrics.js';
 import type { ChannelName, NotifyChannel } from './notify/channel.js';
 import { createChannels } from './notify/registry.js';
 import { buildPipeline, type Pipeline } from './pipeline.js';
+import { adoptLegacyNotifyJobs } from './queues/legacy-notify.js';
 import { checkRedis, createRedis, type Redis } from './queues/connection.js';
 import { registerQueueMetrics } from './queues/queue-metrics.js';
 import { closeQueues, createQueues, type Queues } from './queues/queues.js';
@@ -170,6 +171,7 @@ export class Agent {
     };
     try {
       await pipeline.status.refresh();
+      await adoptLegacyNotifyJobs(client, prefix, pool, log);
       await this.checkChannels(channels, pipeline.status);
       for (const w of [...pipeline.workers, pipeline.probeWorker]) {
         void w.run();

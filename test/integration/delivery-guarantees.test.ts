@@ -1,4 +1,7 @@
+import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool } from '../../src/db/pool.js';
 import type { SlackCall } from '../../src/demo/slack-emulator.js';
 import type { Agent } from '../../src/agent.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
@@ -114,5 +117,51 @@ describe('no duplicate, no loss, at the edges of a delivery job', () => {
     ).toBe(1);
     // Refusing one message says nothing of the channel: it is not marked failed.
     expect(agent.health.problems()['channel.slack']).toBeUndefined();
+  });
+});
+
+describe('upgrading from the job-per-notification agent', () => {
+  it('notifications left in the old notify queue are owed again and go out once', async () => {
+    env = await createTestEnv();
+    const world = env;
+    const pool = createPool({ url: world.config().database.url, schema: world.schema, poolSize: 1 });
+    try {
+      await migrate(pool, world.schema);
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO vigil_incidents (fingerprint, rule_id, title, category, severity, state, started_at, ack_sla_ms)
+         VALUES ('api-health{}', 'api-health', 'HELIX API health check fails', 'availability', 'critical', 'firing', now(), 300000)
+         RETURNING id`,
+      );
+      const id = rows[0]!.id;
+      const legacy = new Queue('notify', { connection: world.redis, prefix: world.prefix });
+      await legacy.add(
+        'opened',
+        { incidentId: id, seq: 1, kind: 'opened', channel: 'slack' },
+        { jobId: `n-${id}-1-slack` },
+      );
+      await legacy.add(
+        'opened',
+        { incidentId: id, seq: 1, kind: 'opened', channel: 'email' },
+        { jobId: `n-${id}-1-email` },
+      );
+      await legacy.close();
+    } finally {
+      await pool.end();
+    }
+    const agent = world.agent(world.config({ notify: { sweepEvery: '100ms' } }));
+    await agent.start();
+    await world.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);
+    await world.smtp.waitFor(() => true);
+    await quietPeriod();
+    expect(world.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 200)).toHaveLength(
+      1,
+    );
+    expect(world.smtp.messages).toHaveLength(1);
+    const left = new (await import('bullmq')).Queue('notify', {
+      connection: world.redis,
+      prefix: world.prefix,
+    });
+    expect(await left.count()).toBe(0);
+    await left.close();
   });
 });
