@@ -190,6 +190,7 @@ export class Agent {
     log.info(
       {
         rules: this.rules.rules.length,
+        rulesDir: config.rules.dir,
         probes: this.rules.probes.length,
         channels: [...channels.keys()],
         http: this.httpUrl,

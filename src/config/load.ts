@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { configSchema, type VigilConfig, type VigilConfigInput } from './schema.js';
 import { deepFreeze, describeIssues, interpolate, parseYaml } from './yaml-source.js';
@@ -93,5 +93,7 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, where, unset));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  // A relative rules folder is the config file's neighbour, wherever the agent is started from.
+  if (file !== undefined) parsed.data.rules.dir = resolve(dirname(file), parsed.data.rules.dir);
   return deepFreeze(parsed.data);
 }

@@ -117,7 +117,7 @@ export const configSchema = z
         /** How often the sweeper re-queues what is owed, escalates what is due and checks failed channels. */
         sweepEvery: duration.default(5000),
         /** A job's hold on the rows it sends; a lapsed lease (the job was lost) is taken by the sweeper. */
-        leaseFor: duration.default(60_000),
+        leaseFor: duration.default(30_000),
         /** Owed longer than this: the other channels carry it too, and /healthz says degraded. */
         fallbackAfter: duration.default(300_000),
         /** How often a failed channel is checked again (Slack auth.test, SMTP verify). */

@@ -75,7 +75,11 @@ export class ChannelStatus {
   }
 
   noteWorking(channel: ChannelName): void {
-    if (this.local.delete(channel)) this.apply(this.snapshot);
+    const trouble = this.local.get(channel);
+    if (trouble === undefined) return;
+    this.local.delete(channel);
+    this.log.info({ channel, was: trouble }, 'channel delivers again');
+    this.apply(this.snapshot);
   }
 
   async markChecked(channel: ChannelName): Promise<void> {

@@ -102,7 +102,9 @@ export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMe
     blocks.push({ type: 'actions', block_id: `vigil_incident_${i.id}`, elements: buttons });
   }
 
-  const text = slackEscape(`${emoji} [${sev}] ${oneLine(i.title)} (incident #${i.id}, ${i.state}): ${state}`);
+  // The fallback text is what notifications preview: a resolved incident must not read as a red alert.
+  const tag = i.state === 'resolved' || kind === 'resolved' ? '✅ [RESOLVED]' : `${emoji} [${sev}]`;
+  const text = slackEscape(`${tag} ${oneLine(i.title)} (incident #${i.id}, ${i.state}): ${state}`);
   return { text, blocks };
 }
 

@@ -125,7 +125,8 @@ function slackLogger(log: Logger): SlackLogger {
     // The client's info lines are about its own retry pauses, which we disabled: debug is enough.
     debug: (...msg: unknown[]) => log.debug(text(msg)),
     info: (...msg: unknown[]) => log.debug(text(msg)),
-    warn: (...msg: unknown[]) => log.warn(text(msg)),
+    // Its warnings repeat what the failed call throws, which the delivery worker logs with context.
+    warn: (...msg: unknown[]) => log.debug(text(msg)),
     error: (...msg: unknown[]) => log.error(text(msg)),
     // Levels are pino's business; the client only calls these during construction.
     setLevel: () => undefined,

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { deepFreeze, describeIssues, interpolate, parseYaml } from '../config/yaml-source.js';
 import type { ProbeSpec } from '../sources/probes/schema.js';
@@ -16,7 +16,10 @@ export interface RuleSet {
  * are errors, not last-one-wins.
  */
 export function loadRules(dir: string, vars: Record<string, string>, env = process.env): RuleSet {
-  if (!existsSync(dir)) throw new ConfigError([`${dir}: rules folder not found (set rules.dir)`]);
+  if (!existsSync(dir))
+    throw new ConfigError([
+      `${resolve(dir)}: rules folder not found (set rules.dir; relative to the config file)`,
+    ]);
   const files = readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort();
@@ -25,6 +28,8 @@ export function loadRules(dir: string, vars: Record<string, string>, env = proce
   const ruleFiles = new Map<string, string>();
   const probeFiles = new Map<string, string>();
   const probes: ProbeSpec[] = [];
+  /** Rules that match events by name: a probe's name is checked once every probe is known. */
+  const matching: Array<{ rule: Rule; where: (path: PropertyKey[]) => string }> = [];
   for (const f of files) {
     const file = join(dir, f);
     let source;
@@ -56,6 +61,13 @@ export function loadRules(dir: string, vars: Record<string, string>, env = proce
       probes.push(rule.probe);
     }
     rules.push(rule);
+    if (rule.match) matching.push({ rule, where: source.where });
+  }
+  for (const { rule, where } of matching) {
+    const name = rule.match?.name;
+    if (rule.match?.source !== 'probe' || probeFiles.has(name ?? '')) continue;
+    const known = [...probeFiles.keys()].join(', ') || 'none';
+    problems.push(`${where(['match', 'name'])} match.name: no probe is named "${name}" (probes: ${known})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({ rules, probes });

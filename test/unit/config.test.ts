@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
 import { loadConfig, type LoadOptions } from '../../src/config/load.js';
@@ -38,12 +38,14 @@ redis:
 
 describe('loadConfig from a YAML file', () => {
   it('loads a minimal file and fills in every default', () => {
-    const config = loadConfig({ file: write(minimal), env: {} });
+    const file = write(minimal);
+    const config = loadConfig({ file, env: {} });
     expect(config).toEqual({
       database: { url: 'postgres://vigil@db.internal:5432/vigil', schema: 'public', poolSize: 10 },
       redis: { url: 'redis://cache.internal:6379', prefix: 'vigil' },
       http: { host: '127.0.0.1', port: 8470 },
-      rules: { dir: 'rules', vars: {} },
+      // Relative to the config file, wherever the agent is started from.
+      rules: { dir: join(dirname(file), 'rules'), vars: {} },
       events: {
         batchSize: 200,
         linger: 2,
@@ -58,7 +60,7 @@ describe('loadConfig from a YAML file', () => {
         maxBackoff: 300_000,
         retryFor: 86_400_000,
         sweepEvery: 5000,
-        leaseFor: 60_000,
+        leaseFor: 30_000,
         fallbackAfter: 300_000,
         recheckEvery: 60_000,
         digest: { threshold: 10, window: 60_000 },

@@ -41,6 +41,22 @@ describe('probe worker', () => {
     expect(plannedAt(manual)).toBe(planned - 3);
   });
 
+  it('dates a run that starts more than an interval late (no agent was up) when it ran', async () => {
+    const sim = await startHelixSim({ healthy: false });
+    try {
+      const probe = spec(`${sim.url}/api/v1/health`);
+      const events: VigilEvent[] = [];
+      const run = probeProcessor({ record: async (e) => void events.push(e), metrics: new Metrics() });
+      const planned = Date.now() - 60_000;
+      const before = Date.now();
+      await run(schedulerJob({ probe: probe.name, spec: probe }, planned, planned - 5000));
+      expect(events[0]!.id).toBe(`probe:${probe.name}:${planned}`);
+      expect(Date.parse(events[0]!.at)).toBeGreaterThanOrEqual(before);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('gives a re-run of the same scheduled run the same event (id and time), so it counts once', async () => {
     const sim = await startHelixSim({ healthy: false });
     try {
@@ -48,12 +64,12 @@ describe('probe worker', () => {
       const events: VigilEvent[] = [];
       const metrics = new Metrics();
       const run = probeProcessor({ record: async (e) => void events.push(e), metrics });
-      const planned = Date.parse('2026-11-29T08:00:05Z');
+      const planned = Math.floor(Date.now() / 1000) * 1000;
       const job = schedulerJob({ probe: probe.name, spec: probe }, planned, planned - 5000);
       await run(job);
       await run(job);
       expect(events).toHaveLength(2);
-      expect(events[1]).toMatchObject({ id: events[0]!.id, at: '2026-11-29T08:00:05.000Z', ok: false });
+      expect(events[1]).toMatchObject({ id: events[0]!.id, at: new Date(planned).toISOString(), ok: false });
       expect(events[0]!.data).toMatchObject({ status: 503 });
       expect(metrics.value('vigil_probe_runs_total', { probe: probe.name, outcome: 'failed' })).toBe(2);
       expect(await metrics.render()).toContain(`vigil_probe_duration_seconds_count{probe="${probe.name}"} 2`);

@@ -245,10 +245,29 @@ condition:
     expect(set.rules[1]!.condition).toEqual({ kind: 'consecutive', count: 5, resolveAfter: 2 });
   });
 
+  it('refuses a rule matching probe events by a name no probe has (a typo would never alert)', () => {
+    write(
+      'svc.yaml',
+      `id: svc
+title: Service down
+severity: high
+ackSla: 5m
+probe: { kind: http, name: my-svc-health, url: 'http://127.0.0.1:1/', every: 5s, timeout: 1s }
+match:
+  source: probe
+  name: my-svc-healht
+condition: { kind: consecutive, count: 3 }
+`,
+    );
+    expect(problemsOf(() => loadRules(dir, {}, {}))).toEqual([
+      `${join(dir, 'svc.yaml')}:8:9 match.name: no probe is named "my-svc-healht" (probes: my-svc-health)`,
+    ]);
+  });
+
   it('says clearly when the folder does not exist', () => {
     const missing = join(dir, 'nope');
     expect(problemsOf(() => loadRules(missing, {}, {}))).toEqual([
-      `${missing}: rules folder not found (set rules.dir)`,
+      `${missing}: rules folder not found (set rules.dir; relative to the config file)`,
     ]);
   });
 });

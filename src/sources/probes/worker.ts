@@ -43,6 +43,11 @@ export function probeProcessor({ record, metrics }: ProbeWorkerDeps) {
     }
     const spec = parsed.data;
     const planned = plannedAt(job);
+    // A run that starts more than an interval after its plan (no agent was up to take it) observes
+    // the target as it is now, not as it was then: it is dated when it ran, so an incident does not
+    // start or resolve at a time nobody looked.
+    const started = Date.now();
+    const observedAt = started - planned > spec.every ? started : planned;
     const outcome = await runProbe(spec);
     await record({
       // The same for every agent and every re-run of one planned run: a run re-done after a crash is
@@ -51,7 +56,7 @@ export function probeProcessor({ record, metrics }: ProbeWorkerDeps) {
       id: `probe:${spec.name}:${planned}`,
       source: 'probe',
       name: spec.name,
-      at: new Date(planned).toISOString(),
+      at: new Date(observedAt).toISOString(),
       host,
       labels: { probe: spec.name, ...spec.labels },
       value: outcome.value,
