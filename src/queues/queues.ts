@@ -9,6 +9,7 @@ import {
 } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RetryableError, VigilError, errorMessage } from '../errors.js';
+import type { ConnectionEvents } from '../connection-watch.js';
 import type { Logger } from '../log.js';
 import type { ChannelName } from '../notify/channel.js';
 import {
@@ -44,11 +45,12 @@ const defaults: { [K in QueueName]: JobsOptions } & { notify: JobsOptions } = {
   probes: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
 };
 
-export function createQueues(connection: Redis, prefix: string, log?: Logger): Queues {
+export function createQueues(connection: Redis, prefix: string, events?: ConnectionEvents): Queues {
   const make = <T>(name: string, opts: JobsOptions) => {
     const queue = new Queue<T>(name, { connection, prefix, defaultJobOptions: opts });
-    // Connection errors while Redis is away: reported, not printed raw by BullMQ to stderr.
-    queue.on('error', (err) => log?.warn({ queue: name, err: errorMessage(err) }, 'queue connection error'));
+    // Connection errors while Redis is away: counted and logged once per outage by the watch, not
+    // printed raw by BullMQ on every reconnect attempt.
+    queue.on('error', (err) => events?.error(err));
     return queue;
   };
   const notify = Object.fromEntries(
@@ -72,6 +74,22 @@ export async function closeQueues(queues: Queues): Promise<void> {
   await Promise.allSettled(allQueues(queues).map((q) => q.close()));
 }
 
+const connectionCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    (typeof code === 'string' && connectionCodes.has(code)) || /Connection is closed/i.test(errorMessage(err))
+  );
+}
+
 /** Honors a Retry-After the failure carried; otherwise exponential with jitter, capped. */
 export function backoffDelay(attemptsMade: number, baseMs: number, err?: Error, maxMs = 300_000): number {
   if (err instanceof RetryableError && err.retryAfterMs !== undefined) return err.retryAfterMs;
@@ -91,6 +109,8 @@ export function createWorker<D, R>(
   opts: {
     concurrency: number;
     log: Logger;
+    /** Where connection errors go (its blocking connection is its own): once per outage, not per retry. */
+    connectionEvents?: ConnectionEvents;
     backoffBaseMs?: number;
     limiter?: { max: number; duration: number };
   },
@@ -131,6 +151,9 @@ export function createWorker<D, R>(
       },
     },
   );
-  worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'worker error'));
+  worker.on('error', (err) => {
+    if (opts.connectionEvents && isConnectionError(err)) opts.connectionEvents.error(err);
+    else log.error({ err: errorMessage(err) }, 'worker error');
+  });
   return worker;
 }
