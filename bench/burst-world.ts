@@ -74,7 +74,7 @@ export async function createBurstWorld(opts: {
   const receivers = await startRemoteReceivers({ email: opts.email, slackRateLimit: opts.slackRateLimit });
   const redis = new Redis(opts.redisUrl);
   const vars = { HELIX_API_URL: 'http://127.0.0.1:1', HELIX_HEALTH_EVERY: '1h' };
-  const base = apiHealthOnly(vars);
+  const base = apiHealthOnly(vars, receivers.smtpUrl !== undefined);
   const rules = { rules: [...base.rules, burstRule(receivers.smtpUrl !== undefined)], probes: base.probes };
   // Product defaults for pools, concurrency, attempts and backoff: a burst is about what users run.
   // Slack's own limit on (the emulator's): Vigil paces itself as shipped; off: no pacing either.
