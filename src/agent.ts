@@ -113,7 +113,7 @@ export class Agent {
     const prefix = config.redis.prefix;
     const client = createRedis(config.redis.url, 'client', prefix, {}, redisWatch.connection('client'));
     const workerConn = createRedis(config.redis.url, 'worker', prefix, {}, redisWatch.connection('worker'));
-    const queues = createQueues(client, prefix, redisWatch.counted());
+    const queues = createQueues(client, prefix);
     const channels = this.options.channels ?? createChannels(config, log);
     for (const rule of this.rules.rules) {
       const missing = rule.notify.filter((c) => !channels.has(c));
@@ -135,7 +135,6 @@ export class Agent {
       health: this.health,
       log,
       agentId: this.agentId,
-      redisEvents: redisWatch.counted(),
     });
     const http =
       this.options.http === false

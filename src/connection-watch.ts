@@ -34,20 +34,6 @@ export class ConnectionWatch {
     return { error: (err) => this.error(name, err), ok: () => this.ok(name) };
   }
 
-  /**
-   * Errors of users of the dependency's connections (queues, workers' own blocking connections) that
-   * cannot say when they are usable again: counted, and logged only through the connections that can.
-   */
-  counted(): ConnectionEvents {
-    return {
-      error: () => {
-        this.metrics.inc('vigil_connection_errors_total', { dependency: this.dependency });
-        this.errors++;
-      },
-      ok: () => undefined,
-    };
-  }
-
   private error(name: string, err: unknown): void {
     this.metrics.inc('vigil_connection_errors_total', { dependency: this.dependency });
     this.errors++;

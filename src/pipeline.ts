@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
 import type { VigilConfig } from './config/schema.js';
 import type { Pool } from './db/pool.js';
-import type { ConnectionEvents } from './connection-watch.js';
 import type { Health } from './health.js';
 import { IncidentStore } from './incidents/store.js';
 import { Transitions, type Routing } from './incidents/transitions.js';
@@ -43,8 +42,6 @@ export interface PipelineDeps {
   health: Health;
   log: Logger;
   agentId: string;
-  /** Where the workers' own connection errors are reported (once per outage). */
-  redisEvents?: ConnectionEvents;
 }
 
 export interface Pipeline {
@@ -119,14 +116,14 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     d.workerConn,
     prefix,
     probeProcessor({ record: (e) => batcher.add(e), metrics: d.metrics }),
-    { concurrency: config.probes.concurrency, log, connectionEvents: d.redisEvents },
+    { concurrency: config.probes.concurrency, log },
   );
   const events = createWorker(
     'events',
     d.workerConn,
     prefix,
     (job) => engine.processBatch((job.data as { events: unknown }).events, `events job ${job.id}`),
-    { concurrency: config.events.concurrency, log, backoffBaseMs: 200, connectionEvents: d.redisEvents },
+    { concurrency: config.events.concurrency, log, backoffBaseMs: 200 },
   );
   const outbox = new Outbox(d.notifyPool);
   const digests = new Digests(d.notifyPool, n.digest.window);
@@ -158,7 +155,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
       }),
       // The limiter only lets a 429 pause the queue (BullMQ honours a manual rate limit only when one
       // is set); pacing itself is the pacer's, per message rather than per job.
-      { concurrency: 2, log, limiter: { max: 100_000, duration: 1000 }, connectionEvents: d.redisEvents },
+      { concurrency: 2, log, limiter: { max: 100_000, duration: 1000 } },
     ),
   );
   const sweeper = new Sweeper({

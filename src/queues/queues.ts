@@ -9,7 +9,6 @@ import {
 } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RetryableError, VigilError, errorMessage } from '../errors.js';
-import type { ConnectionEvents } from '../connection-watch.js';
 import type { Logger } from '../log.js';
 import type { ChannelName } from '../notify/channel.js';
 import {
@@ -45,12 +44,12 @@ const defaults: { [K in QueueName]: JobsOptions } & { notify: JobsOptions } = {
   probes: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
 };
 
-export function createQueues(connection: Redis, prefix: string, events?: ConnectionEvents): Queues {
+export function createQueues(connection: Redis, prefix: string): Queues {
   const make = <T>(name: string, opts: JobsOptions) => {
     const queue = new Queue<T>(name, { connection, prefix, defaultJobOptions: opts });
-    // Connection errors while Redis is away: counted and logged once per outage by the watch, not
-    // printed raw by BullMQ on every reconnect attempt.
-    queue.on('error', (err) => events?.error(err));
+    // BullMQ repeats here the errors of the connection it was given, which the agent's connection
+    // watch already counts and logs once per outage; without a listener it would print each to stderr.
+    queue.on('error', () => undefined);
     return queue;
   };
   const notify = Object.fromEntries(
@@ -109,8 +108,6 @@ export function createWorker<D, R>(
   opts: {
     concurrency: number;
     log: Logger;
-    /** Where connection errors go (its blocking connection is its own): once per outage, not per retry. */
-    connectionEvents?: ConnectionEvents;
     backoffBaseMs?: number;
     limiter?: { max: number; duration: number };
   },
@@ -151,9 +148,10 @@ export function createWorker<D, R>(
       },
     },
   );
+  // A worker's connection errors are the outage the agent's connection watch already reports once;
+  // logging each reconnect attempt here would flood the log for as long as Redis is away.
   worker.on('error', (err) => {
-    if (opts.connectionEvents && isConnectionError(err)) opts.connectionEvents.error(err);
-    else log.error({ err: errorMessage(err) }, 'worker error');
+    if (!isConnectionError(err)) log.error({ err: errorMessage(err) }, 'worker error');
   });
   return worker;
 }
