@@ -97,14 +97,7 @@ export const configSchema = z
         maxBuffered: integer(1, 1_000_000).default(10_000),
       })
       .strict()
-      .default({
-        batchSize: 200,
-        linger: 2,
-        concurrency: 4,
-        maxFutureSkew: 60_000,
-        maxInFlight: 4,
-        maxBuffered: 10_000,
-      }),
+      .prefault({}),
     notify: z
       .object({
         /** Sends in flight at once per channel and agent. */
