@@ -189,6 +189,19 @@ export class Transitions {
   }
 
   /**
+   * Gives an escalation time to firing incidents that have none and were never escalated: those an
+   * agent of the previous version opened during a rolling upgrade (it kept escalations in a queue).
+   */
+  async scheduleUnscheduled(): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE vigil_incidents i SET escalate_at = i.started_at + i.ack_sla_ms * interval '1 millisecond'
+       WHERE i.state = 'firing' AND i.escalate_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM vigil_incident_transitions t WHERE t.incident_id = i.id AND t.kind = 'escalated')`,
+    );
+    return rowCount ?? 0;
+  }
+
+  /**
    * Escalates firing incidents whose ack SLA has passed (at most `limit`), once each: the escalation
    * clears `escalate_at`, and agents racing on it skip each other's rows.
    */
@@ -196,8 +209,10 @@ export class Transitions {
     const [routeIds, routeChannels, fallback] = routingArgs(routing);
     const { rows } = await this.pool.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
       `WITH due AS (
-         SELECT id FROM vigil_incidents WHERE escalate_at <= now() AND state = 'firing'
-         ORDER BY escalate_at LIMIT $7 FOR UPDATE SKIP LOCKED),
+         SELECT i.id FROM vigil_incidents i WHERE i.escalate_at <= now() AND i.state = 'firing'
+           -- An agent of the previous version may have escalated it from its own queue.
+           AND NOT EXISTS (SELECT 1 FROM vigil_incident_transitions t WHERE t.incident_id = i.id AND t.kind = 'escalated')
+         ORDER BY i.escalate_at LIMIT $7 FOR UPDATE OF i SKIP LOCKED),
        upd AS (
          UPDATE vigil_incidents i SET seq = i.seq + 1, escalate_at = NULL, updated_at = now()
          FROM due WHERE i.id = due.id RETURNING i.*),

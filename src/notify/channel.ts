@@ -34,9 +34,11 @@ export interface DigestContext {
   digestId: string;
   /** Every incident of the digest, as it is now. */
   incidents: readonly Incident[];
-  /** What this delivery adds: incidents newly listed, and listed ones that resolved. */
+  /** What this delivery adds: incidents newly listed, listed ones that resolved or escalated. */
   added: readonly Incident[];
   resolved: readonly Incident[];
+  /** Listed incidents nobody acknowledged within their ack SLA: told together, not one page each. */
+  escalated: readonly Incident[];
   /** The digest's message so far, which channels that edit in place update. */
   thread: ThreadRef | undefined;
   note?: string;

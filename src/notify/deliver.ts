@@ -53,9 +53,8 @@ function haltFor(err: unknown): Halt {
   return { kind: 'retry', err: new RetryableError('E_NOTIFY_FAILED', errorMessage(err), { cause: err }) };
 }
 
-/** Told in the storm's digest: openings beyond the threshold and their resolutions. Escalations page alone. */
-const inDigest = (r: OwedRow) =>
-  (r.kind === 'opened' && r.inDigest) || (r.kind === 'resolved' && r.openedInDigest);
+/** Told in the storm's digest: openings beyond the threshold, and what follows them (resolved, escalated). */
+const inDigest = (r: OwedRow) => (r.kind === 'opened' ? r.inDigest : r.openedInDigest);
 
 /**
  * Sends the owed rows a notify job holds the lease of, on one channel. Rows are the truth: what is
@@ -137,7 +136,20 @@ export function deliverProcessor(d: DeliverDeps) {
       return kept;
     };
 
-    /** One incident's rows, in transition order: the first message before what threads onto it. */
+    /** Refused for what it says: retrying cannot help. Handed to the other channels by the sweeper. */
+    const refused = async (list: readonly OwedRow[], err: VigilError): Promise<void> => {
+      await d.outbox.abandon(name, leaseId, list, err.message);
+      d.metrics.inc('vigil_notifications_failed_total', { channel: name, reason: err.code }, list.length);
+      log.error({ rows: list.length, code: err.code, err: err.message }, 'notification refused');
+      list.forEach((r) => done.add(r));
+    };
+    const isRefusal = (err: unknown): err is VigilError =>
+      err instanceof VigilError && !err.retryable && !(err instanceof ChannelFailedError);
+
+    /**
+     * One incident's rows, in transition order: the first message before what threads onto it. Every
+     * error ends in `halt` — none escapes — so no sender is still sending when the job ends.
+     */
     const sendIncident = async (list: OwedRow[]): Promise<void> => {
       let thread = list[0]?.thread;
       for (const row of list) {
@@ -146,23 +158,20 @@ export function deliverProcessor(d: DeliverDeps) {
           later.push(row);
           continue;
         }
-        if (!(await paced())) return;
         try {
+          if (!(await paced())) return;
           thread = await sendOne(row, thread);
         } catch (err) {
-          if (err instanceof VigilError && !err.retryable && !(err instanceof ChannelFailedError)) {
-            // Refused for what it says: retrying cannot help. Handed to the other channels by the sweeper.
-            await d.outbox.abandon(name, leaseId, [row], err.message);
-            d.metrics.inc('vigil_notifications_failed_total', { channel: name, reason: err.code });
-            log.error(
-              { incident: row.incidentId, kind: row.kind, code: err.code, err: err.message },
-              'notification refused',
-            );
-            done.add(row);
-            continue;
+          if (!isRefusal(err)) {
+            halt ??= haltFor(err);
+            return;
           }
-          halt ??= haltFor(err);
-          return;
+          try {
+            await refused([row], err);
+          } catch (recordErr) {
+            halt ??= haltFor(recordErr);
+            return;
+          }
         }
       }
     };
@@ -174,15 +183,18 @@ export function deliverProcessor(d: DeliverDeps) {
         const plan = await d.digests.plan(name, digestRows);
         later.push(...plan.wait);
         for (const part of plan.parts) {
-          if (!(await paced())) break;
           try {
+            if (!(await paced())) break;
             const told = await d.digests.send(d.channel, part, part.rows.find((r) => r.note)?.note);
             part.rows.forEach((r) => done.add(r));
             d.metrics.inc('vigil_digests_total', { channel: name });
             d.metrics.inc('vigil_notifications_total', { channel: name, kind: 'opened' }, told);
           } catch (err) {
-            halt ??= haltFor(err);
-            break;
+            if (isRefusal(err)) await refused(part.rows, err);
+            else {
+              halt ??= haltFor(err);
+              break;
+            }
           }
         }
       }

@@ -58,10 +58,29 @@ export function renderSlackDigest(ctx: DigestContext, now: Date = new Date()): S
   return { text: slackEscape(head), blocks };
 }
 
+/** Thread reply on the digest when listed incidents escalate: one page for all of them. */
+export function renderSlackDigestEscalation(ctx: DigestContext): SlackMessage {
+  const list = ordered(ctx.escalated);
+  const lines = list.slice(0, LISTED).map((i) => slackEscape(line(i)));
+  if (list.length > LISTED) lines.push(`…and ${list.length - LISTED} more`);
+  const head = `⚠️ ${list.length} incident${list.length === 1 ? '' : 's'} of this storm not acknowledged within the ack SLA`;
+  const blocks: SlackBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${slackEscape(head)}*` } },
+  ];
+  for (let k = 0; k < lines.length; k += 20) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(lines.slice(k, k + 20).join('\n'), 3000) },
+    });
+  }
+  return { text: slackEscape(head), blocks };
+}
+
 export function renderEmailDigest(ctx: DigestContext): EmailMessage {
   const parts: string[] = [];
   if (ctx.added.length) parts.push(`${ctx.added.length} opened`);
   if (ctx.resolved.length) parts.push(`${ctx.resolved.length} resolved`);
+  if (ctx.escalated.length) parts.push(`${ctx.escalated.length} escalated`);
   const subject = `[Vigil][STORM] ${parts.join(', ')} (digest #${ctx.digestId})`;
   const section = (title: string, list: readonly Incident[]) =>
     list.length ? [title, ...ordered(list).map((i) => `  ${line(i)}`), ''] : [];
@@ -71,6 +90,7 @@ export function renderEmailDigest(ctx: DigestContext): EmailMessage {
     '',
     ...section('Opened:', ctx.added),
     ...section('Resolved:', ctx.resolved),
+    ...section('Escalated (not acknowledged within the ack SLA):', ctx.escalated),
     '-- ',
     'Vigil alerting agent',
   ].join('\n');
@@ -87,6 +107,7 @@ export function renderEmailDigest(ctx: DigestContext): EmailMessage {
     `<p>Alert storm: too many incidents at once to mail each alone. Digest #${e(ctx.digestId)}, ${ctx.incidents.length} incidents so far.</p>`,
     htmlSection('Opened', ctx.added),
     htmlSection('Resolved', ctx.resolved),
+    htmlSection('Escalated (not acknowledged within the ack SLA)', ctx.escalated),
     '<p style="color:#888">Vigil alerting agent</p>',
     '</body></html>',
   ]

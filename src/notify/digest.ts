@@ -63,21 +63,26 @@ export class Digests {
         `.digest.${channel.name}`,
       ]);
       const digest = await this.digestFor(c, channel.name, part.digestId);
-      // Still owed (another job's digest may have taken ours meanwhile), plus, for the current
-      // digest, the openings other jobs hold.
-      const { rows: owed } = await c.query<{ incident_id: string; seq: number; kind: string }>(
+      // Our rows that are still owed (another job's digest may have taken them meanwhile), then, for
+      // the current digest, openings other jobs hold and are not touching right now (SKIP LOCKED: a
+      // job renewing its lease is never waited on, so the two cannot deadlock).
+      const { rows: ours } = await c.query<{ incident_id: string; seq: number; kind: string }>(
         `SELECT incident_id, seq, kind FROM vigil_deliveries
-         WHERE channel = $1 AND state = 'owed' AND (
-           (incident_id, seq) IN (SELECT * FROM unnest($2::bigint[], $3::int[]))
-           OR ($4 AND kind = 'opened' AND in_digest AND digest_id IS NULL))
-         ORDER BY incident_id LIMIT 10000 FOR UPDATE`,
-        [
-          channel.name,
-          part.rows.map((r) => r.incidentId),
-          part.rows.map((r) => r.seq),
-          part.digestId === undefined,
-        ],
+         WHERE channel = $1 AND state = 'owed' AND (incident_id, seq) IN (SELECT * FROM unnest($2::bigint[], $3::int[]))
+         FOR UPDATE`,
+        [channel.name, part.rows.map((r) => r.incidentId), part.rows.map((r) => r.seq)],
       );
+      const { rows: taken } =
+        part.digestId === undefined
+          ? await c.query<{ incident_id: string; seq: number; kind: string }>(
+              `SELECT incident_id, seq, kind FROM vigil_deliveries
+               WHERE channel = $1 AND state = 'owed' AND kind = 'opened' AND in_digest AND digest_id IS NULL
+                 AND NOT (incident_id = ANY($2::bigint[]))
+               ORDER BY created_at LIMIT 5000 FOR UPDATE SKIP LOCKED`,
+              [channel.name, ours.map((r) => r.incident_id)],
+            )
+          : { rows: [] };
+      const owed = [...ours, ...taken];
       if (owed.length === 0) return 0;
       const added = owed.filter((r) => r.kind === 'opened').map((r) => r.incident_id);
       const { rows } = await c.query<IncidentRow>(
@@ -88,12 +93,13 @@ export class Digests {
       const incidents = rows.map(toIncident);
       const byId = new Map(incidents.map((i) => [i.id, i]));
       const pick = (ids: string[]) => ids.map((id) => byId.get(id)).filter((i): i is Incident => !!i);
-      const resolved = owed.filter((r) => r.kind === 'resolved').map((r) => r.incident_id);
+      const ofKind = (kind: string) => owed.filter((r) => r.kind === kind).map((r) => r.incident_id);
       const ref = await channel.sendDigest({
         digestId: digest.id,
         incidents,
         added: pick(added),
-        resolved: pick(resolved),
+        resolved: pick(ofKind('resolved')),
+        escalated: pick(ofKind('escalated')),
         thread: digest.ref,
         ...(note ? { note } : {}),
       });

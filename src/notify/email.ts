@@ -31,9 +31,9 @@ export function mapSmtpError(err: unknown, what = 'SMTP send'): VigilError {
     if ((status >= 400 && status < 500) || status === 503) {
       return new RetryableError('E_SMTP_UNAVAILABLE', `${what} deferred (${status})${reply}`, { cause: err });
     }
-    // 552: this message is too big. Any other 5yz (login, relay, recipients refused) is the
-    // configuration, not the message: no mail can get through until it is fixed.
-    if (status === 552) {
+    // 552 (too big) and 554 (transaction failed: content, spam policy) refuse this message. Any other
+    // 5yz (login, relay, recipients refused) is the configuration: no mail gets through until fixed.
+    if (status === 552 || status === 554) {
       return new VigilError('E_SMTP_REJECTED', `${what} rejected (${status})${reply}`, { cause: err });
     }
     if (status >= 500) {
@@ -118,7 +118,11 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel
       ensureOpen();
       const body = renderEmailDigest(ctx);
       // What this mail says (which openings, which resolutions): a retry of it keeps its Message-ID.
-      const ids = [...ctx.added.map((i) => `o${i.id}`), ...ctx.resolved.map((i) => `r${i.id}`)].join('-');
+      const ids = [
+        ...ctx.added.map((i) => `o${i.id}`),
+        ...ctx.resolved.map((i) => `r${i.id}`),
+        ...ctx.escalated.map((i) => `e${i.id}`),
+      ].join('-');
       const messageId = incidentMessageId(
         `digest-${ctx.digestId}-${createHash('sha1').update(ids).digest('hex').slice(0, 12)}`,
         0,

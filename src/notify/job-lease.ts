@@ -23,8 +23,10 @@ export class JobLease {
     readonly id: string,
     forMs: number,
   ) {
+    // A renewal that fails (a lock wait, PostgreSQL away for a moment) is not the job's failure: the
+    // next one, a third of the lease later, tries again before the lease can lapse.
     this.renewer = setInterval(() => {
-      outbox.renew(id, forMs).catch((err: unknown) => (this.failure ??= err));
+      outbox.renew(id, forMs).catch(() => undefined);
     }, forMs / 3);
   }
 

@@ -62,7 +62,8 @@ export class OutboxSweep {
       `UPDATE vigil_deliveries d SET lease_id = $2, lease_until = now() + $3 * interval '1 millisecond'
        FROM (SELECT incident_id, seq FROM vigil_deliveries
              WHERE channel = $1 AND state = 'owed' AND (lease_until IS NULL OR lease_until < now())
-             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) t
+             -- The least tried first: one message the service keeps refusing must not be the only test.
+             ORDER BY attempts, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) t
        WHERE d.channel = $1 AND d.incident_id = t.incident_id AND d.seq = t.seq`,
       [channel, lease, forMs],
     );

@@ -3,7 +3,7 @@ import { ChannelFailedError, DependencyError, RetryableError, VigilError, errorM
 import type { Logger } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { DigestContext, NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
-import { renderSlackDigest } from './digest-template.js';
+import { renderSlackDigest, renderSlackDigestEscalation } from './digest-template.js';
 import { renderSlack, renderSlackThreadReply, type SlackMessage } from './slack-template.js';
 
 type SlackConfig = NonNullable<VigilConfig['slack']>;
@@ -220,29 +220,49 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
         event_type: DIGEST_METADATA_TYPE,
         event_payload: { digest: ctx.digestId, added: ctx.added.map((i) => i.id).join(',') },
       };
+      let ref: ThreadRef;
       if (ctx.thread) {
-        const channel = ctx.thread.channelId ?? cfg.channel;
+        const thread = ctx.thread;
+        const channel = thread.channelId ?? cfg.channel;
         await call('chat.update', () =>
           client.chat.update({
             channel,
-            ts: ctx.thread!.externalId,
+            ts: thread.externalId,
             text: message.text,
             blocks: message.blocks,
             metadata,
           }),
         );
-        return ctx.thread;
+        ref = thread;
+      } else {
+        const res = await call('chat.postMessage', () =>
+          client.chat.postMessage({
+            channel: cfg.channel,
+            text: message.text,
+            blocks: message.blocks,
+            metadata,
+          }),
+        );
+        if (!res.ts) throw new VigilError('E_SLACK_BAD_RESPONSE', 'Slack chat.postMessage returned no ts');
+        ref = { externalId: res.ts, channelId: res.channel ?? cfg.channel };
       }
-      const res = await call('chat.postMessage', () =>
-        client.chat.postMessage({
-          channel: cfg.channel,
-          text: message.text,
-          blocks: message.blocks,
-          metadata,
-        }),
-      );
-      if (!res.ts) throw new VigilError('E_SLACK_BAD_RESPONSE', 'Slack chat.postMessage returned no ts');
-      return { externalId: res.ts, channelId: res.channel ?? cfg.channel };
+      if (ctx.escalated.length) {
+        const reply = renderSlackDigestEscalation(ctx);
+        await call('chat.postMessage', () =>
+          client.chat.postMessage({
+            channel: ref.channelId ?? cfg.channel,
+            thread_ts: ref.externalId,
+            reply_broadcast: true,
+            text: reply.text,
+            blocks: reply.blocks,
+            metadata: {
+              event_type: DIGEST_METADATA_TYPE,
+              event_payload: { digest: ctx.digestId, escalated: ctx.escalated.map((i) => i.id).join(',') },
+            },
+          }),
+        );
+      }
+      return ref;
     },
 
     async findDelivered(ctx: NotificationContext): Promise<ThreadRef | undefined> {

@@ -136,7 +136,12 @@ export class Sweeper {
       d.metrics.inc('vigil_notifications_fallback_total', { from: h.from, to: h.to }, h.rows);
       d.log.warn({ from: h.from, to: h.to, rows: h.rows }, 'notifications handed to another channel');
     }
-    const leases = await d.sweep.leaseDue(randomUUID(), d.timing.leaseFor, failed, LEASE_PART);
+    const unscheduled = await d.transitions.scheduleUnscheduled();
+    if (unscheduled)
+      d.log.warn({ incidents: unscheduled }, 'escalation times given to incidents opened without one');
+    // A channel no agent serves gets no jobs nobody would take; its rows wait and are handed over.
+    const paused = [...failed, ...(await this.unserved(failed))];
+    const leases = await d.sweep.leaseDue(randomUUID(), d.timing.leaseFor, paused, LEASE_PART);
     for (const l of leases) d.metrics.inc('vigil_sweeper_requeued_total', { channel: l.channel }, l.rows);
     await this.enqueue(leases);
   }
@@ -146,13 +151,17 @@ export class Sweeper {
    * lock) instead of hanging; the rows stay leased to jobs that do not exist and are leased again
    * once the lease lapses.
    */
-  private async enqueue(leases: ReadonlyArray<{ channel: ChannelName; lease: string }>): Promise<void> {
+  private async enqueue(
+    leases: ReadonlyArray<{ channel: ChannelName; lease: string; trial?: boolean }>,
+  ): Promise<void> {
     const adds = channelNames.flatMap((c) => {
       const mine = leases.filter((l) => l.channel === c);
+      const data = (l: (typeof mine)[number]) =>
+        l.trial ? { lease: l.lease, trial: true } : { lease: l.lease };
       return mine.length
         ? [
             this.d.queues.notify[c].addBulk(
-              mine.map((l) => ({ name: 'deliver', data: { lease: l.lease }, opts: { jobId: l.lease } })),
+              mine.map((l) => ({ name: 'deliver', data: data(l), opts: { jobId: l.lease } })),
             ),
           ]
         : [];
@@ -166,6 +175,17 @@ export class Sweeper {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Channels whose notify queue no worker of any agent listens to (unknown counts as served). */
+  private async unserved(failed: readonly ChannelName[]): Promise<ChannelName[]> {
+    const out: ChannelName[] = [];
+    for (const c of channelNames) {
+      if (failed.includes(c) || this.d.channels.has(c)) continue;
+      const workers = await this.d.queues.notify[c].getWorkersCount().catch(() => 1);
+      if (workers === 0) out.push(c);
+    }
+    return out;
   }
 
   /** Every owing channel to every working channel of this agent, with the note the stand-in shows. */
@@ -202,7 +222,7 @@ export class Sweeper {
       await this.d.status.markChecked(name);
       const lease = `${randomUUID()}.${name}.trial`;
       if (await this.d.sweep.leaseTrial(name, lease, this.d.timing.leaseFor)) {
-        await this.d.queues.notify[name].add('deliver', { lease, trial: true }, { jobId: lease });
+        await this.enqueue([{ channel: name, lease, trial: true }]);
       } else if (
         await channel.check().then(
           () => true,

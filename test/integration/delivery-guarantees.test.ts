@@ -5,7 +5,7 @@ import { createPool } from '../../src/db/pool.js';
 import type { SlackCall } from '../../src/demo/slack-emulator.js';
 import type { Agent } from '../../src/agent.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
-import { quietPeriod } from '../support/quiet.js';
+import { quietPeriod, until } from '../support/quiet.js';
 
 let env: TestEnv | undefined;
 afterEach(async () => {
@@ -61,7 +61,7 @@ describe('no duplicate, no loss, at the edges of a delivery job', () => {
     expect(new Set(ids).size).toBe(20);
   });
 
-  it('incidents told in a storm digest still page alone when they escalate, once each', async () => {
+  it('a storm that nobody acknowledges escalates in one page for the digest, the first ones alone; each once', async () => {
     env = await createTestEnv();
     const world = env;
     const agent = world.agent(
@@ -72,25 +72,38 @@ describe('no duplicate, no loss, at the edges of a delivery job', () => {
     );
     await agent.start();
     await storm(agent, 5);
-    const escalatedOnSlack = () =>
-      world.slack.calls.filter(
-        (c) => c.method === 'chat.postMessage' && c.status === 200 && payload(c).kind === 'escalated',
-      );
+    const ok = (c: SlackCall) => c.method === 'chat.postMessage' && c.status === 200;
+    const escalatedOnSlack = () => [
+      ...world.slack.calls
+        .filter((c) => ok(c) && payload(c).kind === 'escalated')
+        .map((c) => String(payload(c).incident)),
+      ...world.slack.calls
+        .filter((c) => ok(c) && typeof payload(c).escalated === 'string')
+        .flatMap((c) => String(payload(c).escalated).split(',')),
+    ];
     await world.slack.waitFor(() => escalatedOnSlack().length >= 5, { timeoutMs: 15_000 });
-    await world.smtp.waitFor(() => world.smtp.messages.filter((m) => /escalated/i.test(m.text)).length >= 5);
+    const mailed = () => [
+      ...world.smtp.messages
+        .filter((m) => m.headers.get('x-vigil-kind') === 'escalated')
+        .map((m) => String(m.headers.get('x-vigil-incident'))),
+      ...world.smtp.messages
+        .filter((m) => m.headers.get('x-vigil-digest'))
+        .flatMap((m) => {
+          const section = m.text.split('Escalated (not acknowledged within the ack SLA):')[1] ?? '';
+          return [...section.matchAll(/ #(\d+) /g)].map((x) => x[1]!);
+        }),
+    ];
+    await world.smtp.waitFor(() => mailed().length >= 5);
     await quietPeriod();
     const { rows } = await world.db.query<{ id: string }>(`SELECT id FROM ${world.schema}.vigil_incidents`);
     const ids = rows.map((r) => r.id).sort();
-    expect(
-      escalatedOnSlack()
-        .map((c) => String(payload(c).incident))
-        .sort(),
-    ).toEqual(ids);
-    const mails = world.smtp.messages.filter((m) => m.headers.get('x-vigil-kind') === 'escalated');
-    expect(mails.map((m) => String(m.headers.get('x-vigil-incident'))).sort()).toEqual(ids);
-    // Three of the five were told in the digest, not alone.
-    const digests = world.slack.calls.filter((c) => c.status === 200 && payload(c).digest !== undefined);
-    expect(digests.length).toBeGreaterThan(0);
+    expect(escalatedOnSlack().sort()).toEqual(ids);
+    expect(mailed().sort()).toEqual(ids);
+    // Two alone (the first two of the storm), three in one reply on the digest.
+    const pages = world.slack.calls.filter(
+      (c) => ok(c) && (payload(c).kind === 'escalated' || payload(c).escalated),
+    );
+    expect(pages).toHaveLength(3);
   });
 
   it('a message Slack refuses for what it says goes by email with a note, once', async () => {
@@ -163,5 +176,70 @@ describe('upgrading from the job-per-notification agent', () => {
     });
     expect(await left.count()).toBe(0);
     await left.close();
+  });
+});
+
+describe('rows no agent can send', () => {
+  it('a channel no agent serves gets no jobs piling up; /healthz says what waits, once it waits too long', async () => {
+    env = await createTestEnv({ healthEvery: '150ms' });
+    const world = env;
+    // The rule notifies Slack and email; this agent (the only one) has no email.
+    const agent = world.agent(
+      world.config({
+        email: undefined,
+        notify: { sweepEvery: '100ms', leaseFor: '300ms', fallbackAfter: '1s' },
+      }),
+    );
+    await agent.start();
+    world.helix.setHealthy(false);
+    await world.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);
+    await until('the owed email to be reported', () => agent.health.problems()['notify.owed'] !== undefined);
+    expect(agent.health.problems()['notify.owed']).toMatch(/1 owed on email/);
+    // Several lease periods later: still the one job the evaluation added, not one per lapse.
+    await quietPeriod(1500);
+    const emailQueue = new Queue('notify-email', { connection: world.redis, prefix: world.prefix });
+    expect(await emailQueue.getWaitingCount()).toBe(1);
+    await emailQueue.close();
+  });
+});
+
+describe('upgrading from the agent that kept escalations in a queue', () => {
+  it('an incident opened by the old agent escalates once; one it escalated already is left alone', async () => {
+    env = await createTestEnv();
+    const world = env;
+    const pool = createPool({ url: world.config().database.url, schema: world.schema, poolSize: 1 });
+    try {
+      await migrate(pool, world.schema);
+      const open = (fp: string) =>
+        pool.query<{ id: string }>(
+          `INSERT INTO vigil_incidents (fingerprint, rule_id, title, category, severity, state, started_at, ack_sla_ms)
+           VALUES ($1, 'api-health', 'HELIX API health check fails', 'availability', 'critical', 'firing',
+             now() - interval '10 minutes', 300000) RETURNING id`,
+          [fp],
+        );
+      await open('api-health{a}');
+      const done = (await open('api-health{b}')).rows[0]!.id;
+      await pool.query(`UPDATE vigil_incidents SET seq = 2, escalate_at = now() WHERE id = $1;`, [done]);
+      await pool.query(
+        `INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor)
+         VALUES ($1, 2, 'firing', 'firing', 'escalated', 'old-agent')`,
+        [done],
+      );
+    } finally {
+      await pool.end();
+    }
+    const agent = world.agent(world.config({ notify: { sweepEvery: '100ms' } }));
+    await agent.start();
+    await world.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);
+    await quietPeriod();
+    const { rows } = await world.db.query<{ fingerprint: string; n: number }>(
+      `SELECT i.fingerprint, count(*)::int AS n FROM ${world.schema}.vigil_incident_transitions t
+       JOIN ${world.schema}.vigil_incidents i ON i.id = t.incident_id WHERE t.kind = 'escalated'
+       GROUP BY i.fingerprint ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { fingerprint: 'api-health{a}', n: 1 },
+      { fingerprint: 'api-health{b}', n: 1 },
+    ]);
   });
 });
