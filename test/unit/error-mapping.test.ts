@@ -1,6 +1,7 @@
 import { ErrorCode } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
-import { ChannelFailedError, RetryableError, VigilError } from '../../src/errors.js';
+import type { VigilError } from '../../src/errors.js';
+import { ChannelFailedError, RetryableError } from '../../src/errors.js';
 import { mapSmtpError } from '../../src/notify/email.js';
 import { mapSlackError } from '../../src/notify/slack-errors.js';
 
