@@ -218,7 +218,7 @@ export class Agent {
           const cause = (err as { cause?: unknown }).cause;
           this.log.error({ channel: name, err: errorMessage(err) }, 'channel check failed at start');
           if (cause instanceof ChannelFailedError) await status.markFailed(name, errorMessage(err));
-          else status.noteTrouble(name, `check at start failed: ${errorMessage(err)}`);
+          else status.noteStartFailure(name, `check at start failed: ${errorMessage(err)}`);
         }
       }),
     );

@@ -104,7 +104,7 @@ export const configSchema = z
         concurrency: integer(1, 256).default(8),
         /** First wait after a failed send; doubles per attempt, with jitter, up to maxBackoff. */
         backoff: duration.default(1000),
-        maxBackoff: duration.default(300_000),
+        maxBackoff: duration.default(60_000),
         /** How long an owed notification is retried: until its incident has been resolved this long. */
         retryFor: duration.default(86_400_000),
         /** How often the sweeper re-queues what is owed, escalates what is due and checks failed channels. */

@@ -106,10 +106,13 @@ export class Transitions {
          INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, value, note)
          SELECT id, 1, NULL, 'firing', 'opened', $11, value, summary FROM ins),
        t AS (SELECT id, 1 AS seq, rule_id, 'opened'::text AS kind FROM ins),
+       -- A storm is incidents that opened within the window and are still open: once it has passed
+       -- (everything resolved), the next alert is news again and goes alone.
        recent AS (
-         SELECT channel, count(*) AS n FROM vigil_deliveries
-         WHERE kind = 'opened' AND fallback_from IS NULL AND created_at > now() - $17 * interval '1 millisecond'
-         GROUP BY channel),
+         SELECT d.channel, count(*) AS n FROM vigil_deliveries d JOIN vigil_incidents i ON i.id = d.incident_id
+         WHERE d.kind = 'opened' AND d.fallback_from IS NULL AND i.state <> 'resolved'
+           AND d.created_at > now() - $17 * interval '1 millisecond'
+         GROUP BY d.channel),
        ${owedInsert('$12', '$13', '$14', '$15', '$16', '$18 > 0 AND coalesce((SELECT n FROM recent WHERE recent.channel = owed.channel), 0) + owed.n > $18')}
        SELECT ins.*, (SELECT array_agg(DISTINCT channel) FROM dl) AS lease_channels FROM ins`,
         [

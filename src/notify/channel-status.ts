@@ -68,18 +68,33 @@ export class ChannelStatus {
     await this.refresh();
   }
 
-  /** A failure that may pass by itself: shown in /healthz until the channel next works. */
+  /**
+   * A failure that may pass by itself (a 500, a timeout). Not a reason for /healthz by itself — a blip
+   * must not page whoever watches it — but named there once what it holds up has waited too long.
+   */
   noteTrouble(channel: ChannelName, problem: string): void {
     this.local.set(channel, problem);
-    this.apply(this.snapshot);
   }
 
-  noteWorking(channel: ChannelName): void {
+  /** The last passing trouble of a channel, while it lasts. */
+  trouble(channel: ChannelName): string | undefined {
+    return this.local.get(channel);
+  }
+
+  /** The check at start failed without saying the channel is unusable (unreachable): /healthz says so until it works. */
+  noteStartFailure(channel: ChannelName, problem: string): void {
+    this.local.set(channel, problem);
+    this.health.set(`channel.${channel}.check`, problem);
+  }
+
+  /** A delivery worked. True when the channel had been in trouble (what waited can go now). */
+  noteWorking(channel: ChannelName): boolean {
+    this.health.set(`channel.${channel}.check`, undefined);
     const trouble = this.local.get(channel);
-    if (trouble === undefined) return;
+    if (trouble === undefined) return false;
     this.local.delete(channel);
     this.log.info({ channel, was: trouble }, 'channel delivers again');
-    this.apply(this.snapshot);
+    return true;
   }
 
   async markChecked(channel: ChannelName): Promise<void> {
@@ -98,8 +113,7 @@ export class ChannelStatus {
     this.snapshot = next;
     for (const c of this.channels) {
       const f = next.get(c);
-      const trouble = this.local.get(c);
-      this.health.set(`channel.${c}`, f ? `failed since ${f.since.toISOString()}: ${f.reason}` : trouble);
+      this.health.set(`channel.${c}`, f ? `failed since ${f.since.toISOString()}: ${f.reason}` : undefined);
     }
   }
 }

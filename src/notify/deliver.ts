@@ -31,7 +31,8 @@ export interface DeliverDeps {
 
 /** Why a job stopped sending before its last row. */
 type Halt =
-  | { kind: 'paced'; waitMs: number }
+  /** `byService`: the service said 429; otherwise our own pace said wait (not a retry of anything). */
+  | { kind: 'paced'; waitMs: number; byService: boolean }
   | { kind: 'retry'; err: VigilError }
   | { kind: 'failed'; err: ChannelFailedError };
 
@@ -48,7 +49,7 @@ function kindOfState(incident: Incident): NotificationKind {
 function haltFor(err: unknown): Halt {
   if (err instanceof ChannelFailedError) return { kind: 'failed', err };
   if (err instanceof RetryableError && err.retryAfterMs !== undefined)
-    return { kind: 'paced', waitMs: err.retryAfterMs };
+    return { kind: 'paced', waitMs: err.retryAfterMs, byService: true };
   if (err instanceof VigilError) return { kind: 'retry', err };
   return { kind: 'retry', err: new RetryableError('E_NOTIFY_FAILED', errorMessage(err), { cause: err }) };
 }
@@ -93,7 +94,7 @@ export function deliverProcessor(d: DeliverDeps) {
     /** One slot of the channel's pace, or a halt when there is none now. */
     const paced = async (): Promise<boolean> => {
       const wait = await d.pacer.take();
-      if (wait > 0) halt ??= { kind: 'paced', waitMs: wait };
+      if (wait > 0) halt ??= { kind: 'paced', waitMs: wait, byService: false };
       return !halt;
     };
 
@@ -152,15 +153,24 @@ export function deliverProcessor(d: DeliverDeps) {
      */
     const sendIncident = async (list: OwedRow[]): Promise<void> => {
       let thread = list[0]?.thread;
+      // An incident that resolved before its first message went out: that message already shows it
+      // resolved, and on a channel that edits in place an identical update would only spend the pace.
+      let shownResolved = false;
       for (const row of list) {
         if (halt) return;
         if (row.kind !== 'opened' && !thread && row.openedState === 'owed') {
           later.push(row);
           continue;
         }
+        if (row.kind === 'resolved' && shownResolved && d.channel.refresh) {
+          lease.record({ incidentId: row.incidentId, seq: row.seq, ref: thread });
+          done.add(row);
+          continue;
+        }
         try {
           if (!(await paced())) return;
           thread = await sendOne(row, thread);
+          shownResolved ||= row.kind === 'opened' && incidents.get(row.incidentId)?.state === 'resolved';
         } catch (err) {
           if (!isRefusal(err)) {
             halt ??= haltFor(err);
@@ -188,7 +198,8 @@ export function deliverProcessor(d: DeliverDeps) {
             const told = await d.digests.send(d.channel, part, part.rows.find((r) => r.note)?.note);
             part.rows.forEach((r) => done.add(r));
             d.metrics.inc('vigil_digests_total', { channel: name });
-            d.metrics.inc('vigil_notifications_total', { channel: name, kind: 'opened' }, told);
+            for (const [kind, n] of Object.entries(told))
+              d.metrics.inc('vigil_notifications_total', { channel: name, kind }, n);
           } catch (err) {
             if (isRefusal(err)) await refused(part.rows, err);
             else {
@@ -212,7 +223,7 @@ export function deliverProcessor(d: DeliverDeps) {
       await lease.close();
     }
     if (done.size) {
-      d.status.noteWorking(name);
+      if (d.status.noteWorking(name)) await d.outbox.dueNow(name);
       if (d.status.isFailed(name)) await d.status.clear(name);
     }
     await d.outbox.retryLater(
@@ -231,7 +242,7 @@ export function deliverProcessor(d: DeliverDeps) {
     if (halt.kind === 'paced') {
       // The whole channel waits (every agent: the pause lives in Redis); this job comes back without
       // spending an attempt and sends what it still holds.
-      d.metrics.inc('vigil_notifications_retried_total', { channel: name }, left.length);
+      if (halt.byService) d.metrics.inc('vigil_notifications_retried_total', { channel: name }, left.length);
       await d.queue.rateLimit(Math.max(1, Math.ceil(halt.waitMs)));
       throw Worker.RateLimitError();
     }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withTransaction } from '../db/pool.js';
 import { toIncident, type IncidentRow } from '../incidents/row.js';
 import type { Incident } from '../incidents/types.js';
-import type { NotifyChannel, ThreadRef } from './channel.js';
+import type { NotificationKind, NotifyChannel, ThreadRef } from './channel.js';
 import type { OwedRow } from './outbox.js';
 
 /** The rows of one digest message: incidents it adds, listed ones that resolved. */
@@ -55,9 +55,13 @@ export class Digests {
    * Sends one part: posts or updates its digest and records its rows as sent, in one transaction
    * under the channel's digest lock, so concurrent jobs extend one digest rather than start two. The
    * current digest also takes every other opening owed to it (leased to jobs still waiting behind the
-   * channel's pace): one update tells them all. Returns how many rows it told.
+   * channel's pace): one update tells them all. Returns how many rows of each kind it told.
    */
-  async send(channel: NotifyChannel, part: DigestPart, note: string | undefined): Promise<number> {
+  async send(
+    channel: NotifyChannel,
+    part: DigestPart,
+    note: string | undefined,
+  ): Promise<Partial<Record<NotificationKind, number>>> {
     return withTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext(current_schema() || $1))', [
         `.digest.${channel.name}`,
@@ -83,7 +87,7 @@ export class Digests {
             )
           : { rows: [] };
       const owed = [...ours, ...taken];
-      if (owed.length === 0) return 0;
+      if (owed.length === 0) return {};
       const added = owed.filter((r) => r.kind === 'opened').map((r) => r.incident_id);
       const { rows } = await c.query<IncidentRow>(
         `SELECT * FROM vigil_incidents WHERE id = ANY($2::bigint[]) OR id IN (
@@ -121,7 +125,9 @@ export class Digests {
           owed.map((r) => r.seq),
         ],
       );
-      return owed.length;
+      const told: Partial<Record<NotificationKind, number>> = {};
+      for (const r of owed) told[r.kind as NotificationKind] = (told[r.kind as NotificationKind] ?? 0) + 1;
+      return told;
     });
   }
 

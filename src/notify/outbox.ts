@@ -137,6 +137,15 @@ export class Outbox {
     );
   }
 
+  /** A channel works again: what it holds back with a backoff is due now, not minutes later. */
+  async dueNow(channel: ChannelName): Promise<void> {
+    await this.pool.query(
+      `UPDATE vigil_deliveries SET next_at = now()
+       WHERE channel = $1 AND state = 'owed' AND next_at > now() AND lease_id IS NULL`,
+      [channel],
+    );
+  }
+
   /** Keeps the lease of a job that is still sending, so the sweeper does not give its rows away. */
   async renew(lease: string, forMs: number): Promise<void> {
     await this.pool.query(

@@ -242,7 +242,12 @@ export class Sweeper {
     this.d.health.set(
       'notify.owed',
       late.length
-        ? late.map((s) => `${s.owed} owed on ${s.channel}, oldest ${Math.round(s.oldestSec)}s`).join('; ')
+        ? late
+            .map((s) => {
+              const why = this.d.status.trouble(s.channel);
+              return `${s.owed} owed on ${s.channel}, oldest ${Math.round(s.oldestSec)}s${why ? ` (last error: ${why})` : ''}`;
+            })
+            .join('; ')
         : undefined,
     );
   }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackCall } from '../../src/demo/slack-emulator.js';
 import { createTestEnv, DATABASE_URL, type TestEnv } from '../support/env.js';
-import { quietPeriod } from '../support/quiet.js';
+import { quietPeriod, until } from '../support/quiet.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const isPost = (c: SlackCall) => c.method === 'chat.postMessage' && c.status === 200 && !c.args.thread_ts;
@@ -35,7 +35,7 @@ describe('delivery outlives outages: owed notifications go out once the channel 
     const world = env;
     world.slack.failNext(1_000_000, { status: 500 });
     world.smtp.failNext(1_000_000, { code: 451, message: 'try again later' });
-    const agent = world.agent(world.config({ notify: fast }));
+    const agent = world.agent(world.config({ notify: { ...fast, fallbackAfter: '1s' } }));
     await agent.start();
     world.helix.setHealthy(false);
 
@@ -49,8 +49,14 @@ describe('delivery outlives outages: owed notifications go out once the channel 
       { timeoutMs: 20_000 },
     );
     expect(world.smtp.rejected.length).toBeGreaterThanOrEqual(8);
-    expect(agent.health.problems()['channel.slack']).toMatch(/500/);
-    expect(agent.health.problems()['channel.email']).toMatch(/451/);
+    // Owed longer than fallbackAfter: /healthz says what waits, where, and why.
+    const health = await fetch(`${agent.httpUrl}/healthz`);
+    expect(health.status).toBe(503);
+    const owed = ((await health.json()) as { problems: Record<string, string> }).problems['notify.owed'];
+    expect(owed).toMatch(
+      /owed on slack, oldest \d+s \(last error: Slack chat\.postMessage failed: HTTP 500\)/,
+    );
+    expect(owed).toMatch(/owed on email, oldest \d+s \(last error: .*451/);
 
     world.slack.reset();
     world.smtp.reset();
@@ -59,7 +65,7 @@ describe('delivery outlives outages: owed notifications go out once the channel 
     await quietPeriod();
     expect(world.slack.calls.filter(isPost)).toHaveLength(1);
     expect(world.smtp.messages.filter((m) => /CRITICAL/.test(m.subject))).toHaveLength(1);
-    expect(agent.health.problems()['channel.slack']).toBeUndefined();
+    await until('/healthz to be ok again', () => agent.health.ok);
     expect(await failedJobs(world)).toBe(0);
     const { rows } = await world.db.query(
       `SELECT state, count(*)::int AS n FROM ${world.schema}.vigil_deliveries GROUP BY state`,

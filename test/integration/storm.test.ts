@@ -99,3 +99,49 @@ describe('a storm under Slack’s real rate limit becomes a digest: every incide
     expect(owed.rows[0].n).toBe(0);
   });
 });
+
+describe('a storm that has passed', () => {
+  it('the next alert after every storm incident resolved gets a message of its own, not a digest edit', async () => {
+    env = await createTestEnv();
+    const world = env;
+    const agent = world.agent(
+      world.config({
+        // Unpaced (this emulator has no rate limit): only the storm logic is at stake here.
+        slack: { ...world.config().slack!, rateLimit: { perSecond: 0, burst: 1 } },
+        rules: { dir: 'test/fixtures/rules-storm', vars: {} },
+        notify: { sweepEvery: '100ms' },
+      }),
+    );
+    await agent.start();
+    const event = (k: number, ok: boolean) => ({
+      id: `s-${k}-${ok}`,
+      source: 'manual' as const,
+      name: 'storm-check',
+      at: new Date().toISOString(),
+      host: 'test',
+      labels: { target: `t${k}` },
+      ok,
+    });
+    await Promise.all(Array.from({ length: 12 }, (_, k) => agent.ingest(event(k, false))));
+    await world.slack.waitFor(() => toldOnSlack(world.slack.calls).digested.length >= 2);
+    await Promise.all(Array.from({ length: 12 }, (_, k) => agent.ingest(event(k, true))));
+    // Every incident of the storm resolved: its digest says so (the two it lists, none open).
+    await world.slack.waitFor(
+      (c) => c.status === 200 && /2 incidents \(0 open, 2 resolved\)/.test(String(c.args.text)),
+    );
+
+    await agent.ingest(event(99, false));
+    const alone = await world.slack.waitFor((c) => {
+      const p = (c.args.metadata as { event_payload?: Record<string, unknown> } | undefined)?.event_payload;
+      return (
+        c.method === 'chat.postMessage' &&
+        c.status === 200 &&
+        p?.kind === 'opened' &&
+        !c.args.thread_ts &&
+        toldOnSlack([c]).alone.length === 1 &&
+        JSON.stringify(c.args.blocks).includes('t99')
+      );
+    });
+    expect(alone).toBeDefined();
+  });
+});

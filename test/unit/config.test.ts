@@ -57,7 +57,7 @@ describe('loadConfig from a YAML file', () => {
       notify: {
         concurrency: 8,
         backoff: 1000,
-        maxBackoff: 300_000,
+        maxBackoff: 60_000,
         retryFor: 86_400_000,
         sweepEvery: 5000,
         leaseFor: 30_000,
