@@ -194,8 +194,8 @@ export function deliverProcessor(d: DeliverDeps) {
         later.push(...plan.wait);
         for (const part of plan.parts) {
           try {
-            if (!(await paced())) break;
-            const told = await d.digests.send(d.channel, part, part.rows.find((r) => r.note)?.note);
+            const told = await d.digests.send(d.channel, part, part.rows.find((r) => r.note)?.note, paced);
+            if (halt) break;
             part.rows.forEach((r) => done.add(r));
             d.metrics.inc('vigil_digests_total', { channel: name });
             for (const [kind, n] of Object.entries(told))

@@ -61,12 +61,13 @@ export class Digests {
     channel: NotifyChannel,
     part: DigestPart,
     note: string | undefined,
+    /** Asked once there is something to send (the channel's pace): false sends nothing. */
+    gate: () => Promise<boolean>,
   ): Promise<Partial<Record<NotificationKind, number>>> {
     return withTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext(current_schema() || $1))', [
         `.digest.${channel.name}`,
       ]);
-      const digest = await this.digestFor(c, channel.name, part.digestId);
       // Our rows that are still owed (another job's digest may have taken them meanwhile), then, for
       // the current digest, openings other jobs hold and are not touching right now (SKIP LOCKED: a
       // job renewing its lease is never waited on, so the two cannot deadlock).
@@ -87,7 +88,8 @@ export class Digests {
             )
           : { rows: [] };
       const owed = [...ours, ...taken];
-      if (owed.length === 0) return {};
+      if (owed.length === 0 || !(await gate())) return {};
+      const digest = await this.digestFor(c, channel.name, part.digestId);
       const added = owed.filter((r) => r.kind === 'opened').map((r) => r.incident_id);
       const { rows } = await c.query<IncidentRow>(
         `SELECT * FROM vigil_incidents WHERE id = ANY($2::bigint[]) OR id IN (
