@@ -17,7 +17,7 @@ import { buildPipeline, type Pipeline } from './pipeline.js';
 import { adoptLegacyNotifyJobs } from './queues/legacy-notify.js';
 import { checkRedis, createRedis, type Redis } from './queues/connection.js';
 import { registerQueueMetrics } from './queues/queue-metrics.js';
-import { closeQueues, createQueues, type Queues } from './queues/queues.js';
+import { allQueues, closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
 import type { ThresholdStore } from './rules/thresholds.js';
 import { ProbeScheduler, scheduledProbes } from './sources/probes/scheduler.js';
@@ -148,7 +148,7 @@ export class Agent {
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
           });
-    registerQueueMetrics(this.metrics, queues);
+    registerQueueMetrics(this.metrics, allQueues(queues));
     registerIncidentMetrics(this.metrics, pool);
     const probeScheduler = new ProbeScheduler({
       queue: queues.probes,

@@ -1,29 +1,15 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { sharedLoad, type Metrics } from '../metrics.js';
 
 /** `prioritized` is waiting too; BullMQ keeps it apart from the plain wait list. */
 const states = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
 
-/** Every BullMQ queue in `queues`, however it is grouped (one per name, or a map of them per channel). */
-export function queuesIn(queues: unknown): Queue[] {
-  if (queues instanceof Queue) return [queues];
-  const children =
-    queues instanceof Map
-      ? [...queues.values()]
-      : Array.isArray(queues)
-        ? queues
-        : queues && typeof queues === 'object'
-          ? Object.values(queues)
-          : [];
-  return children.flatMap(queuesIn);
-}
-
 /**
  * Jobs per state and the oldest waiting job's age for every queue, read at scrape time. A job's
  * age counts from when it was due (added, plus its delay), so a scheduled escalation is not old.
  */
-export function registerQueueMetrics(metrics: Metrics, queues: unknown): void {
-  for (const queue of queuesIn(queues)) {
+export function registerQueueMetrics(metrics: Metrics, queues: readonly Queue[]): void {
+  for (const queue of queues) {
     const snapshot = sharedLoad(async () => {
       const [counts, oldest] = await Promise.all([
         queue.getJobCounts(...states),

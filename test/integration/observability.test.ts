@@ -39,7 +39,7 @@ function expectNoDuplicateKeys(logs: LogCapture) {
 }
 
 describe('queue gauges, read at scrape time', () => {
-  it('count jobs by state and age the oldest waiting job, for queues however they are grouped', async () => {
+  it('count jobs by state and age the oldest waiting job, for every queue', async () => {
     env = await createTestEnv();
     const events = new Queue('events', { connection: env.redis, prefix: env.prefix });
     const slack = new Queue('notify-slack', { connection: env.redis, prefix: env.prefix });
@@ -51,7 +51,7 @@ describe('queue gauges, read at scrape time', () => {
     await events.add('batch', { events: [] });
     await events.add('batch', { events: [] }, { delay: 60_000 });
     const metrics = new Metrics();
-    registerQueueMetrics(metrics, { events, notify: new Map([['slack', slack]]) });
+    registerQueueMetrics(metrics, [events, slack]);
 
     const text = await metrics.render();
     expect(text).toContain('# TYPE vigil_queue_jobs gauge');
@@ -79,7 +79,7 @@ describe('queue gauges, read at scrape time', () => {
       conn.disconnect();
     });
     const metrics = new Metrics({ readTimeoutMs: 300 });
-    registerQueueMetrics(metrics, { events: queue });
+    registerQueueMetrics(metrics, [queue]);
     expect(sample(await metrics.render(), 'vigil_queue_jobs{queue="events",state="waiting"}')).toBe(0);
 
     proxy.cut();
