@@ -6,7 +6,7 @@ import { createRedis } from '../../src/queues/connection.js';
 import { registerQueueMetrics } from '../../src/queues/queue-metrics.js';
 import { captureLogs, duplicateKeys, type LogCapture } from '../support/log-capture.js';
 import { createTestEnv, DATABASE_URL, REDIS_URL, type TestEnv } from '../support/env.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startTcpProxy, through, type TcpProxy } from '../support/tcp-proxy.js';
 
 const isPost = (c: SlackCall) => c.method === 'chat.postMessage' && c.status === 200;
 
@@ -19,14 +19,6 @@ afterEach(async () => {
   await proxy?.close();
   env = proxy = undefined;
 });
-
-/** `url` with its host and port replaced by the proxy's. */
-function through(url: string, port: number): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(port);
-  return u.toString();
-}
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

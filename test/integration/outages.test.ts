@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackCall } from '../../src/demo/slack-emulator.js';
 import { createTestEnv, DATABASE_URL, REDIS_URL, type TestEnv } from '../support/env.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startTcpProxy, through, type TcpProxy } from '../support/tcp-proxy.js';
 
 const isPost = (c: SlackCall) => c.method === 'chat.postMessage' && c.status === 200;
 
@@ -12,13 +12,6 @@ afterEach(async () => {
   await proxy?.close();
   env = proxy = undefined;
 });
-
-function through(url: string, port: number): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(port);
-  return u.toString();
-}
 
 describe('riding out dependency outages: nothing lost, nothing duplicated', () => {
   it('PostgreSQL down while an incident opens: the batch is retried and the alert goes out once', async () => {

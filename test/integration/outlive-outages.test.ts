@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackCall } from '../../src/demo/slack-emulator.js';
 import { createTestEnv, DATABASE_URL, type TestEnv } from '../support/env.js';
 import { quietPeriod, until } from '../support/quiet.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startTcpProxy, through, type TcpProxy } from '../support/tcp-proxy.js';
 
 const isPost = (c: SlackCall) => c.method === 'chat.postMessage' && c.status === 200 && !c.args.thread_ts;
 
@@ -78,12 +78,9 @@ describe('delivery outlives outages: owed notifications go out once the channel 
     const world = env;
     const pgUrl = new URL(DATABASE_URL);
     proxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-    const through = new URL(DATABASE_URL);
-    through.hostname = '127.0.0.1';
-    through.port = String(proxy.port);
     const agent = world.agent(
       world.config({
-        database: { url: through.toString(), schema: world.schema, poolSize: 4 },
+        database: { url: through(DATABASE_URL, proxy.port), schema: world.schema, poolSize: 4 },
         rules: {
           dir: 'test/fixtures/rules-sla-2s',
           vars: world.config().rules.vars,
