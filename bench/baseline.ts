@@ -1,6 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { hrNow } from '../src/demo/records.js';
-import type { Incident } from '../src/incidents/types.js';
+import type { Incident } from '../src/contracts/incident.js';
 import { renderSlack } from '../src/notify/slack-template.js';
 import { isPostFor } from './vigil-alerts.js';
 import type { World } from './world.js';

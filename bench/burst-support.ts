@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
-import type { VigilEvent } from '../src/events/event.js';
+import type { VigilEvent } from '../src/contracts/event.js';
 import { BURST_PROBE, BURST_RULE } from './burst-world.js';
 import type { QueueWatch } from './queue-watch.js';
 import { DATABASE_URL } from './world.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { VigilEvent } from '../src/events/event.js';
+import type { VigilEvent } from '../src/contracts/event.js';
 import { hrNow } from '../src/demo/records.js';
 import type { SlackRecord } from './receivers-protocol.js';
 import type { World } from './world.js';

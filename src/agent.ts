@@ -5,13 +5,14 @@ import { ConnectionWatch } from './connection-watch.js';
 import { migrate } from './db/migrate.js';
 import { checkPostgres, createPool, type Pool } from './db/pool.js';
 import { ChannelFailedError, errorMessage } from './errors.js';
-import type { VigilEvent } from './events/event.js';
+import type { VigilEvent } from './contracts/event.js';
 import { registerIncidentMetrics } from './incidents/incident-metrics.js';
 import type { IncidentStore } from './incidents/store.js';
 import { Health } from './health.js';
 import { createLogger, redactUrl, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import type { ChannelName, NotifyChannel } from './notify/channel.js';
+import type { ChannelName } from './contracts/channels.js';
+import type { NotifyChannel } from './notify/channel.js';
 import { createChannels } from './notify/registry.js';
 import { buildPipeline, type Pipeline } from './pipeline.js';
 import { adoptLegacyNotifyJobs } from './queues/legacy-notify.js';
@@ -20,7 +21,8 @@ import { registerQueueMetrics } from './queues/queue-metrics.js';
 import { allQueues, closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
 import type { ThresholdStore } from './rules/thresholds.js';
-import { ProbeScheduler, scheduledProbes } from './sources/probes/scheduler.js';
+import type { Source } from './contracts/source.js';
+import { sourceKinds } from './sources/registry.js';
 
 export interface AgentOptions {
   log?: Logger;
@@ -43,7 +45,7 @@ interface Running extends Pipeline {
   queues: Queues;
   http: ReturnType<typeof createHttpServer> | undefined;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
-  probeScheduler: ProbeScheduler;
+  sources: Source[];
 }
 
 /**
@@ -150,13 +152,17 @@ export class Agent {
           });
     registerQueueMetrics(this.metrics, allQueues(queues));
     registerIncidentMetrics(this.metrics, pool);
-    const probeScheduler = new ProbeScheduler({
-      queue: queues.probes,
-      redis: client,
-      probes: scheduledProbes(this.rules),
-      reassertEvery: config.probes.reassertEvery,
+    const sources = sourceKinds.build(config.sources, {
+      config,
+      rules: this.rules,
+      pool,
+      client,
+      workerConn,
+      queues,
+      metrics: this.metrics,
       health: this.health,
-      log: log.child({ component: 'probes' }),
+      log,
+      agentId: this.agentId,
     });
     this.running = {
       pool,
@@ -166,18 +172,20 @@ export class Agent {
       queues,
       http,
       channels,
-      probeScheduler,
+      sources,
       ...pipeline,
     };
     try {
       await pipeline.status.refresh();
       await adoptLegacyNotifyJobs(client, prefix, pool, log);
       await this.checkChannels(channels, pipeline.status);
-      for (const w of [...pipeline.workers, pipeline.probeWorker]) {
+      for (const w of pipeline.workers) {
         void w.run();
         await w.waitUntilReady();
       }
-      await probeScheduler.start();
+      const emit = (events: readonly VigilEvent[]) =>
+        Promise.all(events.map((e) => pipeline.batcher.add(e))).then(() => undefined);
+      for (const source of sources) await source.start(emit);
       pipeline.sweeper.start();
       pipeline.canary.start();
       pipeline.heartbeat?.start();
@@ -236,8 +244,8 @@ export class Agent {
   private async shutdown(): Promise<void> {
     const r = this.running;
     if (!r) return;
-    await Promise.all([r.probeScheduler.close(), r.canary.close(), r.heartbeat?.close()]);
-    await r.probeWorker.close();
+    await Promise.allSettled(r.sources.map((s) => s.close()));
+    await Promise.all([r.canary.close(), r.heartbeat?.close()]);
     await r.batcher.close();
     await r.http?.close();
     await r.sweeper.close();

@@ -7,7 +7,8 @@ import { IncidentStore } from './incidents/store.js';
 import { Transitions, type Routing } from './incidents/transitions.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import type { ChannelName, NotifyChannel } from './notify/channel.js';
+import type { ChannelName } from './contracts/channels.js';
+import type { NotifyChannel } from './notify/channel.js';
 import { ChannelStatus } from './notify/channel-status.js';
 import { deliverProcessor } from './notify/deliver.js';
 import { Digests } from './notify/digest.js';
@@ -17,13 +18,12 @@ import { createPacer } from './notify/pacer.js';
 import { Sweeper } from './notify/sweeper.js';
 import { Batcher } from './queues/batcher.js';
 import type { Redis } from './queues/connection.js';
-import { notifyQueueName, type NotifyJob } from './queues/names.js';
+import { notifyQueueName, type NotifyJob } from './contracts/queues.js';
 import { createWorker, type Queues } from './queues/queues.js';
 import { RuleEngine } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
 import { SeriesStore } from './rules/series.js';
 import { ThresholdStore } from './rules/thresholds.js';
-import { probeProcessor } from './sources/probes/worker.js';
 import { Canary, canaryKey } from './watchdog/canary.js';
 import { Heartbeat } from './watchdog/heartbeat.js';
 
@@ -47,8 +47,6 @@ export interface PipelineDeps {
 export interface Pipeline {
   /** Where sources put events; flushes batches onto the events queue. */
   batcher: Batcher;
-  /** The probe worker is a source: it stops first on shutdown. */
-  probeWorker: Worker;
   /** events → rules, and one delivery worker per channel. */
   workers: Worker[];
   sweeper: Sweeper;
@@ -111,13 +109,6 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     onError: (err, events) =>
       log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
   });
-  const probeWorker = createWorker(
-    'probes',
-    d.workerConn,
-    prefix,
-    probeProcessor({ record: (e) => batcher.add(e), metrics: d.metrics }),
-    { concurrency: config.probes.concurrency, log },
-  );
   const events = createWorker(
     'events',
     d.workerConn,
@@ -203,7 +194,6 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     : undefined;
   return {
     batcher,
-    probeWorker,
     workers: [events, ...deliverers],
     sweeper,
     canary,

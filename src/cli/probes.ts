@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
 import { checkRedis, createRedis } from '../queues/connection.js';
-import { jobIds, queueNames, type QueuePayloads } from '../queues/names.js';
+import { jobIds, queueNames, type QueuePayloads } from '../contracts/queues.js';
 import { loadRules } from '../rules/loader.js';
 import { scheduledProbes } from '../sources/probes/scheduler.js';
 

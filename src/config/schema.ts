@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
 import { integer } from './fields.js';
+import { sourcesSchema } from '../sources/schema.js';
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -141,15 +142,8 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    probes: z
-      .object({
-        /** Probe runs at once per agent: probes mostly wait on the network, so this is high. */
-        concurrency: integer(1, 10_000).default(100),
-        /** How often probe schedules are checked and re-created if Redis lost them. */
-        reassertEvery: duration.refine((ms) => ms > 0, 'must be more than 0').default(30_000),
-      })
-      .strict()
-      .prefault({}),
+    /** Listeners, tails and timers that produce events (see src/sources). */
+    sources: sourcesSchema,
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */
     publicUrl: url(['http:', 'https:']).optional(),
     shutdown: z

@@ -1,4 +1,4 @@
-import { eventSchema, type VigilEvent } from './event.js';
+import { eventSchema, type VigilEvent } from '../contracts/event.js';
 
 export type RejectReason = 'schema' | 'future';
 

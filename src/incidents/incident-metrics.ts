@@ -1,6 +1,6 @@
 import type { Pool } from '../db/pool.js';
 import { sharedLoad, type Metrics } from '../metrics.js';
-import type { Severity } from './types.js';
+import type { Severity } from '../contracts/incident.js';
 
 const severities = ['critical', 'high', 'warning', 'info'] as const satisfies readonly Severity[];
 

@@ -1,4 +1,4 @@
-import type { IncidentState, Incident, Severity } from './types.js';
+import type { IncidentState, Incident, Severity } from '../contracts/incident.js';
 
 /** A `vigil_incidents` row as pg returns it. */
 export interface IncidentRow {

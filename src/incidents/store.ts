@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { toIncident, type IncidentRow } from './row.js';
-import type { Incident } from './types.js';
+import type { Incident } from '../contracts/incident.js';
 
 /**
  * Reads incidents from PostgreSQL. Transitions (open, resolve, escalate) are set-based statements in

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/pool.js';
-import type { ChannelName } from '../notify/channel.js';
+import type { ChannelName } from '../contracts/channels.js';
 import type { Rule } from '../rules/schema.js';
 import { toIncident, type IncidentRow } from './row.js';
-import type { Incident } from './types.js';
+import type { Incident } from '../contracts/incident.js';
 
 /** Which channels each rule's notifications go to, and where an unknown rule's go. */
 export interface Routing {

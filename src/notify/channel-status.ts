@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Health } from '../health.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { ChannelName } from './channel.js';
+import type { ChannelName } from '../contracts/channels.js';
 
 export interface ChannelFailure {
   since: Date;

@@ -1,10 +1,5 @@
-import type { Incident } from '../incidents/types.js';
-
-/** What a notification announces; `opened` starts a thread, the others update or reply to it. */
-export type NotificationKind = 'opened' | 'acknowledged' | 'resolved' | 'escalated' | 'reminder';
-
-export const channelNames = ['slack', 'email'] as const;
-export type ChannelName = (typeof channelNames)[number];
+import type { ChannelName, NotificationKind } from '../contracts/channels.js';
+import type { Incident } from '../contracts/incident.js';
 
 /** Where a channel put its first message of an incident, so later ones update/thread it. */
 export interface ThreadRef {

@@ -1,12 +1,13 @@
 import { Worker, type Job, type Queue } from 'bullmq';
 import { ChannelFailedError, RetryableError, VigilError, errorMessage } from '../errors.js';
 import type { IncidentStore } from '../incidents/store.js';
-import type { Incident } from '../incidents/types.js';
+import type { Incident } from '../contracts/incident.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { NotifyJob } from '../queues/names.js';
+import type { NotifyJob } from '../contracts/queues.js';
 import { backoffDelay } from '../queues/queues.js';
-import type { NotificationContext, NotificationKind, NotifyChannel, ThreadRef } from './channel.js';
+import type { NotificationKind } from '../contracts/channels.js';
+import type { NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
 import type { ChannelStatus } from './channel-status.js';
 import type { Digests } from './digest.js';
 import { JobLease } from './job-lease.js';

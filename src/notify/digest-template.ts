@@ -1,4 +1,4 @@
-import type { Incident } from '../incidents/types.js';
+import type { Incident } from '../contracts/incident.js';
 import type { DigestContext } from './channel.js';
 import type { EmailMessage } from './email-template.js';
 import { htmlEscape, labelsText, oneLine, severityEmoji, slackEscape, truncate } from './format.js';

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/pool.js';
 import { toIncident, type IncidentRow } from '../incidents/row.js';
-import type { Incident } from '../incidents/types.js';
-import type { NotificationKind, NotifyChannel, ThreadRef } from './channel.js';
+import type { Incident } from '../contracts/incident.js';
+import type { NotificationKind } from '../contracts/channels.js';
+import type { NotifyChannel, ThreadRef } from './channel.js';
 import type { OwedRow } from './outbox.js';
 
 /** The rows of one digest message: incidents it adds, listed ones that resolved. */

@@ -1,5 +1,5 @@
-import type { Incident } from '../incidents/types.js';
-import type { NotificationKind } from './channel.js';
+import type { Incident } from '../contracts/incident.js';
+import type { NotificationKind } from '../contracts/channels.js';
 import {
   htmlEscape,
   labelsText,

@@ -1,4 +1,4 @@
-import type { Severity } from '../incidents/types.js';
+import type { Severity } from '../contracts/incident.js';
 import type { NotificationContext } from './channel.js';
 
 /**

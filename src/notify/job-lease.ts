@@ -1,4 +1,4 @@
-import type { ChannelName } from './channel.js';
+import type { ChannelName } from '../contracts/channels.js';
 import type { Outbox, Sent } from './outbox.js';
 
 /** Rows recorded in one statement at most; a long job records as it goes, not only at its end. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ChannelName } from './channel.js';
+import type { ChannelName } from '../contracts/channels.js';
 
 export interface OwedStats {
   channel: ChannelName;

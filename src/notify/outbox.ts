@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { ChannelName, NotificationKind, ThreadRef } from './channel.js';
+import type { ChannelName, NotificationKind } from '../contracts/channels.js';
+import type { ThreadRef } from './channel.js';
 
 /** An owed notification a job holds the lease of. */
 export interface OwedRow {

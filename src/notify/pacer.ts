@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ChannelName } from './channel.js';
+import type { ChannelName } from '../contracts/channels.js';
 
 /**
  * GCRA over Redis's clock, shared by every agent: a message may go when the channel's theoretical

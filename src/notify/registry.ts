@@ -1,7 +1,8 @@
 import { VigilError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
-import type { ChannelName, NotifyChannel } from './channel.js';
+import type { ChannelName } from '../contracts/channels.js';
+import type { NotifyChannel } from './channel.js';
 import { createEmailChannel } from './email.js';
 import { createSlackChannel } from './slack.js';
 

@@ -7,7 +7,8 @@ import type { Routing, Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Queues } from '../queues/queues.js';
-import { channelNames, type ChannelName, type NotifyChannel } from './channel.js';
+import { channelNames, type ChannelName } from '../contracts/channels.js';
+import { type NotifyChannel } from './channel.js';
 import type { ChannelStatus } from './channel-status.js';
 import type { HandOver, OutboxSweep } from './outbox-sweep.js';
 

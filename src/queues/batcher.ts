@@ -1,4 +1,4 @@
-import type { VigilEvent } from '../events/event.js';
+import type { VigilEvent } from '../contracts/event.js';
 
 interface Entry {
   event: VigilEvent;

@@ -10,7 +10,7 @@ import {
 import type { Redis } from 'ioredis';
 import { RetryableError, VigilError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ChannelName } from '../notify/channel.js';
+import type { ChannelName } from '../contracts/channels.js';
 import {
   notifyChannels,
   notifyQueueName,
@@ -18,7 +18,7 @@ import {
   type NotifyJob,
   type QueueName,
   type QueuePayloads,
-} from './names.js';
+} from '../contracts/queues.js';
 
 export type Queues = { [K in QueueName]: Queue<QueuePayloads[K]> } & {
   notify: Readonly<Record<ChannelName, Queue<NotifyJob>>>;

@@ -1,11 +1,11 @@
 import { VigilError } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import { admit } from '../events/admit.js';
-import type { VigilEvent } from '../events/event.js';
+import type { VigilEvent } from '../contracts/event.js';
 import type { OpenRequest, ResolveRequest, Routing, Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { ChannelName } from '../notify/channel.js';
+import type { ChannelName } from '../contracts/channels.js';
 import type { Queues } from '../queues/queues.js';
 import { isCanary } from '../watchdog/canary.js';
 import { matches, seriesKey, seriesOf } from './fingerprint.js';

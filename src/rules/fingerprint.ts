@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { VigilEvent } from '../events/event.js';
+import type { VigilEvent } from '../contracts/event.js';
 import type { Rule } from './schema.js';
 
 export interface SeriesId {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
 import { integer } from '../config/fields.js';
-import { eventSources } from '../events/event.js';
-import { channelNames } from '../notify/channel.js';
+import { eventSources } from '../contracts/event.js';
+import { channelNames } from '../contracts/channels.js';
 import { probeSchema } from '../sources/probes/schema.js';
 
 const count = integer(1, 100_000);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { VigilEvent } from '../events/event.js';
+import type { VigilEvent } from '../contracts/event.js';
 import type { Health } from '../health.js';
 import type { Metrics } from '../metrics.js';
 

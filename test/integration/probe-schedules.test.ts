@@ -43,7 +43,10 @@ async function agentOnOwnRedis(): Promise<{ world: TestEnv; agent: Agent }> {
   const world = await createTestEnv({ healthEvery: `${EVERY}ms` });
   env = world;
   const agent = world.agent(
-    world.config({ redis: { url: own.url, prefix: world.prefix }, probes: { reassertEvery: '250ms' } }),
+    world.config({
+      redis: { url: own.url, prefix: world.prefix },
+      sources: [{ kind: 'probes', reassertEvery: '250ms' }],
+    }),
   );
   await agent.start();
   await world.helix.waitForRequests(2);
@@ -106,7 +109,10 @@ condition:
   count: 3
 `,
       );
-      return world.config({ rules: { dir, vars: {} }, probes: { reassertEvery: '100ms' } });
+      return world.config({
+        rules: { dir, vars: {} },
+        sources: [{ kind: 'probes', reassertEvery: '100ms' }],
+      });
     };
     const first = world.agent(rulesFor('alpha', world.helix));
     const second = world.agent(rulesFor('beta', other));

@@ -1,4 +1,4 @@
-import type { Incident } from '../../src/incidents/types.js';
+import type { Incident } from '../../src/contracts/incident.js';
 
 /** A firing critical incident with every field set; tests override only what they are about. */
 export function incident(overrides: Partial<Incident> = {}): Incident {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { VigilEvent } from '../../src/events/event.js';
+import type { VigilEvent } from '../../src/contracts/event.js';
 import { Batcher, type BatcherOptions } from '../../src/queues/batcher.js';
 
 function event(n: number): VigilEvent {

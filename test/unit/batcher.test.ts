@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VigilEvent } from '../../src/events/event.js';
+import type { VigilEvent } from '../../src/contracts/event.js';
 import { Batcher } from '../../src/queues/batcher.js';
 
 function event(n: number): VigilEvent {

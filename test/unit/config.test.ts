@@ -66,7 +66,7 @@ describe('loadConfig from a YAML file', () => {
         digest: { threshold: 10, window: 60_000 },
       },
       canary: { every: 30_000, maxAge: 120_000 },
-      probes: { concurrency: 100, reassertEvery: 30_000 },
+      sources: [{ kind: 'probes', name: 'probes', concurrency: 100, reassertEvery: 30_000 }],
       shutdown: { deadline: 10_000 },
       log: { level: 'info' },
     });

@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import type { VigilEvent } from '../../src/events/event.js';
+import type { VigilEvent } from '../../src/contracts/event.js';
 import { Metrics } from '../../src/metrics.js';
-import type { QueuePayloads } from '../../src/queues/names.js';
+import type { QueuePayloads } from '../../src/contracts/queues.js';
 import { plannedAt, probeProcessor } from '../../src/sources/probes/worker.js';
 import { startHelixSim } from '../../src/demo/helix-sim.js';
 import type { ProbeSpec } from '../../src/sources/probes/schema.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import type { Incident } from '../../src/incidents/types.js';
-import type { NotificationKind } from '../../src/notify/channel.js';
+import type { Incident } from '../../src/contracts/incident.js';
+import type { NotificationKind } from '../../src/contracts/channels.js';
 import { emailSubject, renderEmail } from '../../src/notify/email-template.js';
 import { formatElapsed } from '../../src/notify/format.js';
 import { renderSlack, renderSlackThreadReply, type SlackBlock } from '../../src/notify/slack-template.js';

@@ -3,7 +3,7 @@ import { errorMessage } from '../../errors.js';
 import type { Health } from '../../health.js';
 import type { Logger } from '../../log.js';
 import type { Redis } from '../../queues/connection.js';
-import { jobIds, type QueuePayloads } from '../../queues/names.js';
+import { jobIds, type QueuePayloads } from '../../contracts/queues.js';
 import type { RuleSet } from '../../rules/loader.js';
 import type { ProbeSpec } from './schema.js';
 import { plannedAt } from './worker.js';

@@ -2,6 +2,20 @@ import { z } from 'zod';
 import { duration, formatDuration } from '../../config/duration.js';
 import { integer } from '../../config/fields.js';
 
+/** The `probes` source: runs the probes the rules define, one run per interval across all agents. */
+export const probesSourceSchema = z
+  .object({
+    kind: z.literal('probes'),
+    name: z.string().min(1).default('probes'),
+    /** Probe runs at once per agent: probes mostly wait on the network, so this is high. */
+    concurrency: integer(1, 10_000).default(100),
+    /** How often probe schedules are checked and re-created if Redis lost them (and on every reconnect). */
+    reassertEvery: duration.refine((ms) => ms > 0, 'must be more than 0').default(30_000),
+  })
+  .strict();
+
+export type ProbesSourceSpec = z.output<typeof probesSourceSchema>;
+
 const probeName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"');
 
 export const httpProbeSchema = z

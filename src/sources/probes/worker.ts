@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import type { Job } from 'bullmq';
 import { VigilError } from '../../errors.js';
-import type { VigilEvent } from '../../events/event.js';
+import type { VigilEvent } from '../../contracts/event.js';
 import type { Metrics } from '../../metrics.js';
-import type { QueuePayloads } from '../../queues/names.js';
+import type { QueuePayloads } from '../../contracts/queues.js';
 import { runProbe } from './registry.js';
 import { runnableProbeSchema } from './schema.js';
 

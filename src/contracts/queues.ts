@@ -1,4 +1,4 @@
-import { channelNames, type ChannelName } from '../notify/channel.js';
+import { channelNames, type ChannelName } from './channels.js';
 
 /** Every queue Vigil uses; the Redis key prefix (config.redis.prefix) keeps deployments apart. */
 export const queueNames = {

@@ -1,0 +1,40 @@
+import type { ZodType } from 'zod';
+import type { VigilConfig } from '../config/schema.js';
+import type { Ownership, Source } from '../contracts/source.js';
+import type { Pool } from '../db/pool.js';
+import type { Health } from '../health.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Redis } from '../queues/connection.js';
+import type { Queues } from '../queues/queues.js';
+import type { RuleSet } from '../rules/loader.js';
+
+/** What the agent lends its sources: they open nothing of this themselves, and close none of it. */
+export interface SourceContext {
+  config: VigilConfig;
+  rules: RuleSet;
+  /** Vigil's own database; a source watching another database opens its own connections. */
+  pool: Pool;
+  client: Redis;
+  /** Blocking connection for BullMQ workers (maxRetriesPerRequest: null). */
+  workerConn: Redis;
+  queues: Queues;
+  metrics: Metrics;
+  health: Health;
+  /** Already a child logger naming the source. */
+  log: Logger;
+  agentId: string;
+}
+
+/**
+ * A kind of source: how its `sources:` entry is validated and how it is built. `ownership` is the
+ * kind's, not the entry's: it says which agent does the work (see contracts/source.ts).
+ */
+export interface SourceKind<Spec extends { kind: string; name: string }> {
+  readonly kind: Spec['kind'];
+  readonly ownership: Ownership;
+  readonly schema: ZodType<Spec>;
+  /** Event sources (`event.source`) this kind produces, for `vigil rules validate`. */
+  readonly produces: readonly string[];
+  create(spec: Spec, ctx: SourceContext): Source;
+}

@@ -1,0 +1,65 @@
+import type { Worker } from 'bullmq';
+import type { Emit, Source } from '../../contracts/source.js';
+import { createWorker } from '../../queues/queues.js';
+import type { SourceContext, SourceKind } from '../kind.js';
+import { ProbeScheduler, scheduledProbes } from './scheduler.js';
+import { probesSourceSchema, type ProbesSourceSpec } from './schema.js';
+import { probeProcessor } from './worker.js';
+
+/**
+ * The rules' probes as one source: a BullMQ job scheduler per probe plans one run per interval for
+ * the whole cluster, and every agent's probe worker takes runs as it has room.
+ */
+class ProbesSource implements Source {
+  readonly kind = 'probes';
+  readonly ownership = 'cluster-scheduled';
+  readonly name: string;
+  private scheduler: ProbeScheduler | undefined;
+  private worker: Worker | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly spec: ProbesSourceSpec,
+    private readonly ctx: SourceContext,
+  ) {
+    this.name = spec.name;
+  }
+
+  async start(emit: Emit): Promise<void> {
+    const { ctx, spec } = this;
+    this.worker = createWorker(
+      'probes',
+      ctx.workerConn,
+      ctx.config.redis.prefix,
+      probeProcessor({ record: (e) => emit([e]), metrics: ctx.metrics }),
+      { concurrency: spec.concurrency, log: ctx.log },
+    );
+    void this.worker.run();
+    await this.worker.waitUntilReady();
+    this.scheduler = new ProbeScheduler({
+      queue: ctx.queues.probes,
+      redis: ctx.client,
+      probes: scheduledProbes(ctx.rules),
+      reassertEvery: spec.reassertEvery,
+      health: ctx.health,
+      log: ctx.log,
+    });
+    await this.scheduler.start();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.scheduler?.close();
+      await this.worker?.close();
+    })();
+    return this.closing;
+  }
+}
+
+export const probesKind: SourceKind<ProbesSourceSpec> = {
+  kind: 'probes',
+  ownership: 'cluster-scheduled',
+  schema: probesSourceSchema,
+  produces: ['probe'],
+  create: (spec, ctx) => new ProbesSource(spec, ctx),
+};
