@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { measureBaseline } from './baseline.js';
 import { BURST_TARGETS, renderBursts } from './burst-report.js';
@@ -7,6 +7,7 @@ import { describeMachine } from './machine.js';
 import { CLOCK_CORRECTION_THRESHOLD_MS, type ClockSample } from './remote-receivers.js';
 import { renderReport, TARGET_P99_MS, type RunResult } from './report.js';
 import { medianOf, ms, summarize } from './stats.js';
+import { chosenSections, renderSection, spliceSection } from './sections.js';
 import { measureAlerts } from './vigil-alerts.js';
 import { createWorld, type World } from './world.js';
 
@@ -66,9 +67,12 @@ function burstConfig(plan: BurstPlan, outcome: BurstOutcome): Record<string, str
  * BENCH_BURST_LIMITED (size under Slack's rate limit, default the largest; 0 skips),
  * BENCH_BURST_SINGLES (20), BENCH_BURST_EMAIL=1, BENCH_BURST_TIMEOUT (180 s), BENCH_LIMITED_TIMEOUT
  * (60 s), BENCH_BURST_REDIS_URL (default: a redis-server of the bench's own).
+ * Sections (bench/sections.ts) follow; BENCH_ONLY=key,… runs only those and splices them into
+ * RESULTS.md, BENCH_SKIP=key,… leaves some out.
  * A quick look: BENCH_RUNS=1 BENCH_ALERTS=50 BENCH_BURSTS=1000 BENCH_BURST_RUNS=1 npm run bench
  */
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY) return runSectionsAlone();
   const runs = int('BENCH_RUNS', 5);
   const alerts = int('BENCH_ALERTS', 200);
   const warmup = int('BENCH_WARMUP', 20);
@@ -141,7 +145,12 @@ async function main(): Promise<void> {
       pooled: { vigil: summarize(allVigil), baseline: summarize(allBase) },
       ...(bursts ? { bursts: renderBursts(bursts, burstConfig(plan, bursts)) } : {}),
     });
-    writeFileSync(new URL('./RESULTS.md', import.meta.url), text);
+    let extra = '';
+    for (const section of chosenSections()) {
+      console.log(`bench section: ${section.title}`);
+      extra += `\n${renderSection(section, await section.run())}`;
+    }
+    writeFileSync(resultsFile, text + extra);
     const verdict = median.vigil.p99 <= TARGET_P99_MS ? 'PASS' : 'FAIL';
     console.log(
       `median of ${runs} runs: Vigil p50 ${ms(median.vigil.p50)} p99 ${ms(median.vigil.p99)} ms ` +
@@ -149,6 +158,20 @@ async function main(): Promise<void> {
     );
   } finally {
     await world?.close();
+  }
+}
+
+const resultsFile = new URL('./RESULTS.md', import.meta.url);
+
+/** BENCH_ONLY=key,…: runs those sections and replaces their blocks in RESULTS.md, keeping the rest. */
+async function runSectionsAlone(): Promise<void> {
+  const chosen = chosenSections();
+  if (chosen.length === 0) throw new Error(`BENCH_ONLY names no bench section: ${process.env.BENCH_ONLY}`);
+  for (const section of chosen) {
+    console.log(`bench section: ${section.title}`);
+    const markdown = await section.run();
+    writeFileSync(resultsFile, spliceSection(readFileSync(resultsFile, 'utf8'), section, markdown));
+    console.log(markdown);
   }
 }
 
