@@ -22,6 +22,7 @@ import { allQueues, closeQueues, createQueues, type Queues } from './queues/queu
 import { loadRules, type RuleSet } from './rules/loader.js';
 import type { ThresholdStore } from './rules/thresholds.js';
 import type { Source } from './contracts/source.js';
+import { unfedRules } from './sources/coverage.js';
 import { sourceKinds } from './sources/registry.js';
 
 export interface AgentOptions {
@@ -124,6 +125,8 @@ export class Agent {
       if (missing.length)
         log.warn({ rule: rule.id, missing }, 'rule names channels this agent has not configured');
     }
+    for (const problem of unfedRules(this.rules, config.sources))
+      log.warn({ problem }, 'rule will never fire');
     const pipeline = buildPipeline({
       config,
       rules: this.rules,

@@ -2,14 +2,22 @@ import { existsSync } from 'node:fs';
 import { defaultConfigFile, loadConfig } from '../config/load.js';
 import { formatDuration } from '../config/duration.js';
 import { ruleJsonSchema } from '../rules/json-schema.js';
+import { ConfigError } from '../errors.js';
 import { loadRules } from '../rules/loader.js';
+import { unfedRules } from '../sources/coverage.js';
+import { sourcesSchema } from '../sources/schema.js';
 
-/** Validates every rule file; problems (all of them, with file:line) exit 2 through reportFailure. */
+/**
+ * Validates every rule file, and that the configured sources (the defaults without a config) can
+ * feed every enabled rule; problems (all of them, with file:line) exit 2 through reportFailure.
+ */
 export function runRulesValidate(opts: { config?: string; dir?: string; json?: boolean }): void {
   const useConfig = opts.config !== undefined || existsSync(defaultConfigFile);
   const config = useConfig ? loadConfig(opts.config === undefined ? {} : { file: opts.config }) : undefined;
   const dir = opts.dir ?? config?.rules.dir ?? 'rules';
   const set = loadRules(dir, config?.rules.vars ?? {});
+  const unfed = unfedRules(set, config?.sources ?? sourcesSchema.parse(undefined));
+  if (unfed.length) throw new ConfigError(unfed);
   if (opts.json) {
     console.log(JSON.stringify({ dir, rules: set.rules, probes: set.probes }, null, 2));
     return;

@@ -36,5 +36,7 @@ export interface SourceKind<Spec extends { kind: string; name: string }> {
   readonly schema: ZodType<Spec>;
   /** Event sources (`event.source`) this kind produces, for `vigil rules validate`. */
   readonly produces: readonly string[];
+  /** Probe kinds (a rule's `probe.kind`) this kind runs, for `vigil rules validate`. */
+  readonly runsProbes?: readonly string[];
   create(spec: Spec, ctx: SourceContext): Source;
 }

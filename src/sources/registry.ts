@@ -1,6 +1,7 @@
 import type { Source } from '../contracts/source.js';
 import { VigilError } from '../errors.js';
 import type { SourceContext, SourceKind } from './kind.js';
+import { hostProbesKind } from './probes/host-source.js';
 import { probesKind } from './probes/source.js';
 
 type AnyKind = SourceKind<{ kind: string; name: string }>;
@@ -25,6 +26,10 @@ export class SourceRegistry {
     return found;
   }
 
+  all(): AnyKind[] {
+    return [...this.#kinds.values()];
+  }
+
   /** Builds one source per entry; two entries of one name are refused (logs and metrics name them). */
   build(specs: ReadonlyArray<{ kind: string; name: string }>, ctx: SourceContext): Source[] {
     const names = new Set<string>();
@@ -38,4 +43,4 @@ export class SourceRegistry {
   }
 }
 
-export const sourceKinds = new SourceRegistry().register(probesKind);
+export const sourceKinds = new SourceRegistry().register(probesKind).register(hostProbesKind);

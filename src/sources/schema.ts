@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { probesSourceSchema } from './probes/schema.js';
+import { hostProbesSourceSchema, probesSourceSchema } from './probes/schema.js';
 
 /**
  * `sources:` in vigil.yaml: a list of `{ kind, name, … }`. Every kind has its own fields; names are
- * unique. Absent, the agent runs the probes its rules define.
+ * unique. Absent, the agent runs the probes its rules define (the cluster's and its host's).
  */
 export const sourcesSchema = z
-  .array(z.discriminatedUnion('kind', [probesSourceSchema]))
+  .array(z.discriminatedUnion('kind', [probesSourceSchema, hostProbesSourceSchema]))
   .superRefine((sources, ctx) => {
     const seen = new Map<string, number>();
     sources.forEach((s, i) => {
@@ -20,6 +20,6 @@ export const sourcesSchema = z
       else seen.set(s.name, i);
     });
   })
-  .prefault([{ kind: 'probes' }]);
+  .prefault([{ kind: 'probes' }, { kind: 'host-probes' }]);
 
 export type SourceSpec = z.output<typeof sourcesSchema>[number];

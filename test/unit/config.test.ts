@@ -66,7 +66,10 @@ describe('loadConfig from a YAML file', () => {
         digest: { threshold: 10, window: 60_000 },
       },
       canary: { every: 30_000, maxAge: 120_000 },
-      sources: [{ kind: 'probes', name: 'probes', concurrency: 100, reassertEvery: 30_000 }],
+      sources: [
+        { kind: 'probes', name: 'probes', concurrency: 100, reassertEvery: 30_000 },
+        { kind: 'host-probes', name: 'host-probes' },
+      ],
       shutdown: { deadline: 10_000 },
       log: { level: 'info' },
     });

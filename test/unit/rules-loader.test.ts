@@ -76,8 +76,7 @@ describe("the repository's default HELIX rules", () => {
   it('falls back to the documented defaults when no variable is given', () => {
     const set = loadRules(repoRules, {}, {});
     const probe = set.probes.find((p) => p.name === 'helix-api-health');
-    expect(probe?.url).toBe('http://127.0.0.1:8015/api/v1/health');
-    expect(probe?.every).toBe(5000);
+    expect(probe).toMatchObject({ url: 'http://127.0.0.1:8015/api/v1/health', every: 5000 });
   });
 
   it('takes rules.vars before the environment', () => {

@@ -5,12 +5,20 @@ import type { Logger } from '../../log.js';
 import type { Redis } from '../../queues/connection.js';
 import { jobIds, type QueuePayloads } from '../../contracts/queues.js';
 import type { RuleSet } from '../../rules/loader.js';
-import type { ProbeSpec } from './schema.js';
+import { isHostProbe, type ClusterProbeSpec, type HostProbeSpec } from './schema.js';
 import { plannedAt } from './worker.js';
 
-/** The probes an agent schedules: those of its enabled rules (a disabled rule schedules nothing). */
-export function scheduledProbes(rules: RuleSet): ProbeSpec[] {
-  return rules.rules.flatMap((r) => (r.enabled && r.probe ? [r.probe] : []));
+/**
+ * The probes an agent schedules for the cluster: those of its enabled rules (a disabled rule
+ * schedules nothing), except this host's process and system probes (see hostProbes).
+ */
+export function scheduledProbes(rules: RuleSet): ClusterProbeSpec[] {
+  return rules.rules.flatMap((r) => (r.enabled && r.probe && !isHostProbe(r.probe) ? [r.probe] : []));
+}
+
+/** The process and system probes of the enabled rules: each agent runs them on its own host. */
+export function hostProbes(rules: RuleSet): HostProbeSpec[] {
+  return rules.rules.flatMap((r) => (r.enabled && r.probe && isHostProbe(r.probe) ? [r.probe] : []));
 }
 
 /**
@@ -37,7 +45,7 @@ export interface ProbeSchedulerDeps {
   queue: Queue<QueuePayloads['probes']>;
   /** The queue's connection: a 'ready' after a reconnect may mean a Redis that lost everything. */
   redis: Redis;
-  probes: readonly ProbeSpec[];
+  probes: readonly ClusterProbeSpec[];
   /** How often the schedules are checked between reconnects. */
   reassertEvery: number;
   health: Health;
@@ -114,7 +122,7 @@ export class ProbeScheduler {
       queue.toKey(''),
       ...ids,
     )) as Array<string | number>;
-    const missing: ProbeSpec[] = [];
+    const missing: ClusterProbeSpec[] = [];
     probes.forEach((spec, i) => {
       const next = reply[2 * i];
       if (next === '' || reply[2 * i + 1] !== 1) return void missing.push(spec);
@@ -140,7 +148,7 @@ export class ProbeScheduler {
   }
 
   /** Returns the planned time of the scheduler's next run. */
-  private async upsert(spec: ProbeSpec): Promise<number> {
+  private async upsert(spec: ClusterProbeSpec): Promise<number> {
     const job = await this.deps.queue.upsertJobScheduler(
       jobIds.probeScheduler(spec.name),
       { every: spec.every },

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { duration, formatDuration } from '../../config/duration.js';
 import { integer } from '../../config/fields.js';
+import { commandProbeSchema } from './command.js';
+import { probeBase } from './fields.js';
+import { processProbeSchema } from './process.js';
+import { sqlProbeSchema } from './sql.js';
+import { systemProbeSchema } from './system.js';
+import { tcpProbeSchema } from './tcp.js';
 
 /** The `probes` source: runs the probes the rules define, one run per interval across all agents. */
 export const probesSourceSchema = z
@@ -16,17 +22,12 @@ export const probesSourceSchema = z
 
 export type ProbesSourceSpec = z.output<typeof probesSourceSchema>;
 
-const probeName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"');
-
 export const httpProbeSchema = z
   .object({
     kind: z.literal('http'),
-    name: probeName,
+    ...probeBase,
     url: z.url({ protocol: /^https?$/ }),
     method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
-    every: duration,
-    /** Covers the whole exchange: connecting, the headers and reading the body. */
-    timeout: duration.default(2000),
     /** Status codes that count as healthy. */
     expectStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
     /** Top-level JSON body fields that must have these values, e.g. { status: healthy }. */
@@ -35,15 +36,30 @@ export const httpProbeSchema = z
     maxBodyBytes: integer(1, 64 * 1024 * 1024).default(64 * 1024),
     /** Off by default: a 3xx then counts as its own status, so a moved endpoint is noticed. */
     followRedirects: z.boolean().default(false),
-    labels: z.record(z.string(), z.string()).default({}),
   })
   .strict();
 
 /**
- * What a worker needs to run a probe: its shape. Jobs carry their probe's spec, and a worker checks
- * it with this before running it (the spec may come from another agent's rule set).
+ * Probes any agent can run, one run per interval for the cluster (the `probes` source). Jobs carry
+ * their probe's spec, and a worker checks it with this before running it (the spec may come from
+ * another agent's rule set).
  */
-export const runnableProbeSchema = z.discriminatedUnion('kind', [httpProbeSchema]);
+export const clusterProbeSchema = z.discriminatedUnion('kind', [
+  httpProbeSchema,
+  tcpProbeSchema,
+  sqlProbeSchema,
+  commandProbeSchema,
+]);
+
+/** Probes of the host an agent runs on, run by that agent on its own timer (`host-probes`). */
+export const hostProbeSchema = z.discriminatedUnion('kind', [processProbeSchema, systemProbeSchema]);
+export const clusterProbeKinds = clusterProbeSchema.options.map((o) => o.shape.kind.value);
+export const hostProbeKinds = hostProbeSchema.options.map((o) => o.shape.kind.value);
+
+const runnableProbeSchema = z.discriminatedUnion('kind', [
+  ...clusterProbeSchema.options,
+  ...hostProbeSchema.options,
+]);
 
 /**
  * A probe as a rule defines it: runnable, with an interval, and a timeout that ends before the next
@@ -62,4 +78,19 @@ export const probeSchema = runnableProbeSchema.superRefine((probe, ctx) => {
 });
 
 export type ProbeSpec = z.output<typeof probeSchema>;
+export type ClusterProbeSpec = z.output<typeof clusterProbeSchema>;
+export type HostProbeSpec = z.output<typeof hostProbeSchema>;
 export type HttpProbeSpec = z.output<typeof httpProbeSchema>;
+
+export const isHostProbe = (p: ProbeSpec): p is HostProbeSpec =>
+  (hostProbeKinds as string[]).includes(p.kind);
+
+/** The `host-probes` source: this host's process and system probes, on the agent's own timers. */
+export const hostProbesSourceSchema = z
+  .object({
+    kind: z.literal('host-probes'),
+    name: z.string().min(1).default('host-probes'),
+  })
+  .strict();
+
+export type HostProbesSourceSpec = z.output<typeof hostProbesSourceSchema>;

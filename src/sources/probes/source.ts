@@ -3,7 +3,7 @@ import type { Emit, Source } from '../../contracts/source.js';
 import { createWorker } from '../../queues/queues.js';
 import type { SourceContext, SourceKind } from '../kind.js';
 import { ProbeScheduler, scheduledProbes } from './scheduler.js';
-import { probesSourceSchema, type ProbesSourceSpec } from './schema.js';
+import { clusterProbeKinds, probesSourceSchema, type ProbesSourceSpec } from './schema.js';
 import { probeProcessor } from './worker.js';
 
 /**
@@ -31,7 +31,7 @@ class ProbesSource implements Source {
       'probes',
       ctx.workerConn,
       ctx.config.redis.prefix,
-      probeProcessor({ record: (e) => emit([e]), metrics: ctx.metrics }),
+      probeProcessor({ record: (e) => emit([e]), metrics: ctx.metrics, own: ctx.rules.probes, log: ctx.log }),
       { concurrency: spec.concurrency, log: ctx.log },
     );
     void this.worker.run();
@@ -61,5 +61,6 @@ export const probesKind: SourceKind<ProbesSourceSpec> = {
   ownership: 'cluster-scheduled',
   schema: probesSourceSchema,
   produces: ['probe'],
+  runsProbes: clusterProbeKinds,
   create: (spec, ctx) => new ProbesSource(spec, ctx),
 };

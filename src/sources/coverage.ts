@@ -1,0 +1,46 @@
+import type { RuleSet } from '../rules/loader.js';
+import { sourceKinds, type SourceRegistry } from './registry.js';
+
+/** Events no source makes: the API's and the canary's (`manual`). */
+const notFromSources: ReadonlySet<string> = new Set(['manual']);
+
+/**
+ * Enabled rules that nothing configured can feed: a probe of a kind no configured source runs, or
+ * a `match.source` no configured source produces. Such a rule loads fine and never fires, which is
+ * worse than an error, so `vigil rules validate` refuses it and an agent warns at start.
+ */
+export function unfedRules(
+  rules: RuleSet,
+  sources: ReadonlyArray<{ kind: string; name: string }>,
+  registry: SourceRegistry = sourceKinds,
+): string[] {
+  const configured = sources.map((s) => registry.get(s.kind));
+  const runs = new Set(configured.flatMap((k) => k.runsProbes ?? []));
+  const produced = new Set(configured.flatMap((k) => k.produces));
+  const have = sources.length ? sources.map((s) => `${s.name} (${s.kind})`).join(', ') : 'none';
+  const kindsThat = (has: (k: (typeof configured)[number]) => boolean) =>
+    registry
+      .all()
+      .filter(has)
+      .map((k) => k.kind)
+      .join(' or ') || 'no source kind does';
+  const problems: string[] = [];
+  for (const rule of rules.rules) {
+    if (!rule.enabled) continue;
+    const probe = rule.probe;
+    if (probe && !runs.has(probe.kind)) {
+      const need = kindsThat((k) => (k.runsProbes ?? []).includes(probe.kind));
+      problems.push(
+        `rule "${rule.id}": no configured source runs its ${probe.kind} probe "${probe.name}" (needs: ${need}; sources: ${have})`,
+      );
+    }
+    const source = rule.match?.source;
+    if (source && !notFromSources.has(source) && !produced.has(source)) {
+      const need = kindsThat((k) => k.produces.includes(source));
+      problems.push(
+        `rule "${rule.id}": no configured source produces "${source}" events for match.source (needs: ${need}; sources: ${have})`,
+      );
+    }
+  }
+  return problems;
+}
