@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -251,6 +251,21 @@ describe('vigil rules', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/a\.yaml:3:11 severity: /);
     expect(r.stderr).toMatch(/b\.yaml:4:9 ackSla: invalid duration "soon"/);
+  });
+
+  it('validate refuses a rule no configured source can feed, exit 2', async () => {
+    const file = configFile(validYaml('sources:\n  - kind: probes\n'));
+    const rules = join(dir as string, 'rules');
+    mkdirSync(rules);
+    writeFileSync(
+      join(rules, 'cpu.yaml'),
+      'id: cpu\ntitle: CPU\nseverity: warning\nackSla: 30m\nprobe: { kind: system, name: cpu, measure: cpu, max: 80, every: 10s }\ncondition: { kind: consecutive, count: 3 }\n',
+    );
+    const r = await runCli(['rules', 'validate', '--config', file, '--dir', rules]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'rule "cpu": no configured source runs its system probe "cpu" (needs: host-probes; sources: probes (probes))',
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import { Metrics } from '../../src/metrics.js';
 import type { QueuePayloads } from '../../src/contracts/queues.js';
 import { plannedAt, probeProcessor } from '../../src/sources/probes/worker.js';
 import { startHelixSim } from '../../src/demo/helix-sim.js';
+import { commandProbeSchema } from '../../src/sources/probes/command.js';
 import type { ProbeSpec } from '../../src/sources/probes/schema.js';
 
 const spec = (url: string): ProbeSpec => ({
@@ -94,5 +95,54 @@ describe('probe worker', () => {
     expect(metrics.value('vigil_probe_runs_total', { probe: 'helix-api-health', outcome: 'invalid' })).toBe(
       2,
     );
+  });
+
+  it("runs a command or SQL probe only as this agent's own rules define it", async () => {
+    const events: VigilEvent[] = [];
+    const command = commandProbeSchema.parse({
+      kind: 'command',
+      name: 'detect-zombie-tasks',
+      argv: [process.execPath, '-e', 'console.log(JSON.stringify({ value: 0 }))'],
+      every: '10s',
+    });
+    const job = schedulerJob({ probe: command.name, spec: command }, 1000, 1000);
+    const metrics = new Metrics();
+    const own = probeProcessor({ record: async (e) => void events.push(e), metrics, own: [command] });
+    await own(job);
+    expect(events[0]).toMatchObject({ ok: true, value: 0 });
+    // A job naming another program (written to Redis by anyone) is not run, whatever its name.
+    const other = { ...command, argv: ['rm', '-rf', '/tmp/x'] };
+    await expect(own(schedulerJob({ probe: command.name, spec: other }, 2000, 2000))).rejects.toMatchObject({
+      code: 'E_PROBE_SPEC',
+      message: expect.stringContaining("is not defined exactly so in this agent's rules"),
+    });
+    const stranger = probeProcessor({ record: async (e) => void events.push(e), metrics });
+    await expect(stranger(job)).rejects.toMatchObject({ code: 'E_PROBE_SPEC' });
+    expect(events).toHaveLength(1);
+    expect(metrics.value('vigil_probe_runs_total', { probe: command.name, outcome: 'invalid' })).toBe(2);
+  });
+
+  it('refuses a host-bound probe in a cluster job: it would measure whichever host took it', async () => {
+    const run = probeProcessor({ record: async () => undefined, metrics: new Metrics() });
+    const spec = { kind: 'system', name: 'cpu', measure: 'cpu', every: 5000, timeout: 1000, labels: {} };
+    await expect(run(schedulerJob({ probe: 'cpu', spec }, 1000, 1000))).rejects.toMatchObject({
+      code: 'E_PROBE_SPEC',
+    });
+  });
+
+  it('records a probe that crashes as a failed observation with the reason', async () => {
+    const events: VigilEvent[] = [];
+    // A NUL byte makes spawn throw: the runner's bug-shaped failure, caught by the guard.
+    const command = commandProbeSchema.parse({ kind: 'command', name: 'nul', argv: ['a\0b'], every: '10s' });
+    const run = probeProcessor({
+      record: async (e) => void events.push(e),
+      metrics: new Metrics(),
+      own: [command],
+    });
+    expect(await run(schedulerJob({ probe: 'nul', spec: command }, 1000, 1000))).toBe(false);
+    expect(events[0]).toMatchObject({
+      ok: false,
+      data: { error: expect.stringMatching(/^probe crashed: .*null bytes/) },
+    });
   });
 });

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadRules } from '../../src/rules/loader.js';
+import { unfedRules } from '../../src/sources/coverage.js';
+import { hostProbesKind } from '../../src/sources/probes/host-source.js';
+import { probesKind } from '../../src/sources/probes/source.js';
+import { SourceRegistry } from '../../src/sources/registry.js';
+import { sourcesSchema } from '../../src/sources/schema.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const head = (id: string) =>
+  `id: ${id}\ntitle: ${id}\nseverity: info\nackSla: 1h\ncondition: { kind: consecutive, count: 1 }\n`;
+
+/** One rule file per entry, loaded the way the agent loads them. */
+function rules(files: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-coverage-'));
+  dirs.push(dir);
+  for (const [id, body] of Object.entries(files)) writeFileSync(join(dir, `${id}.yaml`), head(id) + body);
+  return loadRules(dir, {});
+}
+
+const set = () =>
+  rules({
+    cpu: 'probe: { kind: system, name: cpu, measure: cpu, every: 10s }\n',
+    api: 'probe: { kind: tcp, name: api-port, host: 127.0.0.1, port: 8015, every: 10s }\n',
+    errors: 'match: { source: log, name: production }\n',
+    canary: 'match: { source: manual, name: canary }\n',
+    any: 'match: { name: whatever }\n',
+    off: 'enabled: false\nmatch: { source: pg, name: tasks }\n',
+  });
+
+const only = (...kinds: string[]) => kinds.map((kind) => ({ kind, name: kind }));
+
+describe('rules no configured source can feed', () => {
+  it('names a host probe without host-probes, a cluster probe without probes, an event source nobody produces', () => {
+    const problems = unfedRules(set(), only('probes'));
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^rule "cpu": no configured source runs its system probe "cpu" \(needs: host-probes; sources: probes \(probes\)\)$/,
+      ),
+      expect.stringMatching(/^rule "errors": no configured source produces "log" events for match\.source/),
+    ]);
+    expect(unfedRules(set(), only('host-probes'))).toEqual([
+      expect.stringMatching(
+        /^rule "api": no configured source runs its tcp probe "api-port" \(needs: probes;/,
+      ),
+      expect.stringMatching(/^rule "errors": /),
+    ]);
+    // Nothing at all: match.source probe has no producer either.
+    const probeMatch = rules({
+      x: 'match: { source: probe, name: y }\n',
+      y: 'probe: { kind: http, name: y, url: "http://127.0.0.1:8015/", every: 10s }\n',
+    });
+    expect(unfedRules(probeMatch, [])).toEqual([
+      expect.stringMatching(
+        /^rule "x": no configured source produces "probe" events .*needs: probes or host-probes; sources: none/,
+      ),
+      'rule "y": no configured source runs its http probe "y" (needs: probes; sources: none)',
+    ]);
+  });
+
+  it('with the default sources flags only the log rule: manual events, rules without a source and disabled ones pass', () => {
+    const defaults = sourcesSchema.parse(undefined);
+    expect(unfedRules(set(), defaults).map((p) => p.slice(0, 14))).toEqual(['rule "errors":']);
+  });
+
+  it('goes by what each configured kind produces, whatever the kind', () => {
+    const tails = {
+      kind: 'tails',
+      ownership: 'host-bound' as const,
+      schema: sourcesSchema,
+      produces: ['log'],
+      create: () => {
+        throw new Error('not built in this test');
+      },
+    };
+    const registry = new SourceRegistry()
+      .register(probesKind)
+      .register(hostProbesKind)
+      .register(tails as never);
+    expect(unfedRules(set(), only('probes', 'host-probes', 'tails'), registry)).toEqual([]);
+    expect(unfedRules(set(), only('probes', 'host-probes'), registry)).toEqual([
+      expect.stringContaining('"log" events for match.source (needs: tails;'),
+    ]);
+  });
+});
