@@ -36,13 +36,12 @@ export function processProbe(spec: ProcessProbeSpec): () => Promise<ProbeOutcome
     const found = await findPids(spec);
     if (typeof found === 'string') return failed(found, 0, { alive: false, pids: [] });
     const pids = found;
+    const rss = (await Promise.all(pids.map(readRssBytes))).reduce<number>((a, b) => a + (b ?? 0), 0);
+    const data = { alive: true, pids, rssBytes: rss };
+    if (spec.measure === 'rss') return underMax('RSS MiB', rss / 1024 / 1024, spec.max, data);
     const cpu = await sampleCpu(last, () => processTicks(pids), Math.min(1000, spec.timeout / 2));
     last = cpu.sample;
-    const rss = (await Promise.all(pids.map(readRssBytes))).reduce<number>((a, b) => a + (b ?? 0), 0);
-    const data = { alive: true, pids, cpuPercent: round(cpu.percent), rssBytes: rss };
-    return spec.measure === 'cpu'
-      ? underMax('CPU %', cpu.percent, spec.max, data)
-      : underMax('RSS MiB', rss / 1024 / 1024, spec.max, data);
+    return underMax('CPU %', cpu.percent, spec.max, { ...data, cpuPercent: round(cpu.percent) });
   };
 }
 
