@@ -2,6 +2,8 @@ import type { Source } from '../contracts/source.js';
 import { VigilError } from '../errors.js';
 import type { SourceContext, SourceKind } from './kind.js';
 import { probesKind } from './probes/source.js';
+import { pgNotifyKind } from './postgres/notify-source.js';
+import { pgOutboxKind } from './postgres/outbox-source.js';
 
 type AnyKind = SourceKind<{ kind: string; name: string }>;
 
@@ -38,4 +40,7 @@ export class SourceRegistry {
   }
 }
 
-export const sourceKinds = new SourceRegistry().register(probesKind);
+export const sourceKinds = new SourceRegistry()
+  .register(probesKind)
+  .register(pgOutboxKind)
+  .register(pgNotifyKind);

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { probesSourceSchema } from './probes/schema.js';
+import { pgNotifySourceSchema, pgOutboxSourceSchema } from './postgres/schema.js';
 
 /**
  * `sources:` in vigil.yaml: a list of `{ kind, name, … }`. Every kind has its own fields; names are
  * unique. Absent, the agent runs the probes its rules define.
  */
 export const sourcesSchema = z
-  .array(z.discriminatedUnion('kind', [probesSourceSchema]))
+  .array(z.discriminatedUnion('kind', [probesSourceSchema, pgOutboxSourceSchema, pgNotifySourceSchema]))
   .superRefine((sources, ctx) => {
     const seen = new Map<string, number>();
     sources.forEach((s, i) => {
