@@ -76,6 +76,37 @@ async function checkTable(client: pg.ClientBase, t: TriggerSpec): Promise<void> 
     );
 }
 
+/** The whole change: the outbox (if missing) and the trigger, or the trigger's removal. */
+export const triggerSql = (spec: TriggerSpec, uninstall: boolean) =>
+  uninstall ? uninstallTriggerSql(spec) : outboxSetupSql(spec.outbox) + installTriggerSql(spec);
+
+/** Applies triggerSql in one transaction under the outbox's advisory lock; idempotent either way. */
+export async function applyTriggers(url: string, spec: TriggerSpec, uninstall: boolean): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'vigil install-triggers' });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new DependencyError(
+      'E_POSTGRES_UNREACHABLE',
+      `cannot reach PostgreSQL at ${redactUrl(url)}: ${errorMessage(err)}`,
+      'start PostgreSQL or set DATABASE_URL / the pg-outbox source url',
+      { cause: err },
+    );
+  }
+  try {
+    await client.query('BEGIN');
+    await client.query(setupLockSql, [spec.outbox.schema]);
+    if (!uninstall) await checkTable(client, spec);
+    await client.query(triggerSql(spec, uninstall));
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
+
 /** `vigil install-triggers`: one transaction under the outbox's advisory lock; idempotent either way. */
 export async function runInstallTriggers(
   opts: InstallTriggersOptions,
@@ -96,35 +127,13 @@ export async function runInstallTriggers(
     outbox: place,
     maxErrorLog: MAX_ERROR_LOG,
   };
-  const sql = opts.uninstall ? uninstallTriggerSql(spec) : outboxSetupSql(place) + installTriggerSql(spec);
+  const sql = triggerSql(spec, opts.uninstall === true);
   if (opts.dryRun) {
     out(`-- vigil install-triggers${opts.uninstall ? ' --uninstall' : ''} (dry run: nothing was changed)`);
     out(`BEGIN;\n${sql.trim()}\nCOMMIT;`);
     return;
   }
-  const client = new pg.Client({ connectionString: url, application_name: 'vigil install-triggers' });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new DependencyError(
-      'E_POSTGRES_UNREACHABLE',
-      `cannot reach PostgreSQL at ${redactUrl(url)}: ${errorMessage(err)}`,
-      'start PostgreSQL or set DATABASE_URL / the pg-outbox source url',
-      { cause: err },
-    );
-  }
-  try {
-    await client.query('BEGIN');
-    await client.query(setupLockSql, [place.schema]);
-    if (!opts.uninstall) await checkTable(client, spec);
-    await client.query(sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    await client.end();
-  }
+  await applyTriggers(url, spec, opts.uninstall === true);
   const table = `${spec.schema}.${spec.table}`;
   out(
     opts.uninstall
