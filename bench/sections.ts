@@ -1,3 +1,4 @@
+import { postgresSection } from './postgres.js';
 /**
  * Benchmarks of their own (sources, …) that `npm run bench` runs after the alert latencies and
  * appends to bench/RESULTS.md. Each measures its own baseline in the same run and renders Markdown.
@@ -10,6 +11,7 @@ export interface BenchSection {
 }
 
 export const sections: BenchSection[] = [];
+sections.push(postgresSection);
 
 /** BENCH_ONLY=a,b runs just those sections (and skips the alert latencies); BENCH_SKIP=a,b leaves some out. */
 export function chosenSections(env = process.env): BenchSection[] {

@@ -3,7 +3,7 @@ import type { VigilEvent } from '../../contracts/event.js';
 import { withTransaction, type Pool } from '../../db/pool.js';
 import { errorMessage } from '../../errors.js';
 import { checkRaised, toEvent, type Raised } from './raised.js';
-import { claimSql, markDoneSql, type OutboxPlace } from './outbox-sql.js';
+import { TRAILING_DRAIN_MS, claimSql, markDoneSql, type OutboxPlace } from './outbox-sql.js';
 
 interface OutboxRow {
   id: string;
@@ -38,13 +38,15 @@ export interface DrainOptions {
  * are durable in Redis. A crash in between leaves the rows pending and a later drain sends them
  * again with the same ids, which the rule engine recognises.
  *
- * Wake-ups (notifications, reconnects, the safety timer) come far more often than drains can run:
+ * Wake-ups (notifications, reconnects, the safety timer) can come far more often than drains run:
  * one drain runs at a time, and a wake-up during it asks for one more pass after it.
  */
 export class OutboxDrain {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  private trailing: NodeJS.Timeout | undefined;
+  private lastNotified = 0;
 
   constructor(private readonly opts: DrainOptions) {}
 
@@ -59,9 +61,29 @@ export class OutboxDrain {
     });
   }
 
+  /**
+   * A wake-up that also stands for rows not committed yet (vigil_raise notifies at most once per
+   * NOTIFY_EVERY_MS a session): one more drain follows TRAILING_DRAIN_MS after the last of them.
+   */
+  notified(): void {
+    this.wake();
+    this.lastNotified = performance.now();
+    if (!this.trailing && !this.closed) this.follow();
+  }
+
+  private follow(): void {
+    const armedAt = performance.now();
+    this.trailing = setTimeout(() => {
+      this.trailing = undefined;
+      this.wake();
+      if (this.lastNotified > armedAt && !this.closed) this.follow();
+    }, TRAILING_DRAIN_MS);
+  }
+
   /** Lets the drain under way finish (its rows then are done, or pending again). Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.trailing);
     await this.running;
   }
 

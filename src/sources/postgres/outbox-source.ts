@@ -66,13 +66,15 @@ class PgOutboxSource implements Source {
       },
     });
     const wake = () => this.drain?.wake();
+    const notified = () => this.drain?.notified();
     this.listener = new PgListener({
       url: target.url,
       applicationName: target.applicationName('listen'),
       channels: [place.channel],
       events: target.watch.connection('outbox listener'),
-      onConnected: wake,
-      onNotification: wake,
+      // A notification sent while reconnecting is gone; the reconnect stands for it.
+      onConnected: notified,
+      onNotification: notified,
     });
     this.timer = setInterval(() => {
       wake();

@@ -9,6 +9,17 @@ export interface OutboxPlace {
   channel: string;
 }
 
+/**
+ * A session raises at most one notification per this many ms. The drain, after every notification
+ * (and reconnect), runs once more `TRAILING_DRAIN_MS` later, which covers every row whose commit came
+ * within that window of the notification that stood for it.
+ */
+export const NOTIFY_EVERY_MS = 100;
+export const TRAILING_DRAIN_MS = 250;
+
+/** The session setting holding when this session last notified this outbox's channel. */
+const notifiedSetting = (p: OutboxPlace) => `vigil.notified_${p.channel}`;
+
 const table = (p: OutboxPlace) => `${ident(p.schema)}.vigil_outbox`;
 export const raiseFunction = (p: OutboxPlace) => `${ident(p.schema)}.vigil_raise`;
 
@@ -44,12 +55,20 @@ CREATE OR REPLACE FUNCTION ${raiseFunction(p)}(
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $vigil$
 DECLARE
   raised bigint;
+  notified text := current_setting(${literal(notifiedSetting(p))}, true);
+  now_s double precision := extract(epoch FROM clock_timestamp());
 BEGIN
   INSERT INTO ${table(p)} (name, labels, ok, value, data)
   VALUES (vigil_raise.name, COALESCE(vigil_raise.labels, '{}'), vigil_raise.ok, vigil_raise.value, vigil_raise.data)
   RETURNING id INTO raised;
-  -- Only a wake-up: the row is the event. Notifications of one transaction fold into one.
-  PERFORM pg_notify(${literal(p.channel)}, '');
+  -- Only a wake-up: the row is the event. A commit that notifies holds a cluster-wide lock until its
+  -- WAL is flushed, so notifying commits go one at a time: a session wakes the drain at most once
+  -- per ${NOTIFY_EVERY_MS} ms. The drain covers the rows in between with a drain after each wake-up.
+  -- The setting is transactional: a rolled-back notification does not count.
+  IF notified IS NULL OR notified = '' OR now_s - notified::double precision >= ${NOTIFY_EVERY_MS / 1000} THEN
+    PERFORM pg_notify(${literal(p.channel)}, '');
+    PERFORM set_config(${literal(notifiedSetting(p))}, now_s::text, false);
+  END IF;
   RETURN raised;
 END
 $vigil$;`;
