@@ -80,7 +80,7 @@ describe('pg-outbox source: faults', () => {
         url: through(DATABASE_URL, proxy.port),
         safetyEvery: '1h',
       });
-      expect(h.health.problems()['source helix']).toMatch(/outbox not created yet/);
+      expect(h.health.problems()['source helix']).toMatch(/outbox drain failing .*outbox not created/);
       await ensureOutbox(db, { schema, channel: 'vigil_outbox' });
       const pendingSql = `SELECT count(*)::int AS n FROM ${schema}.vigil_outbox WHERE done_at IS NULL`;
       const raise = (n: number) =>

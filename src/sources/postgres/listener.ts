@@ -34,10 +34,6 @@ export class PgListener {
 
   constructor(private readonly opts: ListenerOptions) {}
 
-  get connected(): boolean {
-    return this.subscriber !== undefined;
-  }
-
   /** Resolves after the first attempt, whether or not it connected; later attempts follow on their own. */
   async start(): Promise<void> {
     if (this.closed) return;

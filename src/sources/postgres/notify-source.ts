@@ -6,7 +6,7 @@ import { PgListener } from './listener.js';
 import { parsePayload } from './notify-payload.js';
 import { toEvent } from './raised.js';
 import { pgNotifySourceSchema, type PgNotifySourceSpec } from './schema.js';
-import { pgTarget } from './target.js';
+import { pgTarget, type PgTarget } from './target.js';
 
 /** Notifications being handed over at once; past that, new ones are refused (counted as `overflow`). */
 const MAX_IN_FLIGHT = 10_000;
@@ -20,7 +20,7 @@ class PgNotifySource implements Source {
   readonly kind = 'pg-notify';
   readonly ownership = 'host-bound';
   readonly name: string;
-  private readonly target;
+  private readonly target: PgTarget;
   private listener: PgListener | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;

@@ -6,7 +6,7 @@ import { PgListener } from './listener.js';
 import { OutboxDrain } from './outbox-drain.js';
 import { ensureOutbox, pruneSql, type OutboxPlace } from './outbox-sql.js';
 import { pgOutboxSourceSchema, type PgOutboxSourceSpec } from './schema.js';
-import { pgTarget } from './target.js';
+import { pgTarget, type PgTarget } from './target.js';
 
 /** Rows deleted per statement when pruning, so one prune never holds a long transaction. */
 const PRUNE_CHUNK = 10_000;
@@ -21,13 +21,14 @@ class PgOutboxSource implements Source {
   readonly ownership = 'claimed';
   readonly name: string;
   private readonly place: OutboxPlace;
-  private readonly target;
+  private readonly target: PgTarget;
   private pool: Pool | undefined;
   private listener: PgListener | undefined;
   private drain: OutboxDrain | undefined;
   private timer: NodeJS.Timeout | undefined;
   private prepared: Promise<void> | undefined;
   private pruning: Promise<void> | undefined;
+  private failing: string | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -41,7 +42,6 @@ class PgOutboxSource implements Source {
 
   async start(emit: Emit): Promise<void> {
     const { spec, ctx, target, place } = this;
-    const component = `source ${spec.name}`;
     const pool = createPool(
       { url: target.url, schema: place.schema, poolSize: 2 },
       target.applicationName('drain'),
@@ -60,10 +60,7 @@ class PgOutboxSource implements Source {
         ctx.metrics.inc('vigil_source_rejected_total', { source: spec.name, reason: 'shape' });
         ctx.log.warn({ row, problems }, 'outbox row is not an event: marked done, not sent');
       },
-      report: (problem) => {
-        ctx.health.set(component, problem && `outbox drain failing (rows stay pending): ${problem}`);
-        if (problem) ctx.log.warn({ err: problem }, 'outbox drain failed; the next wake-up retries');
-      },
+      report: (problem) => this.report(problem),
     });
     const wake = () => this.drain?.wake();
     const notified = () => this.drain?.notified();
@@ -82,11 +79,19 @@ class PgOutboxSource implements Source {
     }, spec.safetyEvery);
     // Ready once the outbox exists, so `vigil_raise` can be called when start() resolves. A watched
     // database that is down does not hold up the agent: the drains retry, and health says so.
-    await this.prepare().catch((err: unknown) =>
-      ctx.health.set(component, `outbox not created yet: ${errorMessage(err)}`),
-    );
+    await this.prepare().catch((err: unknown) => this.report(`outbox not created: ${errorMessage(err)}`));
     await this.listener.start();
     wake();
+  }
+
+  /** Logged when it starts failing, changes or recovers: wake-ups keep coming while it fails. */
+  private report(problem: string | undefined): void {
+    if (problem === this.failing) return;
+    const { ctx } = this;
+    if (problem) ctx.log.warn({ err: problem }, 'outbox drain failing; every wake-up retries');
+    else ctx.log.info('outbox drain works again');
+    this.failing = problem;
+    ctx.health.set(`source ${this.name}`, problem && `outbox drain failing (rows stay pending): ${problem}`);
   }
 
   /** Creates the outbox once per source; a failure is retried by the next drain. */
