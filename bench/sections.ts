@@ -1,4 +1,5 @@
 import { probesBench } from './probes.js';
+import { postgresSection } from './postgres.js';
 /**
  * Benchmarks of their own (sources, …) that `npm run bench` runs after the alert latencies and
  * appends to bench/RESULTS.md. Each measures its own baseline in the same run and renders Markdown.
@@ -12,6 +13,7 @@ export interface BenchSection {
 
 export const sections: BenchSection[] = [];
 sections.push(probesBench);
+sections.push(postgresSection);
 
 /** BENCH_ONLY=a,b runs just those sections (and skips the alert latencies); BENCH_SKIP=a,b leaves some out. */
 export function chosenSections(env = process.env): BenchSection[] {

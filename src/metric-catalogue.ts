@@ -50,6 +50,10 @@ export const catalogue = {
   vigil_probe_runs_total: counter('Probe runs, by probe and outcome', ['probe', 'outcome']),
   vigil_heartbeats_total: counter('Outbound heartbeat calls, by outcome', ['outcome']),
   vigil_connection_errors_total: counter('Connection errors, by dependency', ['dependency']),
+  vigil_source_rejected_total: counter('Input a source could not turn into an event, by source and reason', [
+    'source',
+    'reason',
+  ]),
 
   vigil_notifications_owed: gauge('Transitions a channel should have told and has not', ['channel']),
   vigil_channel_up: gauge('1 while a channel delivers, 0 once it has failed', ['channel']),

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { reportFailure } from './fail.js';
 import { runDemo } from '../demo/run-demo.js';
 import { runDoctor } from './doctor.js';
+import { runInstallTriggers, type InstallTriggersOptions } from './install-triggers.js';
 import { runMigrate } from './migrate.js';
 import { runProbesList, runProbesPrune } from './probes.js';
 import { runRulesSchema, runRulesValidate } from './rules.js';
@@ -32,6 +33,21 @@ withConfig(
       'check PostgreSQL, Redis (and its eviction policy), Slack and SMTP; say how to fix what is wrong',
     ),
 ).action((opts: { config?: string }) => runDoctor(opts));
+
+withConfig(
+  program
+    .command('install-triggers')
+    .description("raise an event into Vigil's outbox on each status change of a tasks table (idempotent)"),
+)
+  .requiredOption('--table <name>', 'the table to watch')
+  .option('--schema <name>', "the table's schema", 'public')
+  .option('--columns <map>', 'its columns, e.g. id=id,status=status,attempts=,error_log=log (empty: none)')
+  .option('--event <name>', 'name of the events', 'task-status')
+  .option('--failed <statuses>', 'statuses that make ok false, comma-separated', 'failed')
+  .option('--source <name>', 'the pg-outbox source to feed, when the config has several')
+  .option('--uninstall', 'remove the trigger instead')
+  .option('--dry-run', 'print the SQL, change nothing')
+  .action((opts: InstallTriggersOptions) => runInstallTriggers(opts));
 
 const rules = program.command('rules').description('work with rule files');
 withConfig(

@@ -3,6 +3,8 @@ import { VigilError } from '../errors.js';
 import type { SourceContext, SourceKind } from './kind.js';
 import { hostProbesKind } from './probes/host-source.js';
 import { probesKind } from './probes/source.js';
+import { pgNotifyKind } from './postgres/notify-source.js';
+import { pgOutboxKind } from './postgres/outbox-source.js';
 
 type AnyKind = SourceKind<{ kind: string; name: string }>;
 
@@ -43,4 +45,8 @@ export class SourceRegistry {
   }
 }
 
-export const sourceKinds = new SourceRegistry().register(probesKind).register(hostProbesKind);
+export const sourceKinds = new SourceRegistry()
+  .register(probesKind)
+  .register(hostProbesKind)
+  .register(pgOutboxKind)
+  .register(pgNotifyKind);

@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import { hostProbesSourceSchema, probesSourceSchema } from './probes/schema.js';
+import { pgNotifySourceSchema, pgOutboxSourceSchema } from './postgres/schema.js';
 
 /**
  * `sources:` in vigil.yaml: a list of `{ kind, name, … }`. Every kind has its own fields; names are
  * unique. Absent, the agent runs the probes its rules define (the cluster's and its host's).
  */
 export const sourcesSchema = z
-  .array(z.discriminatedUnion('kind', [probesSourceSchema, hostProbesSourceSchema]))
+  .array(
+    z.discriminatedUnion('kind', [
+      probesSourceSchema,
+      hostProbesSourceSchema,
+      pgOutboxSourceSchema,
+      pgNotifySourceSchema,
+    ]),
+  )
   .superRefine((sources, ctx) => {
     const seen = new Map<string, number>();
     sources.forEach((s, i) => {

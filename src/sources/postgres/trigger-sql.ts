@@ -1,0 +1,81 @@
+import pg from 'pg';
+import { raiseFunction, type OutboxPlace } from './outbox-sql.js';
+
+const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
+
+export const taskColumns = ['id', 'status', 'attempts', 'error_log', 'updated_at'] as const;
+export type TaskColumn = (typeof taskColumns)[number];
+/** The table's column for each part of a task; one it does not have is left out (status excepted). */
+export type TaskColumns = Partial<Record<TaskColumn, string>> & { status: string };
+
+export interface TriggerSpec {
+  /** The watched table. */
+  schema: string;
+  table: string;
+  columns: Readonly<TaskColumns>;
+  /** The events' name. */
+  event: string;
+  /** Statuses that make `ok` false; any other makes it true. */
+  failed: readonly string[];
+  /** Where `vigil_raise` lives. */
+  outbox: OutboxPlace;
+  /** Longest error_log an event carries, in characters. */
+  maxErrorLog: number;
+}
+
+const names = (t: { schema: string; table: string }) => {
+  const target = `${ident(t.schema)}.${ident(t.table)}`;
+  // One function per table, beside it; PostgreSQL cuts identifiers at 63 bytes.
+  const fn = `${ident(t.schema)}.${ident(`vigil_raise_${t.table}`.slice(0, 63))}`;
+  return { target, fn, onInsert: ident('vigil_status_insert'), onUpdate: ident('vigil_status_update') };
+};
+
+/**
+ * The trigger function raises one event per status change: labels {table, status}, ok unless the
+ * status is a failed one, data {task_id, attempts, error_log (cut), updated_at, previous_status}.
+ * Only configured names and values reach this text (quoted); row values travel as row values.
+ */
+export function installTriggerSql(t: TriggerSpec): string {
+  const { target, fn, onInsert, onUpdate } = names(t);
+  const col = (c: TaskColumn) => {
+    const name = t.columns[c];
+    return name === undefined ? 'NULL' : `NEW.${ident(name)}`;
+  };
+  const status = `${col('status')}::text`;
+  const failed = `ARRAY[${t.failed.map((s) => literal(s)).join(', ')}]::text[]`;
+  const statusName = ident(t.columns.status);
+  return `
+CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $vigil$
+BEGIN
+  PERFORM ${raiseFunction(t.outbox)}(
+    ${literal(t.event)},
+    jsonb_strip_nulls(jsonb_build_object('table', TG_TABLE_NAME::text, 'status', ${status})),
+    NOT (${status} = ANY (${failed})),
+    NULL,
+    jsonb_build_object(
+      'task_id', ${col('id')},
+      'attempts', ${col('attempts')},
+      'error_log', left(${col('error_log')}::text, ${t.maxErrorLog}),
+      'updated_at', ${col('updated_at')},
+      'previous_status', CASE WHEN TG_OP = 'UPDATE' THEN OLD.${statusName}::text END
+    )
+  );
+  RETURN NULL;
+END
+$vigil$;
+DROP TRIGGER IF EXISTS ${onInsert} ON ${target};
+DROP TRIGGER IF EXISTS ${onUpdate} ON ${target};
+CREATE TRIGGER ${onInsert} AFTER INSERT ON ${target}
+  FOR EACH ROW EXECUTE FUNCTION ${fn}();
+CREATE TRIGGER ${onUpdate} AFTER UPDATE ON ${target}
+  FOR EACH ROW WHEN (OLD.${statusName} IS DISTINCT FROM NEW.${statusName})
+  EXECUTE FUNCTION ${fn}();`;
+}
+
+export function uninstallTriggerSql(t: Pick<TriggerSpec, 'schema' | 'table'>): string {
+  const { target, fn, onInsert, onUpdate } = names(t);
+  return `
+DROP TRIGGER IF EXISTS ${onInsert} ON ${target};
+DROP TRIGGER IF EXISTS ${onUpdate} ON ${target};
+DROP FUNCTION IF EXISTS ${fn}();`;
+}
