@@ -127,8 +127,7 @@ describe('pg-outbox source: faults', () => {
       (await db.query<{ name: string }>(`SELECT name FROM ${schema}.vigil_outbox ORDER BY id`)).rows.map(
         (r) => r.name,
       );
-    for (const deadline = Date.now() + 10_000; (await names()).includes('old') && Date.now() < deadline;)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await until('the prune', async () => !(await names()).includes('old'));
     expect(await names()).toEqual(['recent', 'pending']);
   });
 
@@ -148,5 +147,23 @@ describe('pg-outbox source: faults', () => {
     expect(await h.queued()).toHaveLength(200);
     expect(notifications).toBeGreaterThan(0);
     expect(notifications).toBeLessThan(200);
+  });
+
+  it('a long transaction that raised just after a wake-up still wakes the drain when it commits', async () => {
+    const { env, world } = await setUp();
+    const { schema } = env;
+    const h = await world.start(0, { safetyEvery: '1h' });
+    const writer = await world.connect();
+    await writer.query(`SELECT ${schema}.vigil_raise('first')`);
+    await writer.query('BEGIN');
+    // Raised within the wake-up interval of the commit above, so raising it wakes nobody ...
+    await writer.query(`SELECT ${schema}.vigil_raise('long')`);
+    await until('the first row', () => h.emitted >= 1);
+    // ... and it commits only after the drain that followed that wake-up has come and gone.
+    await quietPeriod(600);
+    expect(h.emitted).toBe(1);
+    await writer.query('COMMIT');
+    await until('the row of the long transaction, without the safety timer', () => h.emitted >= 2);
+    expect((await h.queued()).map((e) => e.name).sort()).toEqual(['first', 'long']);
   });
 });

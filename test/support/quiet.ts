@@ -10,9 +10,13 @@ export function quietPeriod(ms = 1500): Promise<void> {
  * For state that announces nothing (a health reason appearing): looks every 25 ms until `check`
  * holds, and fails naming `what` after `timeoutMs`.
  */
-export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

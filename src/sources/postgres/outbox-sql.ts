@@ -22,6 +22,7 @@ const notifiedSetting = (p: OutboxPlace) => `vigil.notified_${p.channel}`;
 
 const table = (p: OutboxPlace) => `${ident(p.schema)}.vigil_outbox`;
 export const raiseFunction = (p: OutboxPlace) => `${ident(p.schema)}.vigil_raise`;
+const wakeFunction = (p: OutboxPlace) => `${ident(p.schema)}.vigil_outbox_wake`;
 
 /**
  * The outbox table and `vigil_raise`, created if missing (the function is replaced, so a new channel
@@ -50,28 +51,35 @@ CREATE OR REPLACE FUNCTION ${raiseFunction(p)}(
   ok boolean DEFAULT NULL,
   value double precision DEFAULT NULL,
   data jsonb DEFAULT NULL
-) RETURNS bigint LANGUAGE plpgsql
+) RETURNS bigint LANGUAGE sql
 -- Writers (and their triggers) need no rights on the table: raising is what EXECUTE allows.
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $vigil$
+  INSERT INTO ${table(p)} (name, labels, ok, value, data)
+  VALUES (vigil_raise.name, COALESCE(vigil_raise.labels, '{}'), vigil_raise.ok, vigil_raise.value, vigil_raise.data)
+  RETURNING id
+$vigil$;
+-- Only a wake-up: the row is the event. A commit that notifies holds a cluster-wide lock until its
+-- WAL is flushed, so notifying commits go one at a time: a session wakes the drain at most once per
+-- ${NOTIFY_EVERY_MS} ms, and the drain that follows each wake-up covers the rows in between. The
+-- choice is made at commit (a deferred trigger), not when the row was raised: a long transaction
+-- that raised just after a wake-up still wakes the drain when it commits, not the safety timer.
+-- The setting is transactional: a rolled-back notification does not count.
+CREATE OR REPLACE FUNCTION ${wakeFunction(p)}() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $vigil$
 DECLARE
-  raised bigint;
   notified text := current_setting(${literal(notifiedSetting(p))}, true);
   now_s double precision := extract(epoch FROM clock_timestamp());
 BEGIN
-  INSERT INTO ${table(p)} (name, labels, ok, value, data)
-  VALUES (vigil_raise.name, COALESCE(vigil_raise.labels, '{}'), vigil_raise.ok, vigil_raise.value, vigil_raise.data)
-  RETURNING id INTO raised;
-  -- Only a wake-up: the row is the event. A commit that notifies holds a cluster-wide lock until its
-  -- WAL is flushed, so notifying commits go one at a time: a session wakes the drain at most once
-  -- per ${NOTIFY_EVERY_MS} ms. The drain covers the rows in between with a drain after each wake-up.
-  -- The setting is transactional: a rolled-back notification does not count.
   IF notified IS NULL OR notified = '' OR now_s - notified::double precision >= ${NOTIFY_EVERY_MS / 1000} THEN
     PERFORM pg_notify(${literal(p.channel)}, '');
     PERFORM set_config(${literal(notifiedSetting(p))}, now_s::text, false);
   END IF;
-  RETURN raised;
+  RETURN NULL;
 END
-$vigil$;`;
+$vigil$;
+DROP TRIGGER IF EXISTS vigil_outbox_wake ON ${table(p)};
+CREATE CONSTRAINT TRIGGER vigil_outbox_wake AFTER INSERT ON ${table(p)}
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${wakeFunction(p)}();`;
 }
 
 /** Serialises setups of one outbox across agents and the CLI (concurrent CREATE … IF NOT EXISTS can fail). */
