@@ -1,3 +1,5 @@
+import { logsSection } from './logs.js';
+
 /**
  * Benchmarks of their own (sources, …) that `npm run bench` runs after the alert latencies and
  * appends to bench/RESULTS.md. Each measures its own baseline in the same run and renders Markdown.
@@ -10,6 +12,7 @@ export interface BenchSection {
 }
 
 export const sections: BenchSection[] = [];
+sections.push(logsSection);
 
 /** BENCH_ONLY=a,b runs just those sections (and skips the alert latencies); BENCH_SKIP=a,b leaves some out. */
 export function chosenSections(env = process.env): BenchSection[] {

@@ -1,6 +1,7 @@
 import type { Source } from '../contracts/source.js';
 import { VigilError } from '../errors.js';
 import type { SourceContext, SourceKind } from './kind.js';
+import { logKind } from './logs/log-source.js';
 import { probesKind } from './probes/source.js';
 
 type AnyKind = SourceKind<{ kind: string; name: string }>;
@@ -38,4 +39,4 @@ export class SourceRegistry {
   }
 }
 
-export const sourceKinds = new SourceRegistry().register(probesKind);
+export const sourceKinds = new SourceRegistry().register(probesKind).register(logKind);

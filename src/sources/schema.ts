@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logSourceSchema } from './logs/schema.js';
 import { probesSourceSchema } from './probes/schema.js';
 
 /**
@@ -6,7 +7,7 @@ import { probesSourceSchema } from './probes/schema.js';
  * unique. Absent, the agent runs the probes its rules define.
  */
 export const sourcesSchema = z
-  .array(z.discriminatedUnion('kind', [probesSourceSchema]))
+  .array(z.discriminatedUnion('kind', [probesSourceSchema, logSourceSchema]))
   .superRefine((sources, ctx) => {
     const seen = new Map<string, number>();
     sources.forEach((s, i) => {
