@@ -72,7 +72,7 @@ export class Follower {
       const key = `${st.dev}:${st.ino}`;
       const current = this.byPath.get(path);
       if (current?.key === key) {
-        await this.checkRewrite(current, st.size);
+        await this.checkRewrite(current, st.size, `${st.size}:${st.mtimeNs}`);
         continue;
       }
       if (current) this.orphan(current);
@@ -170,12 +170,13 @@ export class Follower {
   }
 
   /** Content replaced under the same inode: copytruncate, or a file truncated and written again. */
-  private async checkRewrite(tail: FileTail, size: bigint): Promise<void> {
+  private async checkRewrite(tail: FileTail, size: bigint, change: string): Promise<void> {
     if (tail.borrowed) return;
     let replaced = size < BigInt(tail.readOffset);
-    if (!replaced && size !== tail.lastSize && tail.fp !== undefined)
+    // Size and mtime both: a file truncated and written again can reach the size it had.
+    if (!replaced && change !== tail.lastChange && tail.fp !== undefined)
       replaced = (await tail.fingerprintNow()) !== tail.fp;
-    tail.lastSize = size;
+    tail.lastChange = change;
     if (!replaced) return;
     const was = tail.identity();
     const from = tail.committed();
@@ -210,18 +211,19 @@ export class Follower {
       return;
     }
     try {
-      const tail = await FileTail.open(rotated, this.opts, () => Promise.resolve(from));
+      const tail = await FileTail.open(rotated.path, this.opts, () => Promise.resolve(from));
       if (tail.dev !== was.dev || tail.ino !== was.ino) tail.borrowed = { ...was };
       else this.byKey.set(tail.key, tail);
       tail.path = path;
       tail.orphanedSince = Date.now();
       this.orphans.add(tail);
-      log.info(
-        { file: path, rotated, offset: from.offset },
-        `${why}: reading the rest from the rotated file`,
-      );
+      if (rotated.size > from.offset)
+        log.info(
+          { file: path, rotated: rotated.path, offset: from.offset },
+          `${why}: reading the rest from the rotated file`,
+        );
     } catch (err) {
-      this.opts.problem(rotated, err as NodeJS.ErrnoException);
+      this.opts.problem(rotated.path, err as NodeJS.ErrnoException);
     }
   }
 

@@ -15,7 +15,7 @@ export async function findRotated(
   path: string,
   was: FileIdentity,
   minSize: number,
-): Promise<string | undefined> {
+): Promise<{ path: string; size: number } | undefined> {
   const folder = dirname(path);
   const name = basename(path);
   let entries: string[];
@@ -25,7 +25,7 @@ export async function findRotated(
     return undefined;
   }
   const candidates = entries.filter((e) => e !== name && e.startsWith(name) && !compressed.test(e)).sort();
-  let copy: string | undefined;
+  let copy: { path: string; size: number } | undefined;
   for (const entry of candidates) {
     const candidate = join(folder, entry);
     try {
@@ -34,8 +34,9 @@ export async function findRotated(
       const handle = await open(candidate, 'r');
       const fp = await fingerprint(handle).finally(() => handle.close());
       if (fp !== was.fp) continue;
-      if (String(st.dev) === was.dev && String(st.ino) === was.ino) return candidate;
-      copy ??= candidate;
+      const found = { path: candidate, size: Number(st.size) };
+      if (String(st.dev) === was.dev && String(st.ino) === was.ino) return found;
+      copy ??= found;
     } catch {
       // Gone or unreadable meanwhile: not the one.
     }

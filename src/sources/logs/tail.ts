@@ -32,8 +32,8 @@ export class FileTail {
   lastGrowth = Date.now();
   /** Set once the path no longer leads to this file: it is read to its end, then closed. */
   orphanedSince: number | undefined;
-  /** Size at the last look, to notice a rewrite between polls. */
-  lastSize = -1n;
+  /** Size and mtime at the last look, to notice a rewrite between polls. */
+  lastChange = '';
   /** The content this handle reads is another file's (a rotated copy): ids and positions are that file's. */
   borrowed: FileIdentity | undefined;
 
@@ -66,7 +66,7 @@ export class FileTail {
       const st = await handle.stat({ bigint: true });
       const id = { dev: String(st.dev), ino: String(st.ino), fp: await fingerprint(handle), size: st.size };
       const tail = new FileTail(handle, path, id.dev, id.ino, id.fp, await start(id, handle), opts);
-      tail.lastSize = st.size;
+      tail.lastChange = `${st.size}:${st.mtimeNs}`;
       return tail;
     } catch (err) {
       await handle.close();
