@@ -25,17 +25,6 @@ const spec = (path: string) => ({
   ],
 });
 
-/** Waits until the events queue holds `n` events (it can only grow: nothing takes them). */
-async function queued(w: LogWorld, n: number): Promise<VigilEvent[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const events = await w.events();
-    if (events.length >= n) return events;
-    if (Date.now() > deadline) throw new Error(`waited 20 s for ${n} events, have ${events.length}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const seqOf = (e: VigilEvent) => Number(/task (\d+)/.exec(String(e.data?.text))?.[1]);
 
 it('a log written while rotated both ways and while the source restarts: every record once, tracebacks joined', async () => {
@@ -62,12 +51,12 @@ it('a log written while rotated both ways and while the source restarts: every r
   await log.burst(40);
   await renameRotate();
   await log.burst(40);
-  await queued(w, expected());
+  await w.queued(expected());
 
   await log.burst(20);
   await copyTruncate(); // at once after writing: what the tail had not read yet is only in the copy
   await log.burst(40);
-  await queued(w, expected());
+  await w.queued(expected());
 
   // Restarts, with a rotation of each kind while stopped.
   await log.burst(15);
@@ -77,7 +66,7 @@ it('a log written while rotated both ways and while the source restarts: every r
   await log.burst(30);
   source = await w.start(spec(path));
   await log.burst(20);
-  await queued(w, expected());
+  await w.queued(expected());
   await source.close();
   await log.burst(30);
   await copyTruncate();
@@ -85,7 +74,7 @@ it('a log written while rotated both ways and while the source restarts: every r
   await w.start(spec(path)); // closed by cleanup()
   await log.burst(20);
 
-  await queued(w, expected());
+  await w.queued(expected());
   await quietPeriod();
   const events = await w.events();
   const ids = new Set(events.map((e) => e.id));

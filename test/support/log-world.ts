@@ -33,6 +33,8 @@ export interface LogWorld {
   start(spec: Record<string, unknown>, ruled?: readonly string[]): Promise<Source>;
   /** Every event on the events queue, in the order they were queued. */
   events(): Promise<VigilEvent[]>;
+  /** Waits until the events queue holds at least `n` events (it only grows: no worker takes them). */
+  queued(n: number): Promise<VigilEvent[]>;
   cleanup(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function createLogWorld(): Promise<LogWorld> {
       log: { level: 'silent' },
     },
   });
-  return {
+  const world: LogWorld = {
     dir,
     metrics,
     health,
@@ -98,6 +100,15 @@ export async function createLogWorld(): Promise<LogWorld> {
       const jobs = await queues.events.getJobs(['waiting', 'prioritized', 'delayed'], 0, -1, true);
       return jobs.flatMap((j) => (j.data as { events: VigilEvent[] }).events);
     },
+    async queued(n) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const events = await world.events();
+        if (events.length >= n) return events;
+        if (Date.now() > deadline) throw new Error(`waited 20 s for ${n} events, have ${events.length}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
     async cleanup() {
       await Promise.allSettled(sources.map((s) => s.close()));
       await batcher.close();
@@ -108,4 +119,5 @@ export async function createLogWorld(): Promise<LogWorld> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return world;
 }
