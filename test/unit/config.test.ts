@@ -67,6 +67,7 @@ describe('loadConfig from a YAML file', () => {
       },
       canary: { every: 30_000, maxAge: 120_000 },
       sources: [{ kind: 'probes', name: 'probes', concurrency: 100, reassertEvery: 30_000 }],
+      stateDir: join(dirname(file), '.vigil/state'),
       shutdown: { deadline: 10_000 },
       log: { level: 'info' },
     });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { fileNamePattern } from '../../src/sources/logs/glob.js';
 import { jsonParser } from '../../src/sources/logs/parsers/json.js';
@@ -82,5 +84,31 @@ describe('log source config', () => {
     expect(fileNamePattern('*.log').test('.hidden.log')).toBe(false);
     expect(fileNamePattern('app-[0-9].log').test('app-3.log')).toBe(true);
     expect(fileNamePattern('app-?.log').test('app-x.log')).toBe(true);
+  });
+});
+
+describe("vigil.yaml's example log source", () => {
+  it('is valid once uncommented, and its pattern reads a HELIX line', () => {
+    const text = readFileSync(new URL('../../vigil.yaml', import.meta.url), 'utf8');
+    const start = text.indexOf('  # - kind: log');
+    const block = text
+      .slice(start)
+      .split('\n')
+      .filter((l, i) => i === 0 || l.startsWith('  #   '))
+      .map((l) => l.replace(/^ {2}# ?/, ''))
+      .join('\n');
+    const spec = logSourceSchema.parse((parse(block) as unknown[])[0]);
+    expect(spec.signals.map((s) => s.name)).toEqual([
+      'helix-traceback',
+      'helix-schema-validation',
+      'helix-orchestrator-heartbeat',
+    ]);
+    const parser = spec.parser.kind === 'regex' ? regexParser(spec.parser.pattern, undefined) : undefined;
+    expect(
+      parser?.('2025-07-08 11:17:02,123 ERROR helix.agent: Schema validation failed').fields,
+    ).toMatchObject({
+      level: 'ERROR',
+      logger: 'helix.agent',
+    });
   });
 });
