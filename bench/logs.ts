@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../src/config/load.js';
@@ -126,6 +126,14 @@ async function measure(kind: 'non-matching' | 'matching', dir: string) {
   return { kind, bytes, ours: median(ours), grep: median(grep), runs: ours };
 }
 
+/** The code and machine measured: commit (marked when the work tree differed), CPU, Node. */
+async function measuredOn(): Promise<string> {
+  const git = async (...args: string[]) =>
+    (await run('git', args, { cwd: new URL('..', import.meta.url) })).stdout.trim();
+  const dirty = (await git('status', '--porcelain', '--', 'src', 'bench')) ? ' + uncommitted changes' : '';
+  return `Measured on ${await git('rev-parse', '--short', 'HEAD')}${dirty}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}, Node ${process.version}.`;
+}
+
 export const logsSection: BenchSection = {
   key: 'logs',
   title: 'Log tail: lines per second',
@@ -144,7 +152,7 @@ export const logsSection: BenchSection = {
         '|---|---|---|---|---|---|',
         ...table,
         '',
-        `Target: ≥ 1,000,000 non-matching lines/s per agent process — ${rows[0] && rows[0].ours >= 1_000_000 ? 'met' : 'NOT met'}.`,
+        `Target: ≥ 1,000,000 non-matching lines/s per agent process — ${rows[0] && rows[0].ours >= 1_000_000 ? 'met' : 'NOT met'}. ${await measuredOn()}`,
       ].join('\n');
     } finally {
       await rm(dir, { recursive: true, force: true });

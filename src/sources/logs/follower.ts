@@ -13,7 +13,7 @@ export interface FollowerOptions extends TailOptions {
   /** A rotated-away file is read until it has been idle this long, then closed. */
   orphanGrace: number;
   log: Logger;
-  /** A file or folder that cannot be read (reported once per reason, not per poll), or `undefined` when it can again. */
+  /** A file or folder that cannot be read (reported once per reason, not per poll); `undefined`: no longer failing. */
   problem(path: string, err: NodeJS.ErrnoException | undefined): void;
 }
 
@@ -58,6 +58,9 @@ export class Follower {
       if (err.code !== 'ENOENT') this.opts.problem(folder, err);
     });
     const seen = new Set<string>();
+    // Failing paths are found again on each look: one that now opens, or is gone, is no longer a problem.
+    const failing = new Set(this.unreadable);
+    this.unreadable.clear();
     for (const path of paths) {
       let st;
       try {
@@ -88,6 +91,7 @@ export class Follower {
       await this.follow(path);
     }
     for (const [path, tail] of this.byPath) if (!seen.has(path)) this.orphan(tail);
+    for (const path of failing) if (!this.unreadable.has(path)) this.opts.problem(path, undefined);
     if (this.firstLook) await this.reconcile();
     this.firstLook = false;
   }
@@ -142,7 +146,6 @@ export class Follower {
       this.fail(path, err as NodeJS.ErrnoException);
       return;
     }
-    if (this.unreadable.delete(path)) this.opts.problem(path, undefined);
     this.byPath.set(path, tail);
     this.byKey.set(tail.key, tail);
   }

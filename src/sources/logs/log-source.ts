@@ -181,8 +181,8 @@ class LogSource implements Source {
 
   private problem(path: string, err: NodeJS.ErrnoException | undefined): void {
     if (err === undefined) {
-      this.reported.delete(`${path}\0read`);
-      this.ctx.log.info({ file: path }, 'log file readable again');
+      if (this.reported.delete(`${path}\0read`))
+        this.ctx.log.info({ file: path }, 'log file no longer failing (readable again, or gone)');
       return;
     }
     this.ctx.metrics.inc('vigil_log_errors_total', { source: this.name, reason: 'unreadable' });

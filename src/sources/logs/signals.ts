@@ -100,7 +100,8 @@ export class Signals {
       ...(rec.invalid ? ['invalid-utf8'] : []),
       ...(parsedOk ? [] : ['unparsed']),
     ];
-    const value = spec.value === undefined ? undefined : Number(fieldText(fieldOf(fields, spec.value)));
+    const raw = spec.value === undefined ? undefined : fieldText(fieldOf(fields, spec.value))?.trim();
+    const value = raw ? Number(raw) : undefined;
     const sane = time !== undefined && time >= EARLIEST && time <= now + this.opts.maxFutureSkewMs;
     return {
       id: `${origin.idBase}-${rec.offset}-${spec.name}`,
