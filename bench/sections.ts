@@ -1,5 +1,6 @@
 import { probesBench } from './probes.js';
 import { postgresSection } from './postgres.js';
+import { logsSection } from './logs.js';
 /**
  * Benchmarks of their own (sources, …) that `npm run bench` runs after the alert latencies and
  * appends to bench/RESULTS.md. Each measures its own baseline in the same run and renders Markdown.
@@ -14,6 +15,7 @@ export interface BenchSection {
 export const sections: BenchSection[] = [];
 sections.push(probesBench);
 sections.push(postgresSection);
+sections.push(logsSection);
 
 /** BENCH_ONLY=a,b runs just those sections (and skips the alert latencies); BENCH_SKIP=a,b leaves some out. */
 export function chosenSections(env = process.env): BenchSection[] {

@@ -50,6 +50,14 @@ export const catalogue = {
   vigil_probe_runs_total: counter('Probe runs, by probe and outcome', ['probe', 'outcome']),
   vigil_heartbeats_total: counter('Outbound heartbeat calls, by outcome', ['outcome']),
   vigil_connection_errors_total: counter('Connection errors, by dependency', ['dependency']),
+  vigil_log_lines_total: counter(
+    'Log lines read, by outcome: skipped or matched (each line is one of the two); truncated and invalid flag lines also counted there',
+    ['source', 'outcome'],
+  ),
+  vigil_log_errors_total: counter('Log source problems, by reason (unreadable, state, emit)', [
+    'source',
+    'reason',
+  ]),
   vigil_source_rejected_total: counter('Input a source could not turn into an event, by source and reason', [
     'source',
     'reason',
@@ -61,6 +69,7 @@ export const catalogue = {
   vigil_queue_oldest_job_age_seconds: gauge('Age of the oldest waiting job (0: none)', ['queue']),
   vigil_incidents_open: gauge('Incidents not resolved, by severity', ['severity']),
   vigil_canary_age_seconds: gauge('Seconds since the end-to-end canary last came back'),
+  vigil_log_files: gauge('Files a log source follows (rotated ones still being read included)', ['source']),
 
   vigil_probe_duration_seconds: histogram('Probe run time', ['probe'], probeBuckets),
   vigil_notification_latency_seconds: histogram('Transition to delivery', ['channel'], deliveryBuckets),

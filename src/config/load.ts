@@ -93,7 +93,10 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, where, unset));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  // A relative rules folder is the config file's neighbour, wherever the agent is started from.
-  if (file !== undefined) parsed.data.rules.dir = resolve(dirname(file), parsed.data.rules.dir);
+  // Relative folders (rules, state) are the config file's neighbours, wherever the agent is started from.
+  if (file !== undefined) {
+    parsed.data.rules.dir = resolve(dirname(file), parsed.data.rules.dir);
+    parsed.data.stateDir = resolve(dirname(file), parsed.data.stateDir);
+  }
   return deepFreeze(parsed.data);
 }

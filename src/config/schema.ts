@@ -142,6 +142,8 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Where sources keep what must survive a restart (log read positions); relative: next to the config file. */
+    stateDir: z.string().min(1).default('.vigil/state'),
     /** Listeners, tails and timers that produce events (see src/sources). */
     sources: sourcesSchema,
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */

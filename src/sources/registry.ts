@@ -1,6 +1,7 @@
 import type { Source } from '../contracts/source.js';
 import { VigilError } from '../errors.js';
 import type { SourceContext, SourceKind } from './kind.js';
+import { logKind } from './logs/log-source.js';
 import { hostProbesKind } from './probes/host-source.js';
 import { probesKind } from './probes/source.js';
 import { pgNotifyKind } from './postgres/notify-source.js';
@@ -48,5 +49,6 @@ export class SourceRegistry {
 export const sourceKinds = new SourceRegistry()
   .register(probesKind)
   .register(hostProbesKind)
+  .register(logKind)
   .register(pgOutboxKind)
   .register(pgNotifyKind);

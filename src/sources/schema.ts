@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logSourceSchema } from './logs/schema.js';
 import { hostProbesSourceSchema, probesSourceSchema } from './probes/schema.js';
 import { pgNotifySourceSchema, pgOutboxSourceSchema } from './postgres/schema.js';
 
@@ -11,6 +12,7 @@ export const sourcesSchema = z
     z.discriminatedUnion('kind', [
       probesSourceSchema,
       hostProbesSourceSchema,
+      logSourceSchema,
       pgOutboxSourceSchema,
       pgNotifySourceSchema,
     ]),

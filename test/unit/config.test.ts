@@ -70,6 +70,7 @@ describe('loadConfig from a YAML file', () => {
         { kind: 'probes', name: 'probes', concurrency: 100, reassertEvery: 30_000 },
         { kind: 'host-probes', name: 'host-probes' },
       ],
+      stateDir: join(dirname(file), '.vigil/state'),
       shutdown: { deadline: 10_000 },
       log: { level: 'info' },
     });
