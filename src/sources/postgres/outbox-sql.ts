@@ -77,9 +77,16 @@ BEGIN
   RETURN NULL;
 END
 $vigil$;
-DROP TRIGGER IF EXISTS vigil_outbox_wake ON ${table(p)};
-CREATE CONSTRAINT TRIGGER vigil_outbox_wake AFTER INSERT ON ${table(p)}
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${wakeFunction(p)}();`;
+-- Created only where missing: creating a trigger locks the table against writers, and every agent
+-- runs this at start.
+DO $vigil$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                 WHERE tgrelid = ${literal(`${ident(p.schema)}.vigil_outbox`)}::regclass
+                   AND tgname = 'vigil_outbox_wake') THEN
+    CREATE CONSTRAINT TRIGGER vigil_outbox_wake AFTER INSERT ON ${table(p)}
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${wakeFunction(p)}();
+  END IF;
+END $vigil$;`;
 }
 
 /** Serialises setups of one outbox across agents and the CLI (concurrent CREATE … IF NOT EXISTS can fail). */
