@@ -95,6 +95,7 @@ async function measureTriggerCost(db: pg.Pool, s: CaptureSetup, redis: Redis, ru
     columns: parseColumns(undefined),
     event: 'task-status',
     failed: ['failed'],
+    succeeded: ['done'],
     outbox: { schema: s.schema, channel: 'vigil_outbox' },
     maxErrorLog: 2000,
   };

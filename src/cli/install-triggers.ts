@@ -19,6 +19,7 @@ export interface InstallTriggersOptions {
   columns?: string;
   event: string;
   failed: string;
+  succeeded: string;
   source?: string;
   uninstall?: boolean;
   dryRun?: boolean;
@@ -114,16 +115,22 @@ export async function runInstallTriggers(
 ): Promise<void> {
   const config = loadConfig(opts.config === undefined ? {} : { file: opts.config });
   const { url, place } = outboxOf(config, opts.source);
-  const failed = opts.failed
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const list = (text: string) =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const failed = list(opts.failed);
+  const succeeded = list(opts.succeeded);
+  const both = failed.filter((s) => succeeded.includes(s));
+  if (both.length) throw usage(`--failed and --succeeded both name ${both.join(', ')}`);
   const spec: TriggerSpec = {
     schema: opts.schema,
     table: opts.table,
     columns: parseColumns(opts.columns),
     event: opts.event,
     failed,
+    succeeded,
     outbox: place,
     maxErrorLog: MAX_ERROR_LOG,
   };
@@ -138,6 +145,6 @@ export async function runInstallTriggers(
   out(
     opts.uninstall
       ? `removed Vigil's triggers from ${table} (if there were any)`
-      : `installed: ${table} raises "${spec.event}" into ${place.schema}.vigil_outbox on each status change (failed: ${failed.join(', ')})`,
+      : `installed: ${table} raises "${spec.event}" into ${place.schema}.vigil_outbox on each status change (ok false: ${failed.join(', ')}; ok true: ${succeeded.join(', ')})`,
   );
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { defaultSucceeded } from '../sources/postgres/trigger-sql.js';
 import { reportFailure } from './fail.js';
 import { runDemo } from '../demo/run-demo.js';
 import { runDoctor } from './doctor.js';
@@ -44,6 +45,11 @@ withConfig(
   .option('--columns <map>', 'its columns, e.g. id=id,status=status,attempts=,error_log=log (empty: none)')
   .option('--event <name>', 'name of the events', 'task-status')
   .option('--failed <statuses>', 'statuses that make ok false, comma-separated', 'failed')
+  .option(
+    '--succeeded <statuses>',
+    'statuses that make ok true, comma-separated (others carry no ok: a task still running neither fails nor heals a rule)',
+    defaultSucceeded.join(','),
+  )
   .option('--source <name>', 'the pg-outbox source to feed, when the config has several')
   .option('--uninstall', 'remove the trigger instead')
   .option('--dry-run', 'print the SQL, change nothing')

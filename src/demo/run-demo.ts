@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startHelixSim } from './helix-sim.js';
+import { startHelixTasks, type HelixTasks } from './helix-tasks.js';
 import { startSlackEmulator, type SlackCall } from './slack-emulator.js';
 import { startSmtpSink } from './smtp-sink.js';
 
@@ -63,6 +64,7 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
     Promise.allSettled([helix.close(), slack.close(), smtp.close()]).then(() => undefined);
   let config: ReturnType<typeof loadConfig>;
   let agent: Agent;
+  let tasks: HelixTasks | undefined;
   try {
     config = loadConfig({
       env: {},
@@ -71,6 +73,8 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
         database: { url: databaseUrl, schema: opts.namespace },
         redis: { url: redisUrl, prefix: opts.namespace },
         http: { host: '127.0.0.1', port: opts.port },
+        // HELIX's tasks table lives in the demo's schema, so the outbox does too.
+        sources: [{ kind: 'probes' }, { kind: 'host-probes' }, { kind: 'pg-outbox', name: 'helix-db' }],
         slack: { token: 'xoxb-demo', apiUrl: slack.url, channel: 'C0HELIXOPS' },
         email: { smtpUrl: smtp.url, from: 'vigil@helix.local', to: ['oncall@helix.local'] },
         rules: {
@@ -83,14 +87,18 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
       },
     });
     await resetDemoState(databaseUrl, redisUrl, opts.namespace, opts.namespace);
+    tasks = await startHelixTasks(databaseUrl, opts.namespace);
     agent = new Agent(config, { log: createLogger({ level: config.log.level }) });
     await agent.start();
   } catch (err) {
+    await tasks?.close();
     await stopStandIns();
     throw err;
   }
+  const orchestrator = tasks;
   const stop = async () => {
     await agent.close();
+    await orchestrator.close();
     await stopStandIns();
   };
   closeOnSignals(stop, config.shutdown.deadline, agent.log);
@@ -99,7 +107,10 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   say(`Slack emulator    ${slack.url}  →  channel C0HELIXOPS`);
   say(`SMTP sink         ${smtp.url}  →  oncall@helix.local`);
   say(`Vigil agent       ${agent.httpUrl}/healthz  ·  ${agent.httpUrl}/metrics`);
-  say('Rule api-health: 3 consecutive failed health checks → critical alert; ack SLA 5m. Ctrl-C to stop.');
+  say(`HELIX tasks       ${opts.namespace}.tasks, a trigger raising each status change into the outbox`);
+  say('Rule api-health: 3 consecutive failed health checks → critical alert; ack SLA 5m.');
+  say('Rule task-failures: 3 tasks failing in a row → high alert; the next task that succeeds resolves it.');
+  say('Ctrl-C to stop.');
   slack.onCall((call) => {
     const line = describeCall(call);
     if (line) say(`📣 ${line}`);
@@ -107,29 +118,74 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   smtp.onMail((mail) => say(`✉️  Email to ${mail.to.join(', ')}: ${mail.subject}`));
 
   for (let cycle = 1; opts.cycles === undefined || cycle <= opts.cycles; cycle++) {
-    await helix.waitForRequests(helix.healthRequests.length + 3);
-    say(`💥 cycle ${cycle}: HELIX API turns unhealthy (503)`);
-    const posts = slack.calls.length;
-    helix.setHealthy(false);
-    await slack.waitFor(
-      (c) => c.method === 'chat.postMessage' && c.status === 200 && slack.calls.indexOf(c) >= posts,
-      { timeoutMs: 60_000 },
-    );
-    await helix.waitForRequests(helix.healthRequests.length + 2);
-    say(`🩹 cycle ${cycle}: HELIX API is healthy again`);
-    const updates = slack.calls.length;
-    helix.setHealthy(true);
-    await slack.waitFor(
-      (c) => c.method === 'chat.update' && c.status === 200 && slack.calls.indexOf(c) >= updates,
-      { timeoutMs: 60_000 },
-    );
-    await smtp.waitFor(
-      (m) =>
-        m.subject.includes('RESOLVED') &&
-        smtp.messages.filter((x) => x.subject.includes('RESOLVED')).length >= cycle,
-      { timeoutMs: 60_000 },
-    );
+    await breakApi({ helix, slack, smtp }, cycle);
+    await failTasks(orchestrator, { helix, slack, smtp }, cycle);
   }
   say('demo finished');
   await stop();
+}
+
+type StandIns = {
+  helix: Awaited<ReturnType<typeof startHelixSim>>;
+  slack: Awaited<ReturnType<typeof startSlackEmulator>>;
+  smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+};
+
+/** The HELIX API stops answering healthy until the alert is out, then heals until it is resolved. */
+async function breakApi({ helix, slack, smtp }: StandIns, cycle: number): Promise<void> {
+  await helix.waitForRequests(helix.healthRequests.length + 3);
+  say(`💥 cycle ${cycle}: HELIX API turns unhealthy (503)`);
+  const posts = slack.calls.length;
+  helix.setHealthy(false);
+  await slack.waitFor(
+    (c) => c.method === 'chat.postMessage' && c.status === 200 && slack.calls.indexOf(c) >= posts,
+    { timeoutMs: 60_000 },
+  );
+  await helix.waitForRequests(helix.healthRequests.length + 2);
+  say(`🩹 cycle ${cycle}: HELIX API is healthy again`);
+  const updates = slack.calls.length;
+  helix.setHealthy(true);
+  await slack.waitFor(
+    (c) => c.method === 'chat.update' && c.status === 200 && slack.calls.indexOf(c) >= updates,
+    { timeoutMs: 60_000 },
+  );
+  await smtp.waitFor(
+    (m) =>
+      m.subject.includes('RESOLVED') &&
+      smtp.messages.filter((x) => x.subject.includes('RESOLVED')).length >= cycle,
+    { timeoutMs: 60_000 },
+  );
+}
+
+/** Three tasks fail in a row until the alert is out; one succeeds until it is resolved. */
+async function failTasks(orchestrator: HelixTasks, { slack, smtp }: StandIns, cycle: number): Promise<void> {
+  say(`💥 cycle ${cycle}: three HELIX tasks fail in a row`);
+  const taskPosts = slack.calls.length;
+  await orchestrator.fail(3);
+  await slack.waitFor(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.status === 200 &&
+      slack.calls.indexOf(c) >= taskPosts &&
+      String(c.args.text ?? '').includes('tasks keep failing'),
+    { timeoutMs: 60_000 },
+  );
+  say(`🩹 cycle ${cycle}: a HELIX task succeeds`);
+  const taskUpdates = slack.calls.length;
+  await orchestrator.succeed();
+  await slack.waitFor(
+    (c) =>
+      c.method === 'chat.update' &&
+      c.status === 200 &&
+      slack.calls.indexOf(c) >= taskUpdates &&
+      String(c.args.text ?? '').includes('tasks keep failing'),
+    { timeoutMs: 60_000 },
+  );
+  await smtp.waitFor(
+    (m) =>
+      m.subject.includes('RESOLVED') &&
+      smtp.messages.filter((x) => x.subject.includes('RESOLVED') && x.subject.includes('tasks keep failing'))
+        .length >= cycle,
+    { timeoutMs: 60_000 },
+  );
 }

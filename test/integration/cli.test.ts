@@ -295,6 +295,15 @@ describe('vigil demo', () => {
       expect(broke).toBeLessThan(alerted);
       expect(alerted).toBeLessThan(healed);
       expect(healed).toBeLessThan(resolved);
+      // The tasks table's trigger → outbox → pg-outbox source → the task-failures rule.
+      const tasksFailed = index(/cycle 1: three HELIX tasks fail in a row/);
+      const tasksAlerted = index(/Slack chat\.postMessage: .*HELIX tasks keep failing.*firing/);
+      const taskSucceeded = index(/cycle 1: a HELIX task succeeds/);
+      const tasksResolved = index(/Slack chat\.update: .*HELIX tasks keep failing.*resolved/);
+      expect([tasksFailed, tasksAlerted, taskSucceeded, tasksResolved].every((i) => i >= 0)).toBe(true);
+      expect(tasksFailed).toBeLessThan(tasksAlerted);
+      expect(tasksAlerted).toBeLessThan(taskSucceeded);
+      expect(taskSucceeded).toBeLessThan(tasksResolved);
       expect(r.stdout).toContain('demo finished');
     } finally {
       const { default: pg } = await import('pg');

@@ -77,13 +77,16 @@ it('install-triggers: dry run changes nothing; install is idempotent and raises 
   await db.query(`INSERT INTO ${t} VALUES ('a', 'pending', 0, NULL)`);
   await db.query(`UPDATE ${t} SET tries = 1`); // no status change: no event
   await db.query(`UPDATE ${t} SET "State" = 'crashed', tries = 2, log = repeat('e', 3000)`);
+  await db.query(`UPDATE ${t} SET "State" = 'done'`);
   const { rows } = await db.query(`SELECT name, labels, ok, data FROM ${schema}.vigil_outbox ORDER BY id`);
-  expect(rows).toHaveLength(2);
+  expect(rows).toHaveLength(3);
+  // A task under way neither fails nor heals a rule: no ok either way.
   expect(rows[0]).toMatchObject({
     name: 'task-status',
     labels: { table: 'HELIX tasks', status: 'pending' },
-    ok: true,
+    ok: null,
   });
+  expect(rows[2]).toMatchObject({ labels: { status: 'done' }, ok: true });
   expect(rows[1]).toMatchObject({
     labels: { status: 'crashed' },
     ok: false,
@@ -103,6 +106,6 @@ it('install-triggers: dry run changes nothing; install is idempotent and raises 
 
   for (let i = 0; i < 2; i++) expect((await runCli([...args, '--uninstall'])).code).toBe(0);
   expect(await triggers()).toEqual([]);
-  await db.query(`UPDATE ${t} SET "State" = 'done'`);
-  expect((await db.query(`SELECT count(*)::int AS n FROM ${schema}.vigil_outbox`)).rows[0].n).toBe(2);
+  await db.query(`UPDATE ${t} SET "State" = 'failed'`);
+  expect((await db.query(`SELECT count(*)::int AS n FROM ${schema}.vigil_outbox`)).rows[0].n).toBe(3);
 });

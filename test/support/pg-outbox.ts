@@ -27,6 +27,7 @@ export function installTaskTrigger(url: string, schema: string, table = 'tasks')
       columns: parseColumns(undefined),
       event: 'task-status',
       failed: ['failed'],
+      succeeded: ['done'],
       outbox: { schema, channel: 'vigil_outbox' },
       maxErrorLog: 2000,
     },

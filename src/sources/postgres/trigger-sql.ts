@@ -3,6 +3,9 @@ import { raiseFunction, type OutboxPlace } from './outbox-sql.js';
 
 const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
 
+/** Statuses that count as a task that worked, unless `--succeeded` says otherwise. */
+export const defaultSucceeded = ['done', 'succeeded', 'success', 'completed'] as const;
+
 export const taskColumns = ['id', 'status', 'attempts', 'error_log', 'updated_at'] as const;
 export type TaskColumn = (typeof taskColumns)[number];
 /** The table's column for each part of a task; one it does not have is left out (status excepted). */
@@ -15,8 +18,13 @@ export interface TriggerSpec {
   columns: Readonly<TaskColumns>;
   /** The events' name. */
   event: string;
-  /** Statuses that make `ok` false; any other makes it true. */
+  /** Statuses that make `ok` false. */
   failed: readonly string[];
+  /**
+   * Statuses that make `ok` true. Any other (pending, running) carries no `ok`: a task under way
+   * neither breaks nor heals a run of failures.
+   */
+  succeeded: readonly string[];
   /** Where `vigil_raise` lives. */
   outbox: OutboxPlace;
   /** Longest error_log an event carries, in characters. */
@@ -31,8 +39,8 @@ const names = (t: { schema: string; table: string }) => {
 };
 
 /**
- * The trigger function raises one event per status change: labels {table, status}, ok unless the
- * status is a failed one, data {task_id, attempts, error_log (cut), updated_at, previous_status}.
+ * The trigger function raises one event per status change: labels {table, status}, ok false for a
+ * failed status, true for a succeeded one, none for the others, data {task_id, attempts, error_log (cut), updated_at, previous_status}.
  * Only configured names and values reach this text (quoted); row values travel as row values.
  */
 export function installTriggerSql(t: TriggerSpec): string {
@@ -42,7 +50,8 @@ export function installTriggerSql(t: TriggerSpec): string {
     return name === undefined ? 'NULL' : `NEW.${ident(name)}`;
   };
   const status = `${col('status')}::text`;
-  const failed = `ARRAY[${t.failed.map((s) => literal(s)).join(', ')}]::text[]`;
+  const list = (statuses: readonly string[]) =>
+    `ARRAY[${statuses.map((s) => literal(s)).join(', ')}]::text[]`;
   const statusName = ident(t.columns.status);
   return `
 CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $vigil$
@@ -50,7 +59,8 @@ BEGIN
   PERFORM ${raiseFunction(t.outbox)}(
     ${literal(t.event)},
     jsonb_strip_nulls(jsonb_build_object('table', TG_TABLE_NAME::text, 'status', ${status})),
-    NOT (${status} = ANY (${failed})),
+    CASE WHEN ${status} = ANY (${list(t.failed)}) THEN false
+         WHEN ${status} = ANY (${list(t.succeeded)}) THEN true END,
     NULL,
     jsonb_build_object(
       'task_id', ${col('id')},
