@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { duration } from '../../config/duration.js';
-import type { ProbeOutcome } from './registry.js';
+
+/** What one probe run observed: a failed one says why in `data.error`. */
+export interface ProbeOutcome {
+  ok: boolean;
+  value: number;
+  data: Record<string, unknown>;
+}
 
 export const probeName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"');
 

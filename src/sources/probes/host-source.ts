@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import type { Emit, Source } from '../../contracts/source.js';
 import { errorMessage } from '../../errors.js';
 import type { SourceContext, SourceKind } from '../kind.js';
-import { hostProbeRunner, type ProbeOutcome } from './registry.js';
+import type { ProbeOutcome } from './fields.js';
+import { hostProbeRunner } from './registry.js';
 import { hostProbes } from './scheduler.js';
 import {
   hostProbeKinds,

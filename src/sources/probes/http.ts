@@ -1,6 +1,6 @@
 import { errorMessage } from '../../errors.js';
 import type { HttpProbeSpec } from './schema.js';
-import type { ProbeOutcome } from './registry.js';
+import type { ProbeOutcome } from './fields.js';
 
 /** One HTTP check: healthy when the status is expected, the JSON fields match, and it answered in time. */
 export async function runHttpProbe(spec: HttpProbeSpec): Promise<ProbeOutcome> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import { failed, number, probeBase, round, underMax } from './fields.js';
 import { findByCmdline, readCmdline, readCpuTimes, readProcStat, readRssBytes, sameArgs } from './procfs.js';
-import type { ProbeOutcome } from './registry.js';
+import type { ProbeOutcome } from './fields.js';
 import { sampleCpu, type CpuSample } from './cpu-sample.js';
 
 /**

@@ -3,16 +3,11 @@ import type { Logger } from '../../log.js';
 import { runCommandProbe } from './command.js';
 import { runHttpProbe } from './http.js';
 import { processProbe } from './process.js';
+import type { ProbeOutcome } from './fields.js';
 import type { ClusterProbeSpec, HostProbeSpec } from './schema.js';
 import { runSqlProbe } from './sql.js';
 import { systemProbe } from './system.js';
 import { runTcpProbe } from './tcp.js';
-
-export interface ProbeOutcome {
-  ok: boolean;
-  value: number;
-  data: Record<string, unknown>;
-}
 
 type Runner<K extends ClusterProbeSpec['kind']> = (
   spec: Extract<ClusterProbeSpec, { kind: K }>,

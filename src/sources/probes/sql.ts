@@ -2,7 +2,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import { failed, number, probeBase, round } from './fields.js';
-import type { ProbeOutcome } from './registry.js';
+import type { ProbeOutcome } from './fields.js';
 
 /**
  * One scalar from a query (task failure rate, zombie count, `SELECT 1`). The url is explicit: the

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import { failed, number, probeBase, round, underMax } from './fields.js';
 import { readCpuTimes } from './procfs.js';
-import type { ProbeOutcome } from './registry.js';
+import type { ProbeOutcome } from './fields.js';
 import { sampleCpu, type CpuSample } from './cpu-sample.js';
 
 /** This host's CPU %, memory %, load average or disk use, from /proc and statfs. */

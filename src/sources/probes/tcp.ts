@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { z } from 'zod';
 import { integer } from '../../config/fields.js';
 import { failed, probeBase } from './fields.js';
-import type { ProbeOutcome } from './registry.js';
+import type { ProbeOutcome } from './fields.js';
 
 /** A port that accepts a connection within the timeout (the seed's SSH-port and API-port checks). */
 export const tcpProbeSchema = z
