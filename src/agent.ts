@@ -186,9 +186,13 @@ export class Agent {
         void w.run();
         await w.waitUntilReady();
       }
-      const emit = (events: readonly VigilEvent[]) =>
-        Promise.all(events.map((e) => pipeline.batcher.add(e))).then(() => undefined);
-      for (const source of sources) await source.start(emit);
+      for (const source of sources) {
+        const labels = { source: source.name, kind: source.kind };
+        await source.start(async (events: readonly VigilEvent[]) => {
+          await Promise.all(events.map((e) => pipeline.batcher.add(e)));
+          this.metrics.inc('vigil_source_events_total', labels, events.length);
+        });
+      }
       pipeline.sweeper.start();
       pipeline.canary.start();
       pipeline.heartbeat?.start();

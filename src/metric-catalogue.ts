@@ -58,6 +58,10 @@ export const catalogue = {
     'source',
     'reason',
   ]),
+  vigil_source_events_total: counter('Events a source handed to the events queue (durable in Redis)', [
+    'source',
+    'kind',
+  ]),
   vigil_source_rejected_total: counter('Input a source could not turn into an event, by source and reason', [
     'source',
     'reason',

@@ -66,7 +66,16 @@ async function checkTable(client: pg.ClientBase, t: TriggerSpec): Promise<void> 
     'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
     [t.schema, t.table],
   );
-  if (rows.length === 0) throw usage(`table ${t.schema}.${t.table} not found`);
+  if (rows.length === 0) {
+    const { rows: elsewhere } = await client.query<{ table_schema: string }>(
+      `SELECT table_schema FROM information_schema.tables WHERE table_name = $1 ORDER BY 1`,
+      [t.table],
+    );
+    const hint = elsewhere.length
+      ? `; there is one in schema ${elsewhere.map((r) => r.table_schema).join(', ')} (name it with --schema)`
+      : ' (name its schema with --schema; the default is public)';
+    throw usage(`table ${t.schema}.${t.table} not found${hint}`);
+  }
   const have = new Set(rows.map((r) => r.column_name));
   const missing = Object.entries(t.columns).filter(([, column]) => column && !have.has(column));
   if (missing.length)

@@ -2,6 +2,7 @@ import { VigilError } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import { admit } from '../events/admit.js';
 import type { VigilEvent } from '../contracts/event.js';
+import { summaryOf } from './evidence.js';
 import type { OpenRequest, ResolveRequest, Routing, Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -179,13 +180,12 @@ export class RuleEngine {
   ): Promise<{ count: number; channels: ChannelName[] }> {
     const reqs: OpenRequest[] = list.map((s) => {
       const t = touched.get(s.key) as Touched;
-      const reason = typeof t.last.data?.error === 'string' ? `: ${t.last.data.error}` : '';
       return {
         rule: t.rule,
         fingerprint: t.fingerprint,
         labels: t.labels,
         value: s.value,
-        summary: `${s.value} consecutive failures of ${t.last.name}${reason}`,
+        summary: summaryOf(s.value, t.last),
         startedAt: new Date(s.firedSinceMs),
       };
     });

@@ -104,6 +104,13 @@ it('install-triggers: dry run changes nothing; install is idempotent and raises 
     `table ${schema}.HELIX tasks has no column "phase" (status); map them with --columns, e.g. --columns status=<column> (columns: task_id, State, tries, log)`,
   );
 
+  // The table looked for in the default schema: the error says where it is.
+  const elsewhere = await runCli(args.filter((a, i) => a !== '--schema' && args[i - 1] !== '--schema'));
+  expect(elsewhere.code).toBe(1);
+  expect(elsewhere.stderr).toContain(
+    `table public.HELIX tasks not found; there is one in schema ${schema} (name it with --schema)`,
+  );
+
   for (let i = 0; i < 2; i++) expect((await runCli([...args, '--uninstall'])).code).toBe(0);
   expect(await triggers()).toEqual([]);
   await db.query(`UPDATE ${t} SET "State" = 'failed'`);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ const traceback = (n: number) =>
     '',
   ].join('\n');
 
-it('an agent with a log source: two tracebacks in production.log open one incident, told on Slack', async () => {
+it('an agent with a log source: two tracebacks open one incident, told with the traceback; the heartbeat resolves it', async () => {
   const world = (env = await createTestEnv());
   dir = await mkdtemp(join(tmpdir(), 'vigil-log-agent-'));
   const log = join(dir, 'production.log');
@@ -38,12 +38,15 @@ it('an agent with a log source: two tracebacks in production.log open one incide
         pollEvery: '50ms',
         signals: [
           { name: 'helix-traceback', match: '^Traceback' },
+          // The same name's recovery signal: the orchestrator is alive and polling again.
+          { name: 'helix-traceback', match: 'orchestrator: heartbeat', ok: true },
           { name: 'helix-schema-validation', match: 'Schema validation failed' },
         ],
       },
     ],
   });
-  await world.agent(config).start();
+  const agent = world.agent(config);
+  await agent.start();
   // Written after the start: the file is new, so it is read from its first line.
   await writeFile(
     log,
@@ -51,8 +54,15 @@ it('an agent with a log source: two tracebacks in production.log open one incide
   );
   const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);
   expect(JSON.stringify(post)).toContain('HELIX logs tracebacks');
+  // The alert shows the record itself, so the reader sees what crashed.
+  expect(JSON.stringify(post)).toContain('ValueError: task 109032');
   const { rows } = await world.db.query<{ rule_id: string; labels: Record<string, string> }>(
     `SELECT rule_id, labels FROM ${world.schema}.vigil_incidents`,
   );
   expect(rows).toEqual([{ rule_id: 'helix-traceback', labels: { file: log } }]);
+  const resolved = world.slack.waitFor((c) => c.method === 'chat.update' && c.status === 200);
+  await appendFile(log, '2025-07-08 11:17:09,000 INFO helix.orchestrator: heartbeat\n');
+  expect(JSON.stringify(await resolved)).toContain('resolved');
+  // Two tracebacks and the heartbeat: what the source handed over, by source.
+  expect(agent.metrics.value('vigil_source_events_total', { source: 'helix', kind: 'log' })).toBe(3);
 });

@@ -70,11 +70,16 @@ describe('log source config', () => {
     expect(logSourceSchema.parse({ ...base, parser: 'json' }).parser).toEqual({ kind: 'json' });
   });
 
-  it('refuses a bad regex, wildcards in folders, and a signal named twice', () => {
+  it('refuses a bad regex, wildcards in folders, and a signal named twice with the same ok', () => {
     const bad = (over: object) => logSourceSchema.safeParse({ ...base, ...over }).error?.issues[0]?.message;
     expect(bad({ signals: [{ name: 'x', match: '(' }] })).toMatch(/not a regular expression/);
     expect(bad({ paths: ['/var/*/x.log'] })).toMatch(/wildcards only in the file name/);
-    expect(bad({ signals: [base.signals[0], base.signals[0]] })).toMatch(/used twice/);
+    expect(bad({ signals: [base.signals[0], base.signals[0]] })).toMatch(
+      /already has a failure .* one of each/,
+    );
+    // A failure signal and a recovery signal may share a name: a rule on it fires and resolves.
+    const pair = [base.signals[0], { ...base.signals[0], match: 'heartbeat', ok: true }];
+    expect(logSourceSchema.safeParse({ ...base, signals: pair }).success).toBe(true);
     expect(bad({ parser: { kind: 'regex', pattern: '^(.*)$' } })).toMatch(/named group/);
   });
 
@@ -101,7 +106,7 @@ describe("vigil.yaml's example log source", () => {
     expect(spec.signals.map((s) => s.name)).toEqual([
       'helix-traceback',
       'helix-schema-validation',
-      'helix-orchestrator-heartbeat',
+      'helix-traceback',
     ]);
     const parser = spec.parser.kind === 'regex' ? regexParser(spec.parser.pattern, undefined) : undefined;
     expect(

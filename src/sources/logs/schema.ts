@@ -89,11 +89,18 @@ export const logSourceSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
+    // A name may have one failure signal and one recovery signal: a rule on that name then fires on
+    // the failures and resolves on the recovery (e.g. tracebacks, and the orchestrator's heartbeat).
     const seen = new Set<string>();
     spec.signals.forEach((s, i) => {
-      if (seen.has(s.name))
-        ctx.addIssue({ code: 'custom', path: ['signals', i, 'name'], message: `"${s.name}" is used twice` });
-      seen.add(s.name);
+      const key = `${s.name}\u0000${s.ok}`;
+      if (seen.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['signals', i, 'name'],
+          message: `"${s.name}" already has a ${s.ok ? 'recovery (ok: true)' : 'failure (ok: false)'} signal; a name may have one of each`,
+        });
+      seen.add(key);
     });
   });
 

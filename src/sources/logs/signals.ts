@@ -104,7 +104,8 @@ export class Signals {
     const value = raw ? Number(raw) : undefined;
     const sane = time !== undefined && time >= EARLIEST && time <= now + this.opts.maxFutureSkewMs;
     return {
-      id: `${origin.idBase}-${rec.offset}-${spec.name}`,
+      // A name's failure and recovery signals may both match one record: each is its own event.
+      id: `${origin.idBase}-${rec.offset}-${spec.name}${spec.ok ? '-ok' : ''}`,
       source: 'log',
       name: spec.name,
       at: new Date(sane ? time : now).toISOString(),
