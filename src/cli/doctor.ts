@@ -70,7 +70,7 @@ export async function runDoctor(opts: { config?: string }): Promise<void> {
       console.log(`✓ ${check.name}: ${await check.run()}`);
     } catch (err) {
       failed++;
-      const hint = err instanceof DependencyError ? `\n    fix: ${err.hint}` : '';
+      const hint = err instanceof DependencyError ? `\n    fix: ${err.hint}` : channelHint(check.name);
       console.log(`✗ ${check.name}: ${errorMessage(err)}${hint}`);
     }
   }
@@ -79,4 +79,10 @@ export async function runDoctor(opts: { config?: string }): Promise<void> {
     console.log(`${failed} problem(s) found`);
     process.exitCode = 1;
   } else console.log('all good');
+}
+
+/** A channel that cannot be reached on a machine without Slack or a mail server: say what stands in. */
+function channelHint(name: string): string {
+  if (name !== 'slack' && name !== 'email') return '';
+  return `\n    fix: check the ${name} section; to try Vigil without a Slack workspace or mail server, run \`npx vigil stand-ins\` and set the SLACK_API_URL / SMTP_URL it prints (or remove the ${name}: section)`;
 }

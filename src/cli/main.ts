@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { defaultSucceeded } from '../sources/postgres/trigger-sql.js';
 import { reportFailure } from './fail.js';
 import { runDemo } from '../demo/run-demo.js';
+import { runStandIns } from '../demo/stand-ins.js';
 import { runDoctor } from './doctor.js';
 import { runInstallTriggers, type InstallTriggersOptions } from './install-triggers.js';
 import { runMigrate } from './migrate.js';
@@ -96,6 +97,14 @@ program
     'vigil_demo',
   )
   .action((opts: { cycles?: number; port: number; namespace: string }) => runDemo(opts));
+
+program
+  .command('stand-ins')
+  .description("run the demo's Slack Web API emulator and SMTP sink alone, for an agent of your own")
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--slack-port <port>', 'Slack emulator port', (v) => Number(v), 8025)
+  .option('--smtp-port <port>', 'SMTP sink port (vigil.yaml points at 1025)', (v) => Number(v), 1025)
+  .action((opts: { host: string; slackPort: number; smtpPort: number }) => runStandIns(opts));
 
 program.parseAsync().catch((err: unknown) => {
   process.exitCode = reportFailure(err);

@@ -7,10 +7,9 @@ import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startHelixSim } from './helix-sim.js';
 import { startHelixTasks, type HelixTasks } from './helix-tasks.js';
-import { startSlackEmulator, type SlackCall } from './slack-emulator.js';
+import { startSlackEmulator } from './slack-emulator.js';
+import { describeCall, say } from './say.js';
 import { startSmtpSink } from './smtp-sink.js';
-
-const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${line}`);
 
 /** Every demo run starts from a clean slate: its own schema and Redis prefix, emptied first. */
 async function resetDemoState(
@@ -37,12 +36,6 @@ async function resetDemoState(
     await db.end().catch(() => undefined);
     redis.disconnect();
   }
-}
-
-function describeCall(call: SlackCall): string | undefined {
-  if (call.status !== 200 || !['chat.postMessage', 'chat.update'].includes(call.method)) return undefined;
-  const text = String(call.args.text ?? '').split('\n')[0];
-  return `Slack ${call.method}${call.args.thread_ts ? ' (thread reply)' : ''}: ${text}`;
 }
 
 /**

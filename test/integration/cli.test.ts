@@ -3,6 +3,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebClient } from '@slack/web-api';
+import nodemailer from 'nodemailer';
 import { runCli, spawnCli, waitForLine } from '../support/cli.js';
 import { createTestEnv, DATABASE_URL, REDIS_URL, type TestEnv } from '../support/env.js';
 
@@ -318,4 +320,25 @@ describe('vigil demo', () => {
       await redis.quit();
     }
   }, 60_000);
+});
+
+describe('vigil stand-ins', () => {
+  it('takes Slack messages and mail for an agent of your own, shows each, and stops on SIGTERM', async () => {
+    const child = spawnCli(['stand-ins', '--slack-port', '0', '--smtp-port', '0']);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const point = await waitForLine(child, /Point an agent at them:/);
+    const slackUrl = /SLACK_API_URL=(\S+)/.exec(point)?.[1] ?? '';
+    const smtpUrl = /SMTP_URL=(\S+)/.exec(point)?.[1] ?? '';
+    const posted = waitForLine(child, /📣 Slack chat\.postMessage: disk full \(channel C0OPS\)/);
+    const slack = new WebClient('xoxb-mine', { slackApiUrl: slackUrl, retryConfig: { retries: 0 } });
+    await slack.chat.postMessage({ channel: 'C0OPS', text: 'disk full' });
+    await posted;
+    const mailed = waitForLine(child, /✉️ {2}Email to me@example\.com: disk full/);
+    const mail = nodemailer.createTransport(smtpUrl);
+    await mail.sendMail({ from: 'vigil@example.com', to: 'me@example.com', subject: 'disk full', text: '.' });
+    mail.close();
+    await mailed;
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
 });
