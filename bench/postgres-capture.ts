@@ -6,7 +6,7 @@ import { createPool } from '../src/db/pool.js';
 import { Health } from '../src/health.js';
 import { createLogger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
-import { Batcher } from '../src/queues/batcher.js';
+import { eventsBatcher } from '../src/queues/batcher.js';
 import { createRedis } from '../src/queues/connection.js';
 import { closeQueues, createQueues } from '../src/queues/queues.js';
 import { sourceKinds } from '../src/sources/registry.js';
@@ -39,14 +39,9 @@ function parts(s: CaptureSetup) {
   const client = createRedis(s.redisUrl, 'client', s.prefix);
   const workerConn = createRedis(s.redisUrl, 'worker', s.prefix);
   const queues = createQueues(client, s.prefix);
-  const e = config.events;
-  const batcher = new Batcher((events) => queues.events.add('batch', { events }).then(() => undefined), {
-    maxSize: e.batchSize,
-    lingerMs: e.linger,
-    maxInFlight: e.maxInFlight,
-    maxBuffered: e.maxBuffered,
-    onError: (err) => console.error('batch not queued:', err),
-  });
+  const batcher = eventsBatcher(queues.events, config.events, (err) =>
+    console.error('batch not queued:', err),
+  );
   const close = async () => {
     await batcher.close();
     await closeQueues(queues);

@@ -16,7 +16,7 @@ import { Outbox } from './notify/outbox.js';
 import { OutboxSweep } from './notify/outbox-sweep.js';
 import { createPacer } from './notify/pacer.js';
 import { Sweeper } from './notify/sweeper.js';
-import { Batcher } from './queues/batcher.js';
+import { eventsBatcher, type Batcher } from './queues/batcher.js';
 import type { Redis } from './queues/connection.js';
 import { notifyQueueName, type NotifyJob } from './contracts/queues.js';
 import { createWorker, type Queues } from './queues/queues.js';
@@ -101,14 +101,9 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     prefix,
     maxFutureSkewMs: config.events.maxFutureSkew,
   });
-  const batcher = new Batcher((events) => queues.events.add('batch', { events }).then(() => undefined), {
-    maxSize: config.events.batchSize,
-    lingerMs: config.events.linger,
-    maxInFlight: config.events.maxInFlight,
-    maxBuffered: config.events.maxBuffered,
-    onError: (err, events) =>
-      log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
-  });
+  const batcher = eventsBatcher(queues.events, config.events, (err, events) =>
+    log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
+  );
   const events = createWorker(
     'events',
     d.workerConn,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { applyTriggers } from '../cli/install-triggers.js';
+import { applyTriggers, parseColumns } from '../cli/install-triggers.js';
 
 /**
  * HELIX's `tasks` table in the demo's schema, with the trigger `vigil install-triggers` installs:
@@ -14,34 +14,38 @@ export interface HelixTasks {
   close(): Promise<void>;
 }
 
+/** HELIX's tasks table, as far as the trigger cares. */
+export async function createTasksTable(db: pg.Pool, schema: string, table = 'tasks'): Promise<void> {
+  await db.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+  await db.query(`CREATE TABLE IF NOT EXISTS ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)} (
+    id bigserial PRIMARY KEY, status text NOT NULL DEFAULT 'pending', attempts int NOT NULL DEFAULT 0,
+    error_log text, updated_at timestamptz NOT NULL DEFAULT now())`);
+}
+
+/** What `vigil install-triggers --table tasks` does, with the outbox in the table's schema. */
+export function installTaskTrigger(url: string, schema: string, table = 'tasks'): Promise<void> {
+  return applyTriggers(
+    url,
+    {
+      schema,
+      table,
+      columns: parseColumns(undefined),
+      event: 'task-status',
+      failed: ['failed'],
+      succeeded: ['done'],
+      outbox: { schema, channel: 'vigil_outbox' },
+      maxErrorLog: 2000,
+    },
+    false,
+  );
+}
+
 export async function startHelixTasks(url: string, schema: string): Promise<HelixTasks> {
   const db = new pg.Pool({ connectionString: url, max: 1, application_name: 'helix demo orchestrator' });
   const table = `${pg.escapeIdentifier(schema)}.tasks`;
   try {
-    await db.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
-    await db.query(`CREATE TABLE IF NOT EXISTS ${table} (
-      id bigserial PRIMARY KEY, status text NOT NULL DEFAULT 'pending', attempts int NOT NULL DEFAULT 0,
-      error_log text, updated_at timestamptz NOT NULL DEFAULT now())`);
-    await applyTriggers(
-      url,
-      {
-        schema,
-        table: 'tasks',
-        columns: {
-          id: 'id',
-          status: 'status',
-          attempts: 'attempts',
-          error_log: 'error_log',
-          updated_at: 'updated_at',
-        },
-        event: 'task-status',
-        failed: ['failed'],
-        succeeded: ['done'],
-        outbox: { schema, channel: 'vigil_outbox' },
-        maxErrorLog: 2000,
-      },
-      false,
-    );
+    await createTasksTable(db, schema);
+    await installTaskTrigger(url, schema);
   } catch (err) {
     await db.end();
     throw err;

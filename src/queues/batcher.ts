@@ -121,3 +121,18 @@ export class Batcher {
     ready.forEach((resolve) => resolve());
   }
 }
+
+/** The batcher every source's events go through: one `events` job per batch, sized by `events:`. */
+export function eventsBatcher(
+  queue: { add(name: string, data: { events: VigilEvent[] }): Promise<unknown> },
+  events: { batchSize: number; linger: number; maxInFlight: number; maxBuffered: number },
+  onError: BatcherOptions['onError'],
+): Batcher {
+  return new Batcher((batch) => queue.add('batch', { events: batch }).then(() => undefined), {
+    maxSize: events.batchSize,
+    lingerMs: events.linger,
+    maxInFlight: events.maxInFlight,
+    maxBuffered: events.maxBuffered,
+    onError,
+  });
+}

@@ -1,24 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureOutbox } from '../../src/sources/postgres/outbox-sql.js';
-import { DATABASE_URL, createTestEnv, type TestEnv } from '../support/env.js';
+import { DATABASE_URL } from '../support/env.js';
 import { captureLogs } from '../support/log-capture.js';
-import { outboxWorld, rowIdOf, type OutboxWorld } from '../support/pg-outbox.js';
+import { rowIdOf, useOutboxWorlds } from '../support/pg-outbox.js';
 import { quietPeriod, until } from '../support/quiet.js';
 import { startTcpProxy, through } from '../support/tcp-proxy.js';
 
-let env: TestEnv | undefined;
-let world: OutboxWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  await env?.cleanup();
-  env = world = undefined;
-});
-
-async function setUp(): Promise<{ env: TestEnv; world: OutboxWorld }> {
-  env = await createTestEnv();
-  world = outboxWorld(env);
-  return { env, world };
-}
+const setUp = useOutboxWorlds();
 
 describe('pg-outbox source: faults', () => {
   it('bad rows are counted, logged with their id and reason, marked done; the rows around them go on', async () => {

@@ -1,32 +1,19 @@
 import type pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VigilEvent } from '../../src/contracts/event.js';
 import { ensureOutbox } from '../../src/sources/postgres/outbox-sql.js';
-import { DATABASE_URL, createTestEnv, type TestEnv } from '../support/env.js';
+import { DATABASE_URL } from '../support/env.js';
 import {
   createTasksTable,
   installTaskTrigger,
   nextStatusSql,
-  outboxWorld,
   rowIdOf,
   statusCycle,
-  type OutboxWorld,
+  useOutboxWorlds,
 } from '../support/pg-outbox.js';
 import { quietPeriod, until } from '../support/quiet.js';
 
-let env: TestEnv | undefined;
-let world: OutboxWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  await env?.cleanup();
-  env = world = undefined;
-});
-
-async function setUp(): Promise<{ env: TestEnv; world: OutboxWorld }> {
-  env = await createTestEnv();
-  world = outboxWorld(env);
-  return { env, world };
-}
+const setUp = useOutboxWorlds();
 
 async function listenerPids(db: pg.Pool, appName: string): Promise<number[]> {
   const { rows } = await db.query<{ pid: number }>(

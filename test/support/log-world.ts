@@ -8,7 +8,7 @@ import type { VigilEvent } from '../../src/contracts/event.js';
 import type { Source } from '../../src/contracts/source.js';
 import { Health } from '../../src/health.js';
 import { Metrics } from '../../src/metrics.js';
-import { Batcher } from '../../src/queues/batcher.js';
+import { eventsBatcher } from '../../src/queues/batcher.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.js';
 import { ruleSchema } from '../../src/rules/schema.js';
 import type { SourceContext } from '../../src/sources/kind.js';
@@ -43,13 +43,11 @@ export async function createLogWorld(): Promise<LogWorld> {
   const prefix = `vt-log-${randomBytes(4).toString('hex')}`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queues: Queues = createQueues(redis, prefix);
-  const batcher = new Batcher((events) => queues.events.add('batch', { events }).then(() => undefined), {
-    maxSize: 200,
-    lingerMs: 2,
-    maxInFlight: 4,
-    maxBuffered: 10_000,
-    onError: () => undefined,
-  });
+  const batcher = eventsBatcher(
+    queues.events,
+    { batchSize: 200, linger: 2, maxInFlight: 4, maxBuffered: 10_000 },
+    () => undefined,
+  );
   const metrics = new Metrics();
   const health = new Health();
   const logs = captureLogs();

@@ -1,39 +1,11 @@
 import pg from 'pg';
+import { afterEach } from 'vitest';
 import type { VigilEvent } from '../../src/contracts/event.js';
 import type { Logger } from '../../src/log.js';
-import { applyTriggers, parseColumns } from '../../src/cli/install-triggers.js';
-import { DATABASE_URL, type TestEnv } from './env.js';
+import { DATABASE_URL, createTestEnv, type TestEnv } from './env.js';
 import { startSources, type SourceHarness } from './source-harness.js';
 
-/** HELIX's tasks table, as far as the trigger cares. */
-export async function createTasksTable(db: pg.Pool, schema: string, table = 'tasks'): Promise<void> {
-  await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  await db.query(`CREATE TABLE ${schema}.${table} (
-    id int PRIMARY KEY,
-    status text NOT NULL,
-    attempts int NOT NULL DEFAULT 0,
-    error_log text,
-    updated_at timestamptz NOT NULL DEFAULT now()
-  )`);
-}
-
-/** What `vigil install-triggers --table tasks` does, with the outbox in the same schema. */
-export function installTaskTrigger(url: string, schema: string, table = 'tasks'): Promise<void> {
-  return applyTriggers(
-    url,
-    {
-      schema,
-      table,
-      columns: parseColumns(undefined),
-      event: 'task-status',
-      failed: ['failed'],
-      succeeded: ['done'],
-      outbox: { schema, channel: 'vigil_outbox' },
-      maxErrorLog: 2000,
-    },
-    false,
-  );
-}
+export { createTasksTable, installTaskTrigger } from '../../src/demo/helix-tasks.js';
 
 /** The status a task takes next: every update is a change, and every fourth one a failure. */
 export const nextStatusSql = `CASE status WHEN 'pending' THEN 'running' WHEN 'running' THEN 'failed'
@@ -74,3 +46,19 @@ export function outboxWorld(env: TestEnv): OutboxWorld {
 
 /** The outbox row an event of the "helix" source came from. */
 export const rowIdOf = (e: VigilEvent) => Number(e.id.slice('pg-helix-'.length));
+
+/** A fresh test env and outbox world per call, both closed after each test. */
+export function useOutboxWorlds(): () => Promise<{ env: TestEnv; world: OutboxWorld }> {
+  let env: TestEnv | undefined;
+  let world: OutboxWorld | undefined;
+  afterEach(async () => {
+    await world?.close();
+    await env?.cleanup();
+    env = world = undefined;
+  });
+  return async () => {
+    env = await createTestEnv();
+    world = outboxWorld(env);
+    return { env, world };
+  };
+}

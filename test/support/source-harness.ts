@@ -6,7 +6,7 @@ import { createPool } from '../../src/db/pool.js';
 import { Health } from '../../src/health.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
-import { Batcher } from '../../src/queues/batcher.js';
+import { eventsBatcher } from '../../src/queues/batcher.js';
 import { createRedis } from '../../src/queues/connection.js';
 import { closeQueues, createQueues } from '../../src/queues/queues.js';
 import { sourceKinds } from '../../src/sources/registry.js';
@@ -38,14 +38,7 @@ export async function startSources(
   const pool = createPool(config.database, `vigil ${opts.agentId}`);
   const metrics = new Metrics();
   const health = new Health();
-  const e = config.events;
-  const batcher = new Batcher((events) => queues.events.add('batch', { events }).then(() => undefined), {
-    maxSize: e.batchSize,
-    lingerMs: e.linger,
-    maxInFlight: e.maxInFlight,
-    maxBuffered: e.maxBuffered,
-    onError: () => undefined,
-  });
+  const batcher = eventsBatcher(queues.events, config.events, () => undefined);
   const sources = sourceKinds.build(config.sources, {
     config,
     rules: { rules: [], probes: [] },
