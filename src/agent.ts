@@ -73,6 +73,15 @@ export class Agent {
     this.agentId = config.agentId ?? `${hostname()}-${process.pid}`;
     this.log = (options.log ?? createLogger({ level: config.log.level })).child({ agent: this.agentId });
     this.rules = options.rules ?? loadRules(config.rules.dir, config.rules.vars);
+    // A degraded agent says so in its log too, once when it starts and once when it ends: /healthz
+    // is only seen by whoever polls it.
+    const healthLog = this.log.child({ component: 'health' });
+    const degraded = new Set<string>();
+    this.health.on('change', (component, problem) => {
+      if (problem && !degraded.has(component)) healthLog.warn({ part: component, problem }, 'degraded');
+      else if (!problem && degraded.delete(component)) healthLog.info({ part: component }, 'recovered');
+      if (problem) degraded.add(component);
+    });
   }
 
   get incidents(): IncidentStore {
