@@ -204,5 +204,7 @@ export const logKind: SourceKind<LogSourceSpec> = {
   ownership: 'host-bound',
   schema: logSourceSchema,
   produces: ['log'],
+  // Several signals may share a name (one rule for many patterns): each name once.
+  eventNames: (spec) => [...new Set(spec.signals.map((s) => s.name))],
   create: (spec, ctx) => new LogSource(spec, ctx),
 };
