@@ -8,6 +8,8 @@ import { ruleSchema, type Rule } from './schema.js';
 export interface RuleSet {
   rules: readonly Rule[];
   probes: readonly ProbeSpec[];
+  /** Where each rule's `match.name` is written (`file:line:col`), by rule id; absent in sets built in code. */
+  matchNameAt?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -63,12 +65,14 @@ export function loadRules(dir: string, vars: Record<string, string>, env = proce
     rules.push(rule);
     if (rule.match) matching.push({ rule, where: source.where });
   }
+  const matchNameAt: Record<string, string> = {};
   for (const { rule, where } of matching) {
+    matchNameAt[rule.id] = where(['match', 'name']);
     const name = rule.match?.name;
     if (rule.match?.source !== 'probe' || probeFiles.has(name ?? '')) continue;
     const known = [...probeFiles.keys()].join(', ') || 'none';
     problems.push(`${where(['match', 'name'])} match.name: no probe is named "${name}" (probes: ${known})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ rules, probes });
+  return deepFreeze({ rules, probes, matchNameAt });
 }

@@ -5,9 +5,11 @@ import { sourceKinds, type SourceRegistry } from './registry.js';
 const notFromSources: ReadonlySet<string> = new Set(['manual']);
 
 /**
- * Enabled rules that nothing configured can feed: a probe of a kind no configured source runs, or
- * a `match.source` no configured source produces. Such a rule loads fine and never fires, which is
- * worse than an error, so `vigil rules validate` refuses it and an agent warns at start.
+ * Enabled rules that nothing configured can feed: a probe of a kind no configured source runs, a
+ * `match.source` no configured source produces, or a `match.name` that no configured source of
+ * that `match.source` gives (checked only when all of them know their names). Such a rule loads
+ * fine and never fires, which is worse than an error, so `vigil rules validate` refuses it and an
+ * agent warns at start.
  */
 export function unfedRules(
   rules: RuleSet,
@@ -35,12 +37,38 @@ export function unfedRules(
       );
     }
     const source = rule.match?.source;
-    if (source && !notFromSources.has(source) && !produced.has(source)) {
+    if (!source || notFromSources.has(source)) continue;
+    if (!produced.has(source)) {
       const need = kindsThat((k) => k.produces.includes(source));
       problems.push(
         `rule "${rule.id}": no configured source produces "${source}" events for match.source (needs: ${need}; sources: ${have})`,
       );
+      continue;
+    }
+    const names = eventNames(sources, registry, source);
+    const name = rule.match?.name ?? '';
+    if (names && !names.includes(name)) {
+      const at = rules.matchNameAt?.[rule.id] ?? `rule "${rule.id}"`;
+      problems.push(
+        `${at} match.name: no ${source} source has a signal named "${name}" (signals: ${names.join(', ') || 'none'})`,
+      );
     }
   }
   return problems;
+}
+
+/** Every name the configured sources of `source` events can give; undefined if one's are open-ended. */
+function eventNames(
+  sources: ReadonlyArray<{ kind: string; name: string }>,
+  registry: SourceRegistry,
+  source: string,
+): string[] | undefined {
+  const names = new Set<string>();
+  for (const spec of sources) {
+    const kind = registry.get(spec.kind);
+    if (!kind.produces.includes(source)) continue;
+    if (!kind.eventNames) return undefined;
+    for (const n of kind.eventNames(spec)) names.add(n);
+  }
+  return [...names];
 }

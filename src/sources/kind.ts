@@ -36,6 +36,11 @@ export interface SourceKind<Spec extends { kind: string; name: string }> {
   readonly schema: ZodType<Spec>;
   /** Event sources (`event.source`) this kind produces, for `vigil rules validate`. */
   readonly produces: readonly string[];
+  /**
+   * The names of the events an entry can produce (its signals), for `vigil rules validate`; a kind
+   * whose names are open-ended (they come from rows or payloads) leaves it out.
+   */
+  eventNames?(spec: Spec): readonly string[];
   /** Probe kinds (a rule's `probe.kind`) this kind runs, for `vigil rules validate`. */
   readonly runsProbes?: readonly string[];
   create(spec: Spec, ctx: SourceContext): Source;

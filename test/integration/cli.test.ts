@@ -269,6 +269,24 @@ describe('vigil rules', () => {
       'rule "cpu": no configured source runs its system probe "cpu" (needs: host-probes; sources: probes (probes))',
     );
   });
+  it('validate refuses a log rule whose match.name no log source has, with file:line:col', async () => {
+    const file = configFile(
+      validYaml(
+        'sources:\n  - kind: log\n    name: app\n    paths: [/var/log/app/*.log]\n    signals:\n      - { name: svc-traceback, match: Traceback }\n      - { name: svc-error, match: ERROR }\n',
+      ),
+    );
+    const rules = join(dir as string, 'rules');
+    mkdirSync(rules);
+    writeFileSync(
+      join(rules, 'tracebacks.yaml'),
+      'id: tracebacks\ntitle: Tracebacks\nseverity: warning\nackSla: 30m\nmatch: { source: log, name: svc-tracebak }\ncondition: { kind: consecutive, count: 1 }\n',
+    );
+    const r = await runCli(['rules', 'validate', '--config', file, '--dir', rules]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${join(rules, 'tracebacks.yaml')}:5:29 match.name: no log source has a signal named "svc-tracebak" (signals: svc-traceback, svc-error)`,
+    );
+  });
 });
 
 describe('vigil demo', () => {

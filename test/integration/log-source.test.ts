@@ -1,4 +1,4 @@
-import { appendFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogWorld, type LogWorld } from '../support/log-world.js';
@@ -63,6 +63,50 @@ describe('following files', () => {
     await w.queued(1);
     await quietPeriod(300);
     expect(await texts(w)).toEqual([fail(3).trimEnd()]);
+  });
+});
+
+describe('paths that lead to no file', () => {
+  const said = (w: LogWorld, re: RegExp) => w.logs.records().filter((r) => re.test(String(r.msg)));
+
+  it('a file not there yet: said once at info, health stays ok; said again when it appears', async () => {
+    const w = (world = await createLogWorld());
+    const path = join(w.dir, 'later.log');
+    await w.start({ paths: [path], signals: [schema] });
+    await quietPeriod(300);
+    expect(said(w, /no file matches this path yet/)).toEqual([
+      expect.objectContaining({ level: 30, path, source: 'helix' }),
+    ]);
+    expect(said(w, /does not exist/)).toEqual([]);
+    expect(w.health.ok).toBe(true);
+    await writeFile(path, fail(1));
+    await w.queued(1);
+    await until('the wait ended', () => said(w, /a file matches this path now/).length === 1);
+  });
+
+  it('a folder that does not exist: warned once, health degraded naming it, until it and a file appear', async () => {
+    const w = (world = await createLogWorld());
+    const folder = join(w.dir, 'helix');
+    const pattern = join(folder, '*.log');
+    await w.start({ paths: [pattern], signals: [schema] });
+    await until('health degraded', () => !w.health.ok);
+    expect(w.health.problems()).toEqual({ 'log helix paths': `folder does not exist: ${folder}` });
+    await quietPeriod(300);
+    expect(said(w, /does not exist/)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        path: pattern,
+        folder,
+        msg: `folder ${folder} does not exist; waiting for it`,
+      }),
+    ]);
+    await mkdir(folder);
+    await until('health back', () => w.health.ok);
+    await until('the folder seen', () => said(w, /no file matches this path yet/).length === 1);
+    await writeFile(join(folder, 'production.log'), fail(1));
+    await w.queued(1);
+    await until('the wait ended', () => said(w, /a file matches this path now/).length === 1);
+    expect(said(w, /does not exist/)).toHaveLength(1);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRules } from '../../src/rules/loader.js';
 import { unfedRules } from '../../src/sources/coverage.js';
+import { logKind } from '../../src/sources/logs/log-source.js';
 import { hostProbesKind } from '../../src/sources/probes/host-source.js';
 import { probesKind } from '../../src/sources/probes/source.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
@@ -88,5 +89,73 @@ describe('rules no configured source can feed', () => {
     expect(unfedRules(set(), only('probes', 'host-probes'), registry)).toEqual([
       expect.stringContaining('"log" events for match.source (needs: tails;'),
     ]);
+  });
+});
+
+describe('rules that match a name no configured source gives', () => {
+  const log = (name: string, ...signals: string[]) => ({
+    kind: 'log',
+    name,
+    paths: ['/var/log/helix/*.log'],
+    signals: signals.map((s) => ({ name: s, match: s })),
+  });
+  const typo = () =>
+    rules({
+      traceback: 'match: { source: log, name: svc-tracebak }\n',
+      errors: 'match: { source: log, name: svc-error }\n',
+      anywhere: 'match: { name: svc-tracebak }\n',
+      tasks: 'match: { source: pg, name: task-failed }\n',
+    });
+
+  it('names the file, line and column of match.name and the signals every log source has', () => {
+    const sources = sourcesSchema.parse([
+      log('app', 'svc-traceback', 'svc-error'),
+      log('web', 'svc-error', 'svc-slow'),
+      { kind: 'pg-outbox' },
+    ]);
+    // A rule without match.source may match any source's events; pg-outbox names come from rows.
+    expect(unfedRules(typo(), sources)).toEqual([
+      expect.stringMatching(
+        /traceback\.yaml:6:29 match\.name: no log source has a signal named "svc-tracebak" \(signals: svc-traceback, svc-error, svc-slow\)$/,
+      ),
+    ]);
+  });
+
+  it('accepts a name any configured log source has, and checks nothing where a source of that kind is open-ended', () => {
+    const sources = sourcesSchema.parse([log('app', 'svc-traceback'), log('web', 'svc-tracebak')]);
+    expect(unfedRules(typo(), [...sources, ...sourcesSchema.parse([{ kind: 'pg-outbox' }])])).toEqual([
+      expect.stringMatching(
+        /errors\.yaml:6:29 match\.name: .*"svc-error" \(signals: svc-traceback, svc-tracebak\)$/,
+      ),
+    ]);
+    const tails = {
+      kind: 'tails',
+      ownership: 'host-bound' as const,
+      schema: sourcesSchema,
+      produces: ['log'],
+      create: () => {
+        throw new Error('not built in this test');
+      },
+    };
+    const registry = new SourceRegistry().register(logKind).register(tails as never);
+    // Another kind producing log events without a list of names: any name may come from it.
+    expect(unfedRules(typo(), [...sources, { kind: 'tails', name: 'tails' }], registry)).toEqual([
+      expect.stringMatching(/^rule "tasks": no configured source produces "pg" events/),
+    ]);
+  });
+
+  it('without positions (a rule set built in code) names the rule', () => {
+    const built = { rules: typo().rules, probes: [] };
+    expect(unfedRules(built, sourcesSchema.parse([log('app', 'other')]))).toEqual([
+      'rule "errors" match.name: no log source has a signal named "svc-error" (signals: other)',
+      expect.stringMatching(/^rule "tasks": no configured source produces "pg" events/),
+      'rule "traceback" match.name: no log source has a signal named "svc-tracebak" (signals: other)',
+    ]);
+  });
+
+  it('lists a name two signals share once', () => {
+    const spec = logKind.schema.parse(log('app', 'a', 'b'));
+    const shared = { ...spec, signals: [...spec.signals, { ...spec.signals[0], match: 'A' }] };
+    expect(logKind.eventNames?.(shared as typeof spec)).toEqual(['a', 'b']);
   });
 });

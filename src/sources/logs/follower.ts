@@ -52,6 +52,11 @@ export class Follower {
     return this.byPath.size === 0 ? [...this.unreadable] : [];
   }
 
+  /** The paths a file was found at by the last look, readable or not. */
+  get present(): string[] {
+    return [...this.byPath.keys(), ...this.unreadable];
+  }
+
   /** Finds the files the patterns lead to now and what changed since the last look. */
   async discover(): Promise<void> {
     const paths = await expandPaths(this.opts.patterns, (folder, err) => {

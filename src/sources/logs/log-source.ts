@@ -7,6 +7,7 @@ import { errorMessage } from '../../errors.js';
 import type { SourceContext, SourceKind } from '../kind.js';
 import { Follower } from './follower.js';
 import { createParser } from './parsers/index.js';
+import { PathPresence } from './presence.js';
 import type { LogRecord, Tally } from './scanner.js';
 import { logSourceSchema, type LogSourceSpec } from './schema.js';
 import { Signals, usedSignals } from './signals.js';
@@ -32,6 +33,7 @@ class LogSource implements Source {
   private readonly signals: Signals;
   private readonly stateFile: string;
   private readonly reported = new Map<string, string>();
+  private readonly presence: PathPresence;
   private follower: Follower | undefined;
   private emit: Emit | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -55,6 +57,7 @@ class LogSource implements Source {
       maxFutureSkewMs: ctx.config.events.maxFutureSkew,
     });
     this.stateFile = stateFileOf(spec, ctx.config.stateDir);
+    this.presence = new PathPresence(spec.paths, `log ${spec.name} paths`, ctx.log, ctx.health);
   }
 
   async start(emit: Emit): Promise<void> {
@@ -96,6 +99,7 @@ class LogSource implements Source {
     const follower = this.follower as Follower;
     try {
       if (discover) await follower.discover();
+      await this.presence.update(follower.present);
       await follower.read(this.sink);
       const blind = follower.blind;
       this.ctx.health.set(`log ${this.name}`, blind.length ? `cannot read ${blind.join(', ')}` : undefined);
@@ -204,5 +208,7 @@ export const logKind: SourceKind<LogSourceSpec> = {
   ownership: 'host-bound',
   schema: logSourceSchema,
   produces: ['log'],
+  // Several signals may share a name (one rule for many patterns): each name once.
+  eventNames: (spec) => [...new Set(spec.signals.map((s) => s.name))],
   create: (spec, ctx) => new LogSource(spec, ctx),
 };

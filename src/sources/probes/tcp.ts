@@ -16,27 +16,40 @@ export const tcpProbeSchema = z
 
 export type TcpProbeSpec = z.output<typeof tcpProbeSchema>;
 
-/** Connects and hangs up at once; the value is the connect time in ms. */
+/**
+ * Connects and hangs up politely; the value is the connect time in ms. Whatever the server sends
+ * (an SSH banner) is read and dropped and the probe ends with a FIN, not a RST: a socket closed
+ * with unread data resets the connection, which real services log (or crash on) every probe. The
+ * outcome is settled at connect; the run ends when the server closes too, or at the timeout.
+ */
 export function runTcpProbe(spec: TcpProbeSpec): Promise<ProbeOutcome> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
   return new Promise((resolve) => {
     const socket = connect({ host: spec.host, port: spec.port });
-    const done = (outcome: ProbeOutcome) => {
+    let outcome: ProbeOutcome | undefined;
+    const finish = (last: ProbeOutcome) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(outcome);
+      resolve(last);
     };
     const timer = setTimeout(
-      () => done(failed(`no connection within ${spec.timeout} ms`, elapsed(), { connectMs: null })),
+      () =>
+        finish(outcome ?? failed(`no connection within ${spec.timeout} ms`, elapsed(), { connectMs: null })),
       spec.timeout,
     );
     socket.once('connect', () => {
       const connectMs = elapsed();
-      done({ ok: true, value: connectMs, data: { connectMs } });
+      outcome = { ok: true, value: connectMs, data: { connectMs } };
+      socket.resume();
+      socket.end();
     });
-    socket.once('error', (err: NodeJS.ErrnoException) =>
-      done(failed(err.code ?? err.message, elapsed(), { connectMs: null })),
+    // After the connect, an error (the server resetting) no longer changes the outcome.
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(outcome ?? failed(err.code ?? err.message, elapsed(), { connectMs: null })),
     );
+    socket.once('close', () => {
+      if (outcome) finish(outcome);
+    });
   });
 }
