@@ -30,6 +30,8 @@ export interface DrainOptions {
   report: (problem: string | undefined) => void;
   /** Run before each drain: creates the outbox if it is not there yet. */
   prepare: () => Promise<void>;
+  /** Whether a transaction that raised without notifying is still open: the drain follows it up. */
+  raisesInFlight: () => Promise<boolean>;
 }
 
 /**
@@ -46,6 +48,8 @@ export class OutboxDrain {
   private again = false;
   private closed = false;
   private trailing: NodeJS.Timeout | undefined;
+  /** A follow-up is planned or being decided. */
+  private following = false;
   private lastNotified = 0;
 
   constructor(private readonly opts: DrainOptions) {}
@@ -63,21 +67,28 @@ export class OutboxDrain {
 
   /**
    * A wake-up that also stands for rows not committed yet (vigil_raise notifies at most once per
-   * NOTIFY_EVERY_MS a session): one more drain follows TRAILING_DRAIN_MS after the last of them.
+   * NOTIFY_EVERY_MS a session): one more drain follows TRAILING_DRAIN_MS after the last of them, and
+   * more while a transaction that raised without notifying is still open.
    */
   notified(): void {
     this.wake();
     this.lastNotified = performance.now();
-    if (!this.trailing && !this.closed) this.follow();
+    if (!this.following && !this.closed) this.follow();
   }
 
   private follow(): void {
+    this.following = true;
     const armedAt = performance.now();
-    this.trailing = setTimeout(() => {
-      this.trailing = undefined;
-      this.wake();
-      if (this.lastNotified > armedAt && !this.closed) this.follow();
-    }, TRAILING_DRAIN_MS);
+    this.trailing = setTimeout(() => void this.followUp(armedAt), TRAILING_DRAIN_MS);
+  }
+
+  private async followUp(armedAt: number): Promise<void> {
+    this.trailing = undefined;
+    // Looked at before the drain: a transaction that ends after the look is drained next time.
+    const open = await this.opts.raisesInFlight().catch(() => false);
+    this.wake();
+    if (!this.closed && (open || this.lastNotified > armedAt)) this.follow();
+    else this.following = false;
   }
 
   /** Lets the drain under way finish (its rows then are done, or pending again). Idempotent. */

@@ -4,7 +4,7 @@ import { errorMessage } from '../../errors.js';
 import type { SourceContext, SourceKind } from '../kind.js';
 import { PgListener } from './listener.js';
 import { OutboxDrain } from './outbox-drain.js';
-import { ensureOutbox, pruneSql, type OutboxPlace } from './outbox-sql.js';
+import { ensureOutbox, pruneSql, raisesInFlightSql, type OutboxPlace } from './outbox-sql.js';
 import { pgOutboxSourceSchema, type PgOutboxSourceSpec } from './schema.js';
 import { pgTarget, type PgTarget } from './target.js';
 
@@ -56,6 +56,8 @@ class PgOutboxSource implements Source {
       host: target.host,
       emit,
       prepare: () => this.prepare(),
+      raisesInFlight: async () =>
+        (await pool.query<{ open: boolean }>(raisesInFlightSql, [place.schema])).rows[0]?.open === true,
       reject: (row, problems) => {
         ctx.metrics.inc('vigil_source_rejected_total', { source: spec.name, reason: 'shape' });
         ctx.log.warn({ row, problems }, 'outbox row is not an event: marked done, not sent');

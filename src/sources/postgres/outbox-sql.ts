@@ -11,18 +11,19 @@ export interface OutboxPlace {
 
 /**
  * A session raises at most one notification per this many ms. The drain, after every notification
- * (and reconnect), runs once more `TRAILING_DRAIN_MS` later, which covers every row whose commit came
- * within that window of the notification that stood for it.
+ * (and reconnect), runs once more `TRAILING_DRAIN_MS` later, and again every `TRAILING_DRAIN_MS`
+ * while a transaction that raised without notifying is still open (raisesInFlightSql).
  */
 export const NOTIFY_EVERY_MS = 100;
 export const TRAILING_DRAIN_MS = 250;
+/** First key of the shared advisory lock a transaction holds while it has raised without notifying. */
+const RAISE_LOCK = 0x56494731;
 
 /** The session setting holding when this session last notified this outbox's channel. */
 const notifiedSetting = (p: OutboxPlace) => `vigil.notified_${p.channel}`;
 
 const table = (p: OutboxPlace) => `${ident(p.schema)}.vigil_outbox`;
 export const raiseFunction = (p: OutboxPlace) => `${ident(p.schema)}.vigil_raise`;
-const wakeFunction = (p: OutboxPlace) => `${ident(p.schema)}.vigil_outbox_wake`;
 
 /**
  * The outbox table and `vigil_raise`, created if missing (the function is replaced, so a new channel
@@ -51,43 +52,68 @@ CREATE OR REPLACE FUNCTION ${raiseFunction(p)}(
   ok boolean DEFAULT NULL,
   value double precision DEFAULT NULL,
   data jsonb DEFAULT NULL
-) RETURNS bigint LANGUAGE sql
+) RETURNS bigint LANGUAGE plpgsql
 -- Writers (and their triggers) need no rights on the table: raising is what EXECUTE allows.
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $vigil$
-  INSERT INTO ${table(p)} (name, labels, ok, value, data)
-  VALUES (vigil_raise.name, COALESCE(vigil_raise.labels, '{}'), vigil_raise.ok, vigil_raise.value, vigil_raise.data)
-  RETURNING id
-$vigil$;
--- Only a wake-up: the row is the event. A commit that notifies holds a cluster-wide lock until its
--- WAL is flushed, so notifying commits go one at a time: a session wakes the drain at most once per
--- ${NOTIFY_EVERY_MS} ms, and the drain that follows each wake-up covers the rows in between. The
--- choice is made at commit (a deferred trigger), not when the row was raised: a long transaction
--- that raised just after a wake-up still wakes the drain when it commits, not the safety timer.
--- The setting is transactional: a rolled-back notification does not count.
-CREATE OR REPLACE FUNCTION ${wakeFunction(p)}() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $vigil$
 DECLARE
-  notified text := current_setting(${literal(notifiedSetting(p))}, true);
-  now_s double precision := extract(epoch FROM clock_timestamp());
+  raised bigint;
+${raiseDeclarations(p)}
 BEGIN
+${raiseStatements(p, {
+  name: 'vigil_raise.name',
+  labels: "COALESCE(vigil_raise.labels, '{}')",
+  ok: 'vigil_raise.ok',
+  value: 'vigil_raise.value',
+  data: 'vigil_raise.data',
+})}
+  RETURN raised;
+END
+$vigil$;
+-- An earlier build woke the drain from a deferred trigger, which cost writers a third of their pace.
+DROP TRIGGER IF EXISTS vigil_outbox_wake ON ${table(p)};
+DROP FUNCTION IF EXISTS ${ident(p.schema)}.vigil_outbox_wake();`;
+}
+
+/** The variables raiseStatements uses, for a plpgsql DECLARE section. */
+export const raiseDeclarations = (
+  p: OutboxPlace,
+) => `  notified text := current_setting(${literal(notifiedSetting(p))}, true);
+  now_s double precision := extract(epoch FROM clock_timestamp());`;
+
+/**
+ * Raising an event, as plpgsql statements: vigil_raise's body, and inlined into the triggers
+ * `vigil install-triggers` writes (a function call fewer per change: writers feel each one). The
+ * values are SQL expressions; the row's id goes into `raised` when the caller declares it.
+ */
+export function raiseStatements(
+  p: OutboxPlace,
+  v: { name: string; labels: string; ok: string; value: string; data: string },
+  into = 'raised',
+): string {
+  return `  INSERT INTO ${table(p)} (name, labels, ok, value, data)
+  VALUES (${v.name}, ${v.labels}, ${v.ok}, ${v.value}, ${v.data})${into ? `\n  RETURNING id INTO ${into}` : ''};
+  -- Only a wake-up: the row is the event. A commit that notifies holds a cluster-wide lock until its
+  -- WAL is flushed, so notifying commits go one at a time: a session wakes the drain at most once
+  -- per ${NOTIFY_EVERY_MS} ms (the setting is transactional: a rolled-back notification does not
+  -- count). A row raised without a notification is drained by the drain that follows each wake-up;
+  -- its transaction holds a shared lock until it ends, so while such a transaction is still open
+  -- (however long it runs) the drain keeps following up, and its row is not left to the safety timer.
   IF notified IS NULL OR notified = '' OR now_s - notified::double precision >= ${NOTIFY_EVERY_MS / 1000} THEN
     PERFORM pg_notify(${literal(p.channel)}, '');
     PERFORM set_config(${literal(notifiedSetting(p))}, now_s::text, false);
-  END IF;
-  RETURN NULL;
-END
-$vigil$;
--- Created only where missing: creating a trigger locks the table against writers, and every agent
--- runs this at start.
-DO $vigil$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_trigger
-                 WHERE tgrelid = ${literal(`${ident(p.schema)}.vigil_outbox`)}::regclass
-                   AND tgname = 'vigil_outbox_wake') THEN
-    CREATE CONSTRAINT TRIGGER vigil_outbox_wake AFTER INSERT ON ${table(p)}
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${wakeFunction(p)}();
-  END IF;
-END $vigil$;`;
+  ELSE
+    PERFORM pg_advisory_xact_lock_shared(${RAISE_LOCK}, hashtext(${literal(p.schema)}));
+  END IF;`;
 }
+
+/** True while a transaction that raised a row without notifying is still open (see vigil_raise). */
+export const raisesInFlightSql = `
+SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+  WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid = ${RAISE_LOCK}::oid AND objid::bigint = (hashtext($1)::bigint + 4294967296) % 4294967296
+    AND objsubid = 2
+) AS open`;
 
 /** Serialises setups of one outbox across agents and the CLI (concurrent CREATE … IF NOT EXISTS can fail). */
 export const setupLockSql = `SELECT pg_advisory_xact_lock(hashtext('vigil_outbox'), hashtext($1))`;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { raiseFunction, type OutboxPlace } from './outbox-sql.js';
+import { raiseDeclarations, raiseStatements, type OutboxPlace } from './outbox-sql.js';
 
 const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
 
@@ -54,22 +54,30 @@ export function installTriggerSql(t: TriggerSpec): string {
     `ARRAY[${statuses.map((s) => literal(s)).join(', ')}]::text[]`;
   const statusName = ident(t.columns.status);
   return `
-CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $vigil$
+CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql
+-- Writers need no rights on the outbox; the fixed search_path keeps a writer's own objects out of it.
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $vigil$
+DECLARE
+${raiseDeclarations(t.outbox)}
 BEGIN
-  PERFORM ${raiseFunction(t.outbox)}(
-    ${literal(t.event)},
-    jsonb_strip_nulls(jsonb_build_object('table', TG_TABLE_NAME::text, 'status', ${status})),
-    CASE WHEN ${status} = ANY (${list(t.failed)}) THEN false
-         WHEN ${status} = ANY (${list(t.succeeded)}) THEN true END,
-    NULL,
-    jsonb_build_object(
+${raiseStatements(
+  t.outbox,
+  {
+    name: literal(t.event),
+    labels: `jsonb_strip_nulls(jsonb_build_object('table', TG_TABLE_NAME::text, 'status', ${status}))`,
+    ok: `CASE WHEN ${status} = ANY (${list(t.failed)}) THEN false
+         WHEN ${status} = ANY (${list(t.succeeded)}) THEN true END`,
+    value: 'NULL',
+    data: `jsonb_build_object(
       'task_id', ${col('id')},
       'attempts', ${col('attempts')},
       'error_log', left(${col('error_log')}::text, ${t.maxErrorLog}),
       'updated_at', ${col('updated_at')},
       'previous_status', CASE WHEN TG_OP = 'UPDATE' THEN OLD.${statusName}::text END
-    )
-  );
+    )`,
+  },
+  '',
+)}
   RETURN NULL;
 END
 $vigil$;
