@@ -72,7 +72,8 @@ export class Agent {
     this.config = config;
     this.agentId = config.agentId ?? `${hostname()}-${process.pid}`;
     this.log = (options.log ?? createLogger({ level: config.log.level })).child({ agent: this.agentId });
-    this.rules = options.rules ?? loadRules(config.rules.dir, config.rules.vars);
+    this.rules =
+      options.rules ?? loadRules(config.rules.dir, config.rules.vars, process.env, config.rules.envPrefix);
     // A degraded agent says so in its log too, once when it starts and once when it ends: /healthz
     // is only seen by whoever polls it.
     const healthLog = this.log.child({ component: 'health' });

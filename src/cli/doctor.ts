@@ -20,7 +20,7 @@ export async function runDoctor(opts: { config?: string }): Promise<void> {
     {
       name: 'rules',
       run: async () => {
-        const set = loadRules(config.rules.dir, config.rules.vars);
+        const set = loadRules(config.rules.dir, config.rules.vars, process.env, config.rules.envPrefix);
         return `${set.rules.length} rule(s), ${set.probes.length} probe(s) in ${config.rules.dir}`;
       },
     },

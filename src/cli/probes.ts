@@ -23,7 +23,9 @@ async function withSchedulers<T>(
 ): Promise<T> {
   const config: VigilConfig = loadConfig(opts.config === undefined ? {} : { file: opts.config });
   const wanted = new Set(
-    scheduledProbes(loadRules(config.rules.dir, config.rules.vars)).map((p) => jobIds.probeScheduler(p.name)),
+    scheduledProbes(loadRules(config.rules.dir, config.rules.vars, process.env, config.rules.envPrefix)).map(
+      (p) => jobIds.probeScheduler(p.name),
+    ),
   );
   await checkRedis(config.redis.url);
   const redis = createRedis(config.redis.url, 'client', `${config.redis.prefix}-cli`);

@@ -15,7 +15,7 @@ export function runRulesValidate(opts: { config?: string; dir?: string; json?: b
   const useConfig = opts.config !== undefined || existsSync(defaultConfigFile);
   const config = useConfig ? loadConfig(opts.config === undefined ? {} : { file: opts.config }) : undefined;
   const dir = opts.dir ?? config?.rules.dir ?? 'rules';
-  const set = loadRules(dir, config?.rules.vars ?? {});
+  const set = loadRules(dir, config?.rules.vars ?? {}, process.env, config?.rules.envPrefix);
   const unfed = unfedRules(set, config?.sources ?? sourcesSchema.parse(undefined));
   if (unfed.length) throw new ConfigError(unfed);
   if (opts.json) {

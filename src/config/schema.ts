@@ -82,9 +82,14 @@ export const configSchema = z
         dir: z.string().default('rules'),
         /** Values for ${NAME} in rule files, looked up before the environment. */
         vars: z.record(z.string(), z.string()).default({}),
+        /** The only environment variables rule files may read; others are refused (see loader). */
+        envPrefix: z
+          .string()
+          .regex(/^[A-Z][A-Z0-9_]*_$/, 'upper-case letters, digits and "_", ending in "_"')
+          .default('VIGIL_RULE_'),
       })
       .strict()
-      .default({ dir: 'rules', vars: {} }),
+      .prefault({}),
     events: z
       .object({
         batchSize: integer(1, 5000).default(200),

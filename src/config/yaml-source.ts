@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
@@ -13,6 +13,19 @@ export interface YamlSource {
 export function parseYaml(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  return sourceOf(file, doc, lineCounter);
+}
+
+/** Every document of a file (`---` between them); empty ones are skipped. */
+export function parseYamlDocuments(file: string, text: string): YamlSource[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  return [...docs]
+    .filter((d) => d.errors.length > 0 || d.toJS() != null)
+    .map((d) => sourceOf(file, d, lineCounter));
+}
+
+function sourceOf(file: string, doc: Document, lineCounter: LineCounter): YamlSource {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
@@ -91,6 +104,8 @@ export function interpolate(
   path: PropertyKey[] = [],
   /** Collects the paths of unset references, to pass to describeIssues as `skip`. */
   unset: Set<string> = new Set(),
+  /** What to do about an unset name, for its problem line. */
+  fix: (name: string) => string = (name) => `set it or write \${${name}:-default}`,
 ): unknown {
   if (typeof value === 'string') {
     return value.replace(
@@ -100,20 +115,18 @@ export function interpolate(
         if (found !== undefined && found !== '') return found;
         if (fallback !== undefined) return fallback;
         unset.add(formatPath(path));
-        problems.push(
-          `${where(path)} ${formatPath(path)}: \${${name}} is not set (set it or write \${${name}:-default})`,
-        );
+        problems.push(`${where(path)} ${formatPath(path)}: \${${name}} is not set (${fix(name)})`);
         return '';
       },
     );
   }
   if (Array.isArray(value))
-    return value.map((v, i) => interpolate(v, lookup, problems, where, [...path, i], unset));
+    return value.map((v, i) => interpolate(v, lookup, problems, where, [...path, i], unset, fix));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        interpolate(v, lookup, problems, where, [...path, k], unset),
+        interpolate(v, lookup, problems, where, [...path, k], unset, fix),
       ]),
     );
   }

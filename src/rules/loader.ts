@@ -1,7 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { deepFreeze, describeIssues, interpolate, parseYaml } from '../config/yaml-source.js';
+import {
+  deepFreeze,
+  describeIssues,
+  interpolate,
+  parseYamlDocuments,
+  type YamlSource,
+} from '../config/yaml-source.js';
 import type { ProbeSpec } from '../sources/probes/schema.js';
 import { ruleSchema, type Rule } from './schema.js';
 
@@ -13,11 +19,16 @@ export interface RuleSet {
 }
 
 /**
- * Loads every `*.yaml` / `*.yml` file of a folder (one rule each), reporting all problems of all
- * files at once with file:line and field, then freezes the set. Duplicate rule ids or probe names
- * are errors, not last-one-wins.
+ * Loads every `*.yaml` / `*.yml` file of a folder (one rule each, or several separated by `---`),
+ * reporting all problems of all files at once with file:line and field, then freezes the set.
+ * Duplicate rule ids or probe names are errors naming both places, not last-one-wins.
  */
-export function loadRules(dir: string, vars: Record<string, string>, env = process.env): RuleSet {
+export function loadRules(
+  dir: string,
+  vars: Record<string, string>,
+  env: NodeJS.ProcessEnv = process.env,
+  envPrefix = 'VIGIL_RULE_',
+): RuleSet {
   if (!existsSync(dir))
     throw new ConfigError([
       `${resolve(dir)}: rules folder not found (set rules.dir; relative to the config file)`,
@@ -34,36 +45,45 @@ export function loadRules(dir: string, vars: Record<string, string>, env = proce
   const matching: Array<{ rule: Rule; where: (path: PropertyKey[]) => string }> = [];
   for (const f of files) {
     const file = join(dir, f);
-    let source;
+    let sources: YamlSource[];
     try {
-      source = parseYaml(file, readFileSync(file, 'utf8'));
+      sources = parseYamlDocuments(file, readFileSync(file, 'utf8'));
     } catch (err) {
       problems.push(...((err as ConfigError).problems ?? [String(err)]));
       continue;
     }
-    const lookup = (name: string) => vars[name] ?? env[name];
-    const unset = new Set<string>();
-    const raw = interpolate(source.value, lookup, problems, source.where, [], unset);
-    const parsed = ruleSchema.safeParse(raw);
-    if (!parsed.success) {
-      problems.push(...describeIssues(parsed.error.issues, source.where, unset));
-      continue;
+    // A file holds one rule or several, separated by `---`.
+    for (const source of sources) {
+      // A rule file reads rules.vars and the environment variables named for it, nothing else: a rule
+      // must not be able to put ${SLACK_BOT_TOKEN} into a probe URL it sends somewhere.
+      const lookup = (name: string) => vars[name] ?? (name.startsWith(envPrefix) ? env[name] : undefined);
+      const fix = (name: string) =>
+        name.startsWith(envPrefix)
+          ? `set it or write \${${name}:-default}`
+          : `rule files read rules.vars and environment variables starting with ${envPrefix} only: add ${name} to rules.vars`;
+      const unset = new Set<string>();
+      const raw = interpolate(source.value, lookup, problems, source.where, [], unset, fix);
+      const parsed = ruleSchema.safeParse(raw);
+      if (!parsed.success) {
+        problems.push(...describeIssues(parsed.error.issues, source.where, unset));
+        continue;
+      }
+      const rule = parsed.data;
+      const seen = ruleFiles.get(rule.id);
+      if (seen) problems.push(`${source.where(['id'])} id: rule "${rule.id}" is already defined at ${seen}`);
+      ruleFiles.set(rule.id, source.where(['id']));
+      if (rule.probe) {
+        const other = probeFiles.get(rule.probe.name);
+        if (other)
+          problems.push(
+            `${source.where(['probe', 'name'])} probe.name: "${rule.probe.name}" is already defined at ${other}`,
+          );
+        probeFiles.set(rule.probe.name, source.where(['probe', 'name']));
+        probes.push(rule.probe);
+      }
+      rules.push(rule);
+      if (rule.match) matching.push({ rule, where: source.where });
     }
-    const rule = parsed.data;
-    const seen = ruleFiles.get(rule.id);
-    if (seen) problems.push(`${source.where(['id'])} id: rule "${rule.id}" is already defined in ${seen}`);
-    ruleFiles.set(rule.id, file);
-    if (rule.probe) {
-      const other = probeFiles.get(rule.probe.name);
-      if (other)
-        problems.push(
-          `${source.where(['probe', 'name'])} probe.name: "${rule.probe.name}" is already defined in ${other}`,
-        );
-      probeFiles.set(rule.probe.name, file);
-      probes.push(rule.probe);
-    }
-    rules.push(rule);
-    if (rule.match) matching.push({ rule, where: source.where });
   }
   const matchNameAt: Record<string, string> = {};
   for (const { rule, where } of matching) {

