@@ -18,7 +18,9 @@ async function incidentRows(env: TestEnv) {
 
 describe('HELIX API health, end to end on real PostgreSQL, Redis, Slack client and SMTP', () => {
   it('alerts once after the third failed probe, then resolves in place and in the same email thread', async () => {
-    env = await createTestEnv({ healthEvery: '250ms' });
+    // The sim sees only the answers it gave: a run timing out on a busy machine would be a failure it
+    // never recorded, so the timeout leaves room.
+    env = await createTestEnv({ healthEvery: '250ms', healthTimeout: '200ms' });
     const agent = env.agent();
     await agent.start();
     await env.helix.waitForRequests(1, (r) => r.healthy);

@@ -38,6 +38,8 @@ export interface TestEnv {
 
 export interface TestEnvOptions {
   healthEvery?: string;
+  /** The health probe's timeout (default 100ms): raise it where a slow run must not count as a failure. */
+  healthTimeout?: string;
   /** Slack's per-channel limit in the emulator: `true` for Slack's (about 1/s), off by default. */
   slackRateLimit?: SlackRateLimit | true;
 }
@@ -71,7 +73,7 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv>
             HELIX_API_URL: helix.url,
             HELIX_HEALTH_EVERY: opts.healthEvery ?? '200ms',
             // A probe's timeout must be less than its interval; every test interval is above this.
-            HELIX_HEALTH_TIMEOUT: '100ms',
+            HELIX_HEALTH_TIMEOUT: opts.healthTimeout ?? '100ms',
           },
         },
         notify: { concurrency: 4, backoff: '50ms', sweepEvery: '100ms', recheckEvery: '200ms' },
