@@ -7,12 +7,13 @@ export interface Change {
   reason: string;
 }
 
+/** A tuned row, with who changed it last, when and why (from the audit trail: plain SQL included). */
 export interface ThresholdRow {
   rule: string;
   key: string;
   value: number;
-  updatedBy: string;
-  updatedAt: Date;
+  changedBy: string;
+  changedAt: Date;
   reason: string;
 }
 
@@ -71,19 +72,32 @@ export async function deleteThresholds(db: Queryable, rule: string, key?: string
 
 export async function thresholdRows(db: Queryable): Promise<ThresholdRow[]> {
   const { rows } = await db.query<ThresholdRow>(
-    `SELECT rule_id AS rule, key, value, updated_by AS "updatedBy", updated_at AS "updatedAt", reason
-     FROM vigil_thresholds ORDER BY rule_id, key`,
+    `SELECT t.rule_id AS rule, t.key, t.value, coalesce(h.changed_by, t.updated_by) AS "changedBy",
+       coalesce(h.changed_at, t.updated_at) AS "changedAt", coalesce(h.reason, t.reason) AS reason
+     FROM vigil_thresholds t LEFT JOIN LATERAL (
+       SELECT changed_by, changed_at, reason FROM vigil_threshold_history h
+       WHERE h.rule_id = t.rule_id AND h.key = t.key ORDER BY h.id DESC LIMIT 1) h ON true
+     ORDER BY t.rule_id, t.key`,
   );
   return rows;
 }
 
+/** One change of a rule's audit trail, if it is that rule's. */
+export async function historyEntry(db: Queryable, rule: string, id: string): Promise<HistoryRow | undefined> {
+  return (await historyOf(db, rule, id))[0];
+}
+
 /** A rule's audit trail, newest first. */
-export async function thresholdHistory(db: Queryable, rule: string): Promise<HistoryRow[]> {
+export function thresholdHistory(db: Queryable, rule: string): Promise<HistoryRow[]> {
+  return historyOf(db, rule);
+}
+
+async function historyOf(db: Queryable, rule: string, id?: string): Promise<HistoryRow[]> {
   const { rows } = await db.query<HistoryRow>(
     `SELECT id, rule_id AS rule, key, old_value AS "oldValue", new_value AS "newValue",
        changed_by AS "changedBy", reason, changed_at AS "changedAt"
-     FROM vigil_threshold_history WHERE rule_id = $1 ORDER BY id DESC`,
-    [rule],
+     FROM vigil_threshold_history WHERE rule_id = $1 AND ($2::bigint IS NULL OR id = $2) ORDER BY id DESC`,
+    [rule, id ?? null],
   );
   return rows;
 }
