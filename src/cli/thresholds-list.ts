@@ -1,6 +1,12 @@
 import { formatDuration } from '../config/duration.js';
 import { fileDefault, keysOf, problemWith } from '../rules/threshold-keys.js';
-import { thresholdHistory, thresholdRows, type HistoryRow } from '../rules/threshold-table.js';
+import type { Rule } from '../rules/schema.js';
+import {
+  thresholdHistory,
+  thresholdRows,
+  type HistoryRow,
+  type ThresholdRow,
+} from '../rules/threshold-table.js';
 import { withThresholds } from './threshold-context.js';
 
 interface ListLine {
@@ -18,6 +24,18 @@ interface ListLine {
   invalid?: { value: number; problem: string };
 }
 
+function lineOf(rules: ReadonlyMap<string, Rule>, rule: Rule, key: string, row?: ThresholdRow): ListLine {
+  const { category, id, title } = rule;
+  const base = { category, rule: id, title, key, ackSla: formatDuration(rule.ackSla) };
+  const problem = row && problemWith(rules, id, key, row.value);
+  if (row && !problem) {
+    const { value, changedBy, reason } = row;
+    return { ...base, value, origin: 'table', changedBy, changedAt: row.changedAt.toISOString(), reason };
+  }
+  const file = { ...base, value: fileDefault(rule, key) ?? null, origin: 'file' as const };
+  return row && problem ? { ...file, invalid: { value: row.value, problem } } : file;
+}
+
 /** `vigil thresholds list`: each rule's numbers in force and where they come from, bad rows with why. */
 export function runThresholdsList(opts: { config?: string; json?: boolean }): Promise<void> {
   return withThresholds(opts, async ({ pool, rules }) => {
@@ -25,26 +43,8 @@ export function runThresholdsList(opts: { config?: string; json?: boolean }): Pr
     const lines: ListLine[] = [];
     for (const rule of rules.values()) {
       for (const key of Object.keys(keysOf(rule))) {
-        const common = { category: rule.category, rule: rule.id, title: rule.title, key };
-        const ackSla = formatDuration(rule.ackSla);
-        const row = rows.get(`${rule.id}/${key}`);
+        lines.push(lineOf(rules, rule, key, rows.get(`${rule.id}/${key}`)));
         rows.delete(`${rule.id}/${key}`);
-        const bad = row && problemWith(rules, rule.id, key, row.value);
-        if (row && !bad) {
-          const { changedBy, reason } = row;
-          lines.push({
-            ...common,
-            value: row.value,
-            ackSla,
-            origin: 'table',
-            changedBy,
-            reason,
-            changedAt: row.changedAt.toISOString(),
-          });
-        } else {
-          const file = { ...common, value: fileDefault(rule, key) ?? null, ackSla, origin: 'file' as const };
-          lines.push(row && bad ? { ...file, invalid: { value: row.value, problem: bad } } : file);
-        }
       }
     }
     // Rows no rule here has a key for: shown, never silently dropped.

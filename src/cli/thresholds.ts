@@ -40,8 +40,9 @@ function parseAssignments(ctx: ThresholdContext, rule: string, assignments: stri
 function runSet(rule: string, assignments: string[], opts: ChangeOptions): Promise<void> {
   return withThresholds(opts, async (ctx) => {
     const values = parseAssignments(ctx, rule, assignments);
-    await changeThresholds(ctx.pool, changeOf(opts), async (client) => {
-      for (const [key, value] of values) await upsertThreshold(client, rule, key, value, changeOf(opts));
+    const change = changeOf(opts);
+    await changeThresholds(ctx.pool, change, async (client) => {
+      for (const [key, value] of values) await upsertThreshold(client, rule, key, value, change);
     });
     for (const [key, value] of values) console.log(`${rule} ${key} = ${value}`);
   });
@@ -55,9 +56,10 @@ function runRevert(rule: string, id: string, opts: ChangeOptions): Promise<void>
     const { key, oldValue } = entry;
     const problem = oldValue === null ? undefined : problemWith(ctx.rules, rule, key, oldValue);
     if (problem) throw new ThresholdRefusal([`${rule}: cannot revert #${id}: ${problem}`]);
-    await changeThresholds(ctx.pool, changeOf(opts), async (client) => {
+    const change = changeOf(opts);
+    await changeThresholds(ctx.pool, change, async (client) => {
       if (oldValue === null) await deleteThresholds(client, rule, key);
-      else await upsertThreshold(client, rule, key, oldValue, changeOf(opts));
+      else await upsertThreshold(client, rule, key, oldValue, change);
     });
     console.log(`${rule} ${key} = ${oldValue ?? 'file default'} (reverted #${id})`);
   });

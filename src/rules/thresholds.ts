@@ -19,8 +19,8 @@ export interface InvalidRow {
 /**
  * The live numbers of the alert thresholds table. A tuned row wins over the rule file's default.
  * Every agent LISTENs for the table's NOTIFY and calls `refresh()` (see threshold-listener.ts), so a
- * change applies within moments; reading the table again after `maxAgeMs` is only the fallback for
- * a LISTEN connection that is down. One small query for all rules, shared by concurrent callers.
+ * change applies within moments; reading the table again after `maxAgeMs` (5 s) is only the fallback
+ * for a LISTEN connection that is down. One small query for all rules, shared by concurrent callers.
  */
 export class ThresholdStore {
   private snapshotValue: ThresholdSnapshot = new Map();
