@@ -29,6 +29,14 @@ describe('the thresholds table, live', () => {
       1000,
     );
 
+    // And it is what the rules use: one failing health check now opens the incident (the file says 3).
+    world.helix.setHealthy(false);
+    const opened = async () =>
+      (await world.db.query(`SELECT rule_id, value FROM ${world.schema}.vigil_incidents`)).rows;
+    await until('an incident opens', async () => (await opened()).length > 0);
+    expect(await opened()).toEqual([{ rule_id: 'api-health', value: 1 }]);
+    world.helix.setHealthy(true);
+
     await world.db.query(
       `UPDATE ${world.schema}.vigil_thresholds SET value = 2 WHERE rule_id = 'api-health'`,
     );
