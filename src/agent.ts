@@ -20,7 +20,9 @@ import { checkRedis, createRedis, type Redis } from './queues/connection.js';
 import { registerQueueMetrics } from './queues/queue-metrics.js';
 import { allQueues, closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
+import { listenForThresholds } from './rules/threshold-listener.js';
 import type { ThresholdStore } from './rules/thresholds.js';
+import type { PgListener } from './sources/postgres/listener.js';
 import type { Source } from './contracts/source.js';
 import { unfedRules } from './sources/coverage.js';
 import { sourceKinds } from './sources/registry.js';
@@ -47,6 +49,7 @@ interface Running extends Pipeline {
   http: ReturnType<typeof createHttpServer> | undefined;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
   sources: Source[];
+  thresholdListener: PgListener;
 }
 
 /**
@@ -163,6 +166,13 @@ export class Agent {
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
           });
+    const thresholdListener = listenForThresholds({
+      url: config.database.url,
+      applicationName: `vigil ${this.agentId} thresholds`,
+      schema: config.database.schema,
+      store: pipeline.thresholds,
+      events: pgWatch.connection('thresholds listener'),
+    });
     registerQueueMetrics(this.metrics, allQueues(queues));
     registerIncidentMetrics(this.metrics, pool);
     const sources = sourceKinds.build(config.sources, {
@@ -186,9 +196,11 @@ export class Agent {
       http,
       channels,
       sources,
+      thresholdListener,
       ...pipeline,
     };
     try {
+      await thresholdListener.start();
       await pipeline.status.refresh();
       await adoptLegacyNotifyJobs(client, prefix, pool, log);
       await this.checkChannels(channels, pipeline.status);
@@ -266,6 +278,7 @@ export class Agent {
     await r.batcher.close();
     await r.http?.close();
     await r.sweeper.close();
+    await r.thresholdListener.close();
     await Promise.allSettled(r.workers.map((w) => w.close()));
     await closeQueues(r.queues);
     await Promise.allSettled([...r.channels.values()].map((c) => c.close()));

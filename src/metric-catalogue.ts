@@ -73,6 +73,10 @@ export const catalogue = {
   vigil_queue_oldest_job_age_seconds: gauge('Age of the oldest waiting job (0: none)', ['queue']),
   vigil_incidents_open: gauge('Incidents not resolved, by severity', ['severity']),
   vigil_canary_age_seconds: gauge('Seconds since the end-to-end canary last came back'),
+  vigil_threshold_rows_invalid: gauge(
+    '1 while a thresholds table row cannot apply (the rule file default does)',
+    ['rule', 'key'],
+  ),
   vigil_log_files: gauge('Files a log source follows (rotated ones still being read included)', ['source']),
 
   vigil_probe_duration_seconds: histogram('Probe run time', ['probe'], probeBuckets),

@@ -77,7 +77,10 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const incidents = new IncidentStore(d.notifyPool);
   const transitions = new Transitions(d.pool);
   const routing = routingOf(d.rules, d.channels);
-  const thresholds = new ThresholdStore(d.pool, log.child({ component: 'thresholds' }));
+  const thresholds = new ThresholdStore(d.pool, d.rules.rules, {
+    log: log.child({ component: 'thresholds' }),
+    metrics: d.metrics,
+  });
   const status = new ChannelStatus(
     d.notifyPool,
     [...d.channels.keys()],

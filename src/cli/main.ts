@@ -9,6 +9,7 @@ import { runMigrate } from './migrate.js';
 import { runProbesList, runProbesPrune } from './probes.js';
 import { runRulesSchema, runRulesValidate } from './rules.js';
 import { runStart } from './start.js';
+import { registerThresholdCommands } from './thresholds.js';
 
 const program = new Command()
   .name('vigil')
@@ -69,6 +70,8 @@ rules
   .command('schema')
   .description('print the JSON Schema of a rule file (for editors)')
   .action(() => runRulesSchema());
+
+registerThresholdCommands(program, withConfig);
 
 const probes = program.command('probes').description('inspect and tidy the probe schedulers in Redis');
 withConfig(probes.command('list').description('list probe schedulers: id, probe, interval, next run'))

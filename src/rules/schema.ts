@@ -60,8 +60,6 @@ export const ruleSchema = z
 
 export type Rule = z.output<typeof ruleSchema>;
 export type Condition = z.output<typeof conditionSchema>;
-/** Numeric condition fields: each can be tuned live in the thresholds table under the same key. */
-export type ThresholdKey = 'count' | 'resolveAfter';
 
 export interface RuleMatch {
   source: string | undefined;

@@ -69,7 +69,7 @@ async function world(): Promise<World> {
   });
   const metrics = new Metrics();
   const log = createLogger({ level: 'warn', destination: sink });
-  const thresholds = new ThresholdStore(pool, log);
+  const thresholds = new ThresholdStore(pool, rules, { log, maxAgeMs: 1000 });
   const engine = new RuleEngine({
     rules,
     series: new SeriesStore(redis),

@@ -109,7 +109,7 @@ describe('ThresholdStore when PostgreSQL is away', () => {
       poolSize: 1,
     });
     pools.push(pool);
-    const thresholds = new ThresholdStore(pool, log);
+    const thresholds = new ThresholdStore(pool, [], { log });
     await expect(thresholds.snapshot()).resolves.toEqual(new Map());
     expect(lines.join('')).toContain('thresholds table unreachable');
   });

@@ -43,6 +43,8 @@ export class PgListener {
       { retryTimeout: Infinity, retryInterval: retryDelay, paranoidChecking: 5000, parse: (s) => s },
     );
     subscriber.events.on('connected', () => {
+      // pg-listen's reconnect loop does not stop at close(): a connection it makes afterwards is ended here.
+      if (this.closed) return void subscriber.close().catch(() => undefined);
       opts.events.ok();
       opts.onConnected();
     });

@@ -1,0 +1,86 @@
+import { formatDuration } from '../config/duration.js';
+import { fileDefault, keysOf, problemWith } from '../rules/threshold-keys.js';
+import type { Rule } from '../rules/schema.js';
+import {
+  thresholdHistory,
+  thresholdRows,
+  type HistoryRow,
+  type ThresholdRow,
+} from '../rules/threshold-table.js';
+import { withThresholds } from './threshold-context.js';
+
+interface ListLine {
+  category: string;
+  rule: string;
+  title: string;
+  key: string;
+  value: number | null;
+  ackSla: string;
+  origin: 'file' | 'table';
+  changedBy?: string;
+  changedAt?: string;
+  reason?: string;
+  /** A row of the table that does not apply, and why. */
+  invalid?: { value: number; problem: string };
+}
+
+function lineOf(rules: ReadonlyMap<string, Rule>, rule: Rule, key: string, row?: ThresholdRow): ListLine {
+  const { category, id, title } = rule;
+  const base = { category, rule: id, title, key, ackSla: formatDuration(rule.ackSla) };
+  const problem = row && problemWith(rules, id, key, row.value);
+  if (row && !problem) {
+    const { value, changedBy, reason } = row;
+    return { ...base, value, origin: 'table', changedBy, changedAt: row.changedAt.toISOString(), reason };
+  }
+  const file = { ...base, value: fileDefault(rule, key) ?? null, origin: 'file' as const };
+  return row && problem ? { ...file, invalid: { value: row.value, problem } } : file;
+}
+
+/** `vigil thresholds list`: each rule's numbers in force and where they come from, bad rows with why. */
+export function runThresholdsList(opts: { config?: string; json?: boolean }): Promise<void> {
+  return withThresholds(opts, async ({ pool, rules }) => {
+    const rows = new Map((await thresholdRows(pool)).map((r) => [`${r.rule}/${r.key}`, r]));
+    const lines: ListLine[] = [];
+    for (const rule of rules.values()) {
+      for (const key of Object.keys(keysOf(rule))) {
+        lines.push(lineOf(rules, rule, key, rows.get(`${rule.id}/${key}`)));
+        rows.delete(`${rule.id}/${key}`);
+      }
+    }
+    // Rows no rule here has a key for: shown, never silently dropped.
+    const stray = [...rows.values()].map((r) => ({
+      rule: r.rule,
+      key: r.key,
+      value: r.value,
+      problem: problemWith(rules, r.rule, r.key, r.value) ?? '',
+    }));
+    if (opts.json) return void console.log(JSON.stringify({ thresholds: lines, invalid: stray }, null, 2));
+    for (const l of lines) {
+      const origin =
+        l.origin === 'file'
+          ? 'file'
+          : `table (${l.changedBy}, ${l.changedAt}: ${l.reason || 'no reason given'})`;
+      const bad = l.invalid ? `  INVALID row ${l.invalid.value} ignored: ${l.invalid.problem}` : '';
+      console.log(
+        `${l.category.padEnd(12)} ${l.rule.padEnd(20)} ${l.title}  ${l.key}=${l.value}  ack SLA ${l.ackSla}  ${origin}${bad}`,
+      );
+    }
+    for (const s of stray) console.log(`INVALID row ${s.rule} ${s.key}=${s.value} ignored: ${s.problem}`);
+  });
+}
+
+const shown = (v: number | null) => (v === null ? 'file default' : String(v));
+
+/** `vigil thresholds history <rule>`: every change of the rule's numbers, newest first. */
+export function runThresholdsHistory(rule: string, opts: { config?: string; json?: boolean }): Promise<void> {
+  return withThresholds(opts, async ({ pool }) => {
+    const rows: HistoryRow[] = await thresholdHistory(pool, rule);
+    if (opts.json) return void console.log(JSON.stringify(rows, null, 2));
+    for (const h of rows) {
+      console.log(
+        `#${h.id}  ${h.changedAt.toISOString()}  ${h.key}: ${shown(h.oldValue)} → ${shown(h.newValue)}  by ${h.changedBy}: ${h.reason || 'no reason given'}`,
+      );
+    }
+    console.log(`${rows.length} change(s) of ${rule}`);
+  });
+}
