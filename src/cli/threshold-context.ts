@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { checkPostgres, createPool, type Pool } from '../db/pool.js';
-import { VigilError } from '../errors.js';
+import { DependencyError, VigilError } from '../errors.js';
 import { loadRules } from '../rules/loader.js';
 import type { Rule } from '../rules/schema.js';
 import { EXIT_CONFIG } from './fail.js';
@@ -24,10 +24,24 @@ export async function withThresholds(
   fn: (ctx: ThresholdContext) => Promise<void>,
 ): Promise<void> {
   const config = loadConfig(opts.config === undefined ? {} : { file: opts.config });
-  const rules = new Map(loadRules(config.rules.dir, config.rules.vars).rules.map((r) => [r.id, r]));
+  const rules = new Map(
+    loadRules(config.rules.dir, config.rules.vars, process.env, config.rules.envPrefix).rules.map((r) => [
+      r.id,
+      r,
+    ]),
+  );
   const pool = createPool(config.database, 'vigil thresholds');
   try {
     await checkPostgres(pool, config.database.url);
+    const { rows } = await pool.query<{ t: string | null }>(
+      `SELECT to_regclass('vigil_thresholds')::text AS t`,
+    );
+    if (!rows[0]?.t)
+      throw new DependencyError(
+        'E_NOT_MIGRATED',
+        `no thresholds table in schema ${config.database.schema}`,
+        'run `vigil migrate` with this config (the agent also migrates when it starts)',
+      );
     await fn({ pool, rules });
   } catch (err) {
     if (!(err instanceof ThresholdRefusal)) throw err;

@@ -15,10 +15,12 @@ afterEach(async () => {
 });
 
 /** A migrated schema of its own and a config file for it, with the repository's rules. */
-async function setup(): Promise<{ world: TestEnv; cli: (...args: string[]) => ReturnType<typeof runCli> }> {
+async function setup(
+  { migrated } = { migrated: true },
+): Promise<{ world: TestEnv; cli: (...args: string[]) => ReturnType<typeof runCli> }> {
   const world = await createTestEnv();
   env = world;
-  await migrate(world.db, world.schema);
+  if (migrated) await migrate(world.db, world.schema);
   dir = mkdtempSync(join(tmpdir(), 'vigil-thresholds-cli-'));
   const config = join(dir, 'vigil.yaml');
   writeFileSync(
@@ -29,6 +31,13 @@ async function setup(): Promise<{ world: TestEnv; cli: (...args: string[]) => Re
 }
 
 describe('vigil thresholds', () => {
+  it('on a database Vigil has not set up yet, says to migrate (exit 1) instead of a SQL error', async () => {
+    const { cli } = await setup({ migrated: false });
+    const list = await cli('list');
+    expect(list.code).toBe(1);
+    expect(list.stderr).toMatch(/no thresholds table in schema \w+ — run `vigil migrate` with this config/);
+  });
+
   it('list shows where each number comes from (file or table: who, when, why) and a bad row with its reason', async () => {
     const { world, cli } = await setup();
     await world.db.query(
