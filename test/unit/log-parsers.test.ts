@@ -73,6 +73,9 @@ describe('log source config', () => {
   it('refuses a bad regex, wildcards in folders, and a signal named twice with the same ok', () => {
     const bad = (over: object) => logSourceSchema.safeParse({ ...base, ...over }).error?.issues[0]?.message;
     expect(bad({ signals: [{ name: 'x', match: '(' }] })).toMatch(/not a regular expression/);
+    expect(bad({ signals: [{ name: 'x', match: '(\\w+\\s?)*$' }] })).toMatch(
+      /can backtrack catastrophically/,
+    );
     expect(bad({ paths: ['/var/*/x.log'] })).toMatch(/wildcards only in the file name/);
     expect(bad({ signals: [base.signals[0], base.signals[0]] })).toMatch(
       /already has a failure .* one of each/,

@@ -1,19 +1,26 @@
 import { z } from 'zod';
 import { duration } from '../../config/duration.js';
 import { integer } from '../../config/fields.js';
+import { backtrackingRisk } from '../../config/regex-safety.js';
 
 const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"')
   .max(100);
 
-/** A JavaScript regular expression, checked when the config is read rather than at the first line. */
+/**
+ * A JavaScript regular expression, checked when the config is read rather than at the first line:
+ * it compiles, and no crafted log line can make it backtrack for ever (see regex-safety).
+ */
 const regex = z.string().superRefine((source, ctx) => {
   try {
     new RegExp(source, 'm');
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `not a regular expression: ${(err as Error).message}` });
+    return;
   }
+  const risk = backtrackingRisk(source);
+  if (risk) ctx.addIssue({ code: 'custom', message: risk });
 });
 
 /** A file path whose last part may hold `*`, `?` and `[…]`; folders are literal. */
