@@ -91,7 +91,7 @@ export function loadConfig(options: LoadOptions = {}): VigilConfig {
     }
   }
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, where, unset));
+  if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, where, unset, merged));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   // Relative folders (rules, state) are the config file's neighbours, wherever the agent is started from.
   if (file !== undefined) {

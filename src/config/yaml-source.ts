@@ -75,6 +75,8 @@ export function describeIssues(
   where: (path: PropertyKey[], at?: 'key' | 'value') => string,
   /** Paths already reported (an unset ${VAR}): their follow-on schema errors would be noise. */
   skip: ReadonlySet<string> = new Set(),
+  /** What was parsed: a field absent from it is reported as missing, not as "received undefined". */
+  input?: unknown,
 ) {
   const lines: string[] = [];
   for (const issue of issues) {
@@ -87,7 +89,9 @@ export function describeIssues(
       continue;
     }
     const path = [...issue.path];
-    lines.push(`${where(path)} ${formatPath(path)}: ${issue.message}`);
+    const missing = issue.code !== 'custom' && input !== undefined && isMissing(input, path);
+    const message = missing ? 'required, but missing' : issue.message;
+    lines.push(`${where(path)} ${formatPath(path)}: ${message}`);
   }
   return lines;
 }
@@ -139,4 +143,16 @@ export function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/** True when the last key of `path` is absent from an object that is there. */
+function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0) return false;
+  let node: unknown = input;
+  for (const key of path.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return false;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  const last = path[path.length - 1] as PropertyKey;
+  return node !== null && typeof node === 'object' && !Array.isArray(node) && !(last in node);
 }

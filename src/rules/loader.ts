@@ -65,7 +65,7 @@ export function loadRules(
       const raw = interpolate(source.value, lookup, problems, source.where, [], unset, fix);
       const parsed = ruleSchema.safeParse(raw);
       if (!parsed.success) {
-        problems.push(...describeIssues(parsed.error.issues, source.where, unset));
+        problems.push(...describeIssues(parsed.error.issues, source.where, unset, raw));
         continue;
       }
       const rule = parsed.data;

@@ -245,6 +245,19 @@ condition:
     expect(scheduledProbes(loadRules(dir, {}, {})).map((p) => p.name)).toEqual(['p-on']);
   });
 
+  it('names a missing field as missing, not as "received undefined"', () => {
+    const file = write(
+      'bare.yaml',
+      'id: bare\nmatch: { name: x }\ncondition: { kind: consecutive, count: 2 }\n',
+    );
+    const problems = problemsOf(() => loadRules(dir, {}, {}));
+    expect(problems).toEqual([
+      `${file}:1:1 title: required, but missing`,
+      `${file}:1:1 severity: required, but missing`,
+      `${file}:1:1 ackSla: required, but missing`,
+    ]);
+  });
+
   it('rejects a rule with neither match nor a probe of its own', () => {
     const file = write(
       'orphan.yaml',
