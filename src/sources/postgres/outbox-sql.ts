@@ -34,18 +34,24 @@ export const raiseFunction = (p: OutboxPlace) => `${ident(p.schema)}.vigil_raise
 export function outboxSetupSql(p: OutboxPlace): string {
   return `
 CREATE SCHEMA IF NOT EXISTS ${ident(p.schema)};
-CREATE TABLE IF NOT EXISTS ${table(p)} (
-  id bigserial PRIMARY KEY,
-  name text,
-  at timestamptz DEFAULT clock_timestamp(),
-  labels jsonb DEFAULT '{}',
-  value double precision,
-  ok boolean,
-  data jsonb,
-  done_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS vigil_outbox_pending ON ${table(p)} (id) WHERE done_at IS NULL;
-CREATE INDEX IF NOT EXISTS vigil_outbox_done ON ${table(p)} (done_at) WHERE done_at IS NOT NULL;
+-- Only when missing: CREATE INDEX IF NOT EXISTS would lock an existing outbox against writers
+-- while every agent starts.
+DO $setup$ BEGIN
+  IF to_regclass(${literal(`${ident(p.schema)}.vigil_outbox`)}) IS NULL THEN
+    CREATE TABLE ${table(p)} (
+      id bigserial PRIMARY KEY,
+      name text,
+      at timestamptz DEFAULT clock_timestamp(),
+      labels jsonb DEFAULT '{}',
+      value double precision,
+      ok boolean,
+      data jsonb,
+      done_at timestamptz
+    );
+    CREATE INDEX vigil_outbox_pending ON ${table(p)} (id) WHERE done_at IS NULL;
+    CREATE INDEX vigil_outbox_done ON ${table(p)} (done_at) WHERE done_at IS NOT NULL;
+  END IF;
+END $setup$;
 CREATE OR REPLACE FUNCTION ${raiseFunction(p)}(
   name text,
   labels jsonb DEFAULT '{}',
@@ -68,10 +74,7 @@ ${raiseStatements(p, {
 })}
   RETURN raised;
 END
-$vigil$;
--- An earlier build woke the drain from a deferred trigger, which cost writers a third of their pace.
-DROP TRIGGER IF EXISTS vigil_outbox_wake ON ${table(p)};
-DROP FUNCTION IF EXISTS ${ident(p.schema)}.vigil_outbox_wake();`;
+$vigil$;`;
 }
 
 /** The variables raiseStatements uses, for a plpgsql DECLARE section. */
