@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
+import { quietPeriod } from '../support/quiet.js';
 
 let env: TestEnv | undefined;
 let dir: string | undefined;
@@ -56,6 +57,11 @@ it('an agent with a log source: two tracebacks open one incident, told with the 
   expect(JSON.stringify(post)).toContain('HELIX logs tracebacks');
   // The alert shows the record itself, so the reader sees what crashed.
   expect(JSON.stringify(post)).toContain('ValueError: task 109032');
+  // One incident, judged after a quiet period: a re-read record would open or tell it again later.
+  await quietPeriod(1000);
+  expect(world.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 200)).toHaveLength(
+    1,
+  );
   const { rows } = await world.db.query<{ rule_id: string; labels: Record<string, string> }>(
     `SELECT rule_id, labels FROM ${world.schema}.vigil_incidents`,
   );
