@@ -216,6 +216,7 @@ export class Agent {
         });
       }
       pipeline.sweeper.start();
+      await pipeline.tick.start();
       pipeline.canary.start();
       pipeline.heartbeat?.start();
       if (http) this.httpUrl = await listenHttp(http, config.http.host, config.http.port);
@@ -278,6 +279,7 @@ export class Agent {
     await r.batcher.close();
     await r.http?.close();
     await r.sweeper.close();
+    await r.tick.close();
     await r.thresholdListener.close();
     await Promise.allSettled(r.workers.map((w) => w.close()));
     await closeQueues(r.queues);

@@ -23,6 +23,8 @@ import { createWorker, type Queues } from './queues/queues.js';
 import { RuleEngine } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
 import { SeriesStore } from './rules/series.js';
+import { TickScheduler } from './rules/tick.js';
+import { WindowStore } from './rules/window-store.js';
 import { ThresholdStore } from './rules/thresholds.js';
 import { Canary, canaryKey } from './watchdog/canary.js';
 import { Heartbeat } from './watchdog/heartbeat.js';
@@ -50,6 +52,8 @@ export interface Pipeline {
   /** events → rules, and one delivery worker per channel. */
   workers: Worker[];
   sweeper: Sweeper;
+  /** Time passing: the cluster's rules tick. */
+  tick: TickScheduler;
   /** Self-trust: a canary through the whole pipeline, and a heartbeat out while it comes back. */
   canary: Canary;
   heartbeat: Heartbeat | undefined;
@@ -92,6 +96,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const engine = new RuleEngine({
     rules: d.rules.rules,
     series: new SeriesStore(d.client),
+    windows: new WindowStore(d.client, prefix),
     thresholds,
     transitions,
     routing,
@@ -114,6 +119,15 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     (job) => engine.processBatch((job.data as { events: unknown }).events, `events job ${job.id}`),
     { concurrency: config.events.concurrency, log, backoffBaseMs: 200 },
   );
+  const tickWorker = createWorker('tick', d.workerConn, prefix, () => engine.tick(), { concurrency: 1, log });
+  const tick = new TickScheduler({
+    queue: queues.tick,
+    redis: d.client,
+    engine,
+    everyMs: config.rules.tickEvery,
+    reassertEvery: 30_000,
+    log: log.child({ component: 'tick' }),
+  });
   const outbox = new Outbox(d.notifyPool);
   const digests = new Digests(d.notifyPool, n.digest.window);
   const notifyLog = log.child({ component: 'notify' });
@@ -192,7 +206,8 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     : undefined;
   return {
     batcher,
-    workers: [events, ...deliverers],
+    workers: [events, tickWorker, ...deliverers],
+    tick,
     sweeper,
     canary,
     heartbeat,

@@ -1,3 +1,4 @@
+import { keysOf } from '../rules/threshold-keys.js';
 import { existsSync } from 'node:fs';
 import { defaultConfigFile, loadConfig } from '../config/load.js';
 import { formatDuration } from '../config/duration.js';
@@ -23,10 +24,13 @@ export function runRulesValidate(opts: { config?: string; dir?: string; json?: b
     return;
   }
   for (const rule of set.rules) {
-    const c = rule.condition;
+    const c = rule.condition as unknown as Record<string, number>;
+    const keys = Object.entries(keysOf(rule))
+      .map(([k, v]) => `${k}=${v.show ? v.show(c[k] as number) : c[k]}`)
+      .join(' ');
     const probe = rule.probe ? `, probe ${rule.probe.name} every ${formatDuration(rule.probe.every)}` : '';
     console.log(
-      `✓ ${rule.id} [${rule.severity}] ${c.kind} ${c.count} (resolve after ${c.resolveAfter}), ack SLA ${formatDuration(rule.ackSla)}${probe}${rule.enabled ? '' : ' (disabled)'}`,
+      `✓ ${rule.id} [${rule.severity}] ${rule.condition.kind} ${keys}, ack SLA ${formatDuration(rule.ackSla)}${probe}${rule.enabled ? '' : ' (disabled)'}`,
     );
   }
   console.log(`${set.rules.length} rule(s) in ${dir} are valid`);

@@ -87,6 +87,11 @@ export const configSchema = z
           .string()
           .regex(/^[A-Z][A-Z0-9_]*_$/, 'upper-case letters, digits and "_", ending in "_"')
           .default('VIGIL_RULE_'),
+        /**
+         * How often the cluster looks at series that can change with no event (a window draining, a
+         * heartbeat missing): the tick is a job scheduler, so once per cluster, not once per agent.
+         */
+        tickEvery: duration.refine((ms) => ms >= 100, 'at least 100ms').default(1000),
       })
       .strict()
       .prefault({}),

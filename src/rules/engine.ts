@@ -1,22 +1,25 @@
 import { VigilError } from '../errors.js';
-import { randomUUID } from 'node:crypto';
 import { admit } from '../events/admit.js';
 import type { VigilEvent } from '../contracts/event.js';
-import { summaryOf } from './evidence.js';
-import type { OpenRequest, ResolveRequest, Routing, Transitions } from '../incidents/transitions.js';
+import type { Routing, Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { ChannelName } from '../contracts/channels.js';
 import type { Queues } from '../queues/queues.js';
 import { isCanary } from '../watchdog/canary.js';
+import { act, type Acting } from './acting.js';
+import { conditionOf, sampleOf, windowSummary } from './conditions.js';
+import { summaryOf } from './evidence.js';
 import { matches, seriesKey, seriesOf } from './fingerprint.js';
+import { kindOf } from './kinds/registry.js';
 import { ruleMatch, type Rule } from './schema.js';
 import { needsOpen, needsResolve, type Observation, type SeriesState, type SeriesStore } from './series.js';
-import { thresholdOf, type ThresholdStore } from './thresholds.js';
+import type { ThresholdSnapshot, ThresholdStore } from './thresholds.js';
+import type { WindowInput, WindowResult, WindowStore } from './window-store.js';
 
 export interface EngineDeps {
   rules: readonly Rule[];
   series: SeriesStore;
+  windows: WindowStore;
   thresholds: ThresholdStore;
   transitions: Transitions;
   routing: Routing;
@@ -29,9 +32,10 @@ export interface EngineDeps {
   prefix: string;
   /** How far ahead of this agent's clock an event's time may be; later ones are rejected. */
   maxFutureSkewMs: number;
+  now?: () => number;
 }
 
-interface Touched {
+interface Run {
   rule: Rule;
   fingerprint: string;
   labels: Record<string, string>;
@@ -45,16 +49,26 @@ export interface BatchResult {
   resolved: number;
 }
 
-/** Evaluates batches of events against the rules: one Redis round trip per batch, then the transitions. */
+/** Series the tick looks at per round; more wait for the next tick. */
+const TICK_LIMIT = 2000;
+
+/**
+ * Evaluates batches of events against the rules, and time passing (the tick) for conditions that
+ * change with no event. Consecutive rules keep their series in series.lua; every other kind in the
+ * window store. A batch costs one round trip to each, then the transitions.
+ */
 export class RuleEngine {
   private readonly byName = new Map<
     string,
     Array<{ rule: Rule; source?: string; labels: Record<string, string> }>
   >();
+  private readonly byId: ReadonlyMap<string, Rule>;
+  private readonly now: () => number;
 
   constructor(private readonly deps: EngineDeps) {
-    for (const rule of deps.rules) {
-      if (!rule.enabled) continue;
+    this.now = deps.now ?? Date.now;
+    this.byId = new Map(deps.rules.filter((r) => r.enabled).map((r) => [r.id, r]));
+    for (const rule of this.byId.values()) {
       const m = ruleMatch(rule);
       const list = this.byName.get(m.name) ?? [];
       list.push({ rule, source: m.source, labels: m.labels });
@@ -74,9 +88,10 @@ export class RuleEngine {
     const result: BatchResult = { accepted: 0, rejected: 0, opened: 0, resolved: 0 };
     const thresholds = await this.deps.thresholds.snapshot();
     const observations: Observation[] = [];
-    const touched = new Map<string, Touched>();
+    const runs = new Map<string, Run>();
+    const windows = new Map<string, WindowInput & { samples: WindowInput['samples'][number][] }>();
     const canaries: VigilEvent[] = [];
-    const now = Date.now();
+    const now = this.now();
     raw.forEach((item, index) => {
       const admitted = admit(item, now, this.deps.maxFutureSkewMs);
       if (!admitted.ok) {
@@ -92,65 +107,168 @@ export class RuleEngine {
       const { event, atMs } = admitted;
       if (isCanary(event)) canaries.push(event);
       for (const { rule, source, labels } of this.byName.get(event.name) ?? []) {
-        if (!matches(rule, event, source, labels) || event.ok === undefined) continue;
+        if (!matches(rule, event, source, labels)) continue;
         const { fingerprint, labels: seriesLabels } = seriesOf(rule, event);
         const key = seriesKey(this.deps.prefix, fingerprint);
-        touched.set(key, { rule, fingerprint, labels: seriesLabels, last: event });
-        observations.push({
-          key,
-          eventId: event.id,
-          atMs,
-          ok: event.ok,
-          value: event.value ?? 0,
-          count: thresholdOf(thresholds, rule, 'count'),
-          resolveAfter: thresholdOf(thresholds, rule, 'resolveAfter'),
-        });
+        const kind = kindOf(rule.condition);
+        const condition = conditionOf(thresholds, rule);
+        if (kind.store === 'runs') {
+          if (event.ok === undefined) continue;
+          runs.set(key, { rule, fingerprint, labels: seriesLabels, last: event });
+          const c = condition as unknown as { count: number; resolveAfter: number };
+          observations.push({
+            key,
+            eventId: event.id,
+            atMs,
+            ok: event.ok,
+            value: event.value ?? 0,
+            ...pick(c),
+          });
+          continue;
+        }
+        let input = windows.get(key);
+        if (!input) {
+          input = { key, rule: rule.id, fingerprint, labels: seriesLabels, kind, condition, samples: [] };
+          windows.set(key, input);
+        }
+        input.samples.push(sampleOf(event, atMs, kind, condition));
       }
     });
     metrics.inc('vigil_events_total', {}, result.accepted);
-    const states = await this.deps.series.apply(observations);
-    this.countLate(states, touched, where);
-    const acting = states.filter((s) => needsOpen(s) || needsResolve(s));
-    await this.passCanaries(canaries);
-    if (acting.length === 0) return result;
-    // Set-based, in the order things happened: a series firing now fired last, so an earlier fire's
-    // pending resolve comes first; one at rest resolved last. All rows owed go under one lease, so
-    // the batch costs one notify job per channel, whatever its size.
-    const lease = { id: randomUUID(), forMs: this.deps.leaseForMs };
-    const channels = new Set<ChannelName>();
-    const resolve = async (list: SeriesState[]) => {
-      const done = await this.resolve(list, touched, lease);
-      done.channels.forEach((c) => channels.add(c));
-      result.resolved += done.count;
-    };
-    await resolve(acting.filter((s) => s.firing && needsResolve(s)));
-    const opened = await this.open(acting.filter(needsOpen), touched, lease);
-    opened.channels.forEach((c) => channels.add(c));
-    result.opened += opened.count;
-    await resolve(acting.filter((s) => !s.firing && needsResolve(s)));
-    await Promise.all(
-      [...channels].map((c) =>
-        this.deps.notify[c].add('deliver', { lease: `${lease.id}.${c}` }, { jobId: `${lease.id}.${c}` }),
-      ),
+    const [states, judged] = await Promise.all([
+      this.deps.series.apply(observations),
+      this.deps.windows.apply([...windows.values()], now),
+    ]);
+    this.countLate(
+      states.map((s) => {
+        const r = runs.get(s.key) as Run;
+        return { s, rule: r.rule.id, fingerprint: r.fingerprint };
+      }),
+      where,
     );
-    await this.deps.series.markSynced(acting);
+    this.countLate(
+      judged.map((j) => ({ s: j.state, rule: j.input.rule, fingerprint: j.input.fingerprint })),
+      where,
+    );
+    await this.passCanaries(canaries);
+    const fromRuns = states.filter(acts).map((s): Acting => {
+      const r = runs.get(s.key) as Run;
+      return {
+        state: s,
+        rule: r.rule,
+        fingerprint: r.fingerprint,
+        labels: r.labels,
+        summary: () => summaryOf(s.value, r.last),
+      };
+    });
+    const done = await act(this.deps, [...fromRuns, ...this.acting(judged, thresholds)]);
+    result.opened += done.opened;
+    result.resolved += done.resolved;
+    await this.markSynced(
+      fromRuns.map((a) => a.state),
+      judged,
+    );
     return result;
+  }
+
+  /**
+   * Time passing: judges the window series whose deadline has come (a `for` ending, a window
+   * draining, a heartbeat overdue), as one batch. Series whose rule is gone are forgotten.
+   */
+  async tick(): Promise<{ judged: number; opened: number; resolved: number }> {
+    const now = this.now();
+    const due = await this.deps.windows.due(now, TICK_LIMIT);
+    if (due.length === 0) return { judged: 0, opened: 0, resolved: 0 };
+    const thresholds = await this.deps.thresholds.snapshot();
+    const gone: string[] = [];
+    const inputs: WindowInput[] = [];
+    for (const { key, series } of due) {
+      const rule = series && this.byId.get(series.r);
+      if (!series || !rule || kindOf(rule.condition).store !== 'window') {
+        gone.push(key);
+        continue;
+      }
+      const condition = conditionOf(thresholds, rule);
+      inputs.push({
+        key,
+        rule: rule.id,
+        fingerprint: series.fp,
+        labels: series.l,
+        kind: kindOf(condition),
+        condition,
+        samples: [],
+      });
+    }
+    await this.deps.windows.forget(gone);
+    return this.judge(inputs, now, thresholds);
+  }
+
+  /**
+   * Starts watching the series known before any event: a rule with no groupBy whose condition can
+   * fire with no event (absence) is watched from now, so a heartbeat that never comes fires too.
+   */
+  async watchUnseen(): Promise<void> {
+    const thresholds = await this.deps.thresholds.snapshot();
+    const inputs: WindowInput[] = [];
+    for (const rule of this.byId.values()) {
+      if (rule.condition.kind !== 'absence' || rule.groupBy.length > 0) continue;
+      const { fingerprint, labels } = seriesOf(rule, { labels: {} } as unknown as VigilEvent);
+      const condition = conditionOf(thresholds, rule);
+      const key = seriesKey(this.deps.prefix, fingerprint);
+      inputs.push({
+        key,
+        rule: rule.id,
+        fingerprint,
+        labels,
+        kind: kindOf(condition),
+        condition,
+        samples: [],
+      });
+    }
+    await this.judge(inputs, this.now(), thresholds);
+  }
+
+  private async judge(inputs: readonly WindowInput[], now: number, thresholds: ThresholdSnapshot) {
+    const judged = await this.deps.windows.apply(inputs, now);
+    const done = await act(this.deps, this.acting(judged, thresholds));
+    await this.markSynced([], judged);
+    return { judged: judged.length, ...done };
+  }
+
+  private acting(judged: readonly WindowResult[], thresholds: ThresholdSnapshot): Acting[] {
+    return judged
+      .filter((j) => acts(j.state))
+      .map((j) => {
+        const rule = this.byId.get(j.input.rule) as Rule;
+        return {
+          state: j.state,
+          rule,
+          fingerprint: j.input.fingerprint,
+          labels: j.input.labels,
+          summary: () => windowSummary(rule, conditionOf(thresholds, rule), j.series, j.verdict),
+        };
+      });
+  }
+
+  private async markSynced(runs: readonly SeriesState[], judged: readonly WindowResult[]): Promise<void> {
+    await Promise.all([
+      this.deps.series.markSynced(runs),
+      this.deps.windows.markSynced(judged.map((j) => j.state).filter(acts)),
+    ]);
   }
 
   /** Late observations were applied in their place; too-late ones (older than a series keeps) were not. */
   private countLate(
-    states: readonly SeriesState[],
-    touched: ReadonlyMap<string, Touched>,
+    list: ReadonlyArray<{ s: SeriesState; rule: string; fingerprint: string }>,
     where: string,
   ): void {
-    for (const s of states) {
+    for (const { s, rule, fingerprint } of list) {
       if (s.late + s.tooLate === 0) continue;
-      const { rule, fingerprint } = touched.get(s.key) as Touched;
-      this.deps.metrics.inc('vigil_events_late_total', { rule: rule.id }, s.late + s.tooLate);
+      this.deps.metrics.inc('vigil_events_late_total', { rule }, s.late + s.tooLate);
       if (s.tooLate === 0) continue;
-      this.deps.metrics.inc('vigil_events_too_late_total', { rule: rule.id }, s.tooLate);
+      this.deps.metrics.inc('vigil_events_too_late_total', { rule }, s.tooLate);
       this.deps.log.warn(
-        { where, rule: rule.id, fingerprint, tooLate: s.tooLate },
+        { where, rule, fingerprint, tooLate: s.tooLate },
         'observations too late to apply: older than anything their series keeps',
       );
     }
@@ -172,57 +290,10 @@ export class RuleEngine {
       }),
     );
   }
-
-  private async open(
-    list: SeriesState[],
-    touched: ReadonlyMap<string, Touched>,
-    lease: { id: string; forMs: number },
-  ): Promise<{ count: number; channels: ChannelName[] }> {
-    const reqs: OpenRequest[] = list.map((s) => {
-      const t = touched.get(s.key) as Touched;
-      return {
-        rule: t.rule,
-        fingerprint: t.fingerprint,
-        labels: t.labels,
-        value: s.value,
-        summary: summaryOf(s.value, t.last),
-        startedAt: new Date(s.firedSinceMs),
-      };
-    });
-    const { incidents, channels } = await this.deps.transitions.open(
-      reqs,
-      this.deps.agentId,
-      this.deps.routing,
-      lease,
-      this.deps.digest,
-    );
-    for (const incident of incidents) {
-      this.deps.metrics.inc('vigil_incidents_opened_total', { rule: incident.ruleId });
-      this.deps.log.info(
-        { incident: incident.id, rule: incident.ruleId, fingerprint: incident.fingerprint },
-        'incident opened',
-      );
-    }
-    return { count: incidents.length, channels };
-  }
-
-  private async resolve(
-    list: SeriesState[],
-    touched: ReadonlyMap<string, Touched>,
-    lease: { id: string; forMs: number },
-  ): Promise<{ count: number; channels: ChannelName[] }> {
-    const reqs: ResolveRequest[] = list.map((s) => ({
-      fingerprint: (touched.get(s.key) as Touched).fingerprint,
-      at: new Date(s.resolvedAtMs),
-    }));
-    const { incidents, channels } = await this.deps.transitions.resolve(
-      reqs,
-      this.deps.agentId,
-      'condition cleared',
-      this.deps.routing,
-      lease,
-    );
-    for (const i of incidents) this.deps.log.info({ incident: i.id, rule: i.ruleId }, 'incident resolved');
-    return { count: incidents.length, channels };
-  }
 }
+
+const acts = (s: SeriesState) => needsOpen(s) || needsResolve(s);
+const pick = (c: { count: number; resolveAfter: number }) => ({
+  count: c.count,
+  resolveAfter: c.resolveAfter,
+});

@@ -1,22 +1,9 @@
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
-import { integer } from '../config/fields.js';
 import { eventSources } from '../contracts/event.js';
 import { channelNames } from '../contracts/channels.js';
 import { probeSchema } from '../sources/probes/schema.js';
-
-const count = integer(1, 100_000);
-
-/** N failing observations (`ok: false`) in a row fire; M passing ones in a row resolve. */
-export const consecutiveSchema = z
-  .object({
-    kind: z.literal('consecutive'),
-    count,
-    resolveAfter: count.default(1),
-  })
-  .strict();
-
-export const conditionSchema = z.discriminatedUnion('kind', [consecutiveSchema]);
+import { conditionSchema } from './kinds/registry.js';
 
 export const ruleSchema = z
   .object({

@@ -1,30 +1,22 @@
-import type { Condition, Rule } from './schema.js';
+import { kindOf } from './kinds/registry.js';
+import type { Rule } from './schema.js';
 
 /** What one tunable number may be: a bad row must not make a rule fire on every observation. */
 export interface ThresholdValidator {
   ok: (value: number) => boolean;
   expect: string;
+  /** Reads what a person typed ("5m", "5%"); a plain number otherwise. */
+  parse?: (text: string) => number;
+  /** Shows a stored number the way the rule file writes it ("5m"). */
+  show?: (value: number) => string;
 }
 
-const wholeAtLeast1: ThresholdValidator = {
-  ok: (v) => Number.isInteger(v) && v >= 1,
-  expect: 'a whole number ≥ 1',
-};
+/** Every tunable key is a field of some condition kind (see kinds/registry.ts). */
+export type ThresholdKey = string;
 
-/**
- * The keys each condition kind lets the thresholds table tune, named like the condition's fields.
- * A new kind adds its entry here; the store, the CLI and the checks of plain-SQL rows follow.
- */
-export const thresholdKeys = {
-  consecutive: { count: wholeAtLeast1, resolveAfter: wholeAtLeast1 },
-} satisfies Record<Condition['kind'], Record<string, ThresholdValidator>>;
-
-type Keys = typeof thresholdKeys;
-/** Every tunable key of every kind. */
-export type ThresholdKey = { [K in keyof Keys]: keyof Keys[K] & string }[keyof Keys];
-
+/** The keys a rule's condition kind lets the thresholds table tune, named like the condition's fields. */
 export function keysOf(rule: Rule): Readonly<Record<string, ThresholdValidator>> {
-  return thresholdKeys[rule.condition.kind];
+  return kindOf(rule.condition).keys;
 }
 
 /** Why a row (rule id, key, value) cannot apply, or undefined when it can. */

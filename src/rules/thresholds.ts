@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Rule } from './schema.js';
 import { upsertThreshold } from './threshold-table.js';
-import { fileDefault, problemWith, type ThresholdKey } from './threshold-keys.js';
+import { problemWith, type ThresholdKey } from './threshold-keys.js';
 
 export type ThresholdSnapshot = ReadonlyMap<string, number>;
 
@@ -107,12 +107,4 @@ export class ThresholdStore {
     await upsertThreshold(this.pool, ruleId, key, value, { by, reason });
     this.invalidate();
   }
-}
-
-/** The number in force for a rule's condition field: the table's row, else the rule file's default. */
-export function thresholdOf(snapshot: ThresholdSnapshot, rule: Rule, key: ThresholdKey): number {
-  const value = snapshot.get(`${rule.id}/${key}`) ?? fileDefault(rule, key);
-  if (value === undefined)
-    throw new VigilError('E_THRESHOLD_KEY', `${rule.id}: a ${rule.condition.kind} rule has no "${key}"`);
-  return value;
 }

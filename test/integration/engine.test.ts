@@ -14,6 +14,7 @@ import { closeQueues, createQueues, type Queues } from '../../src/queues/queues.
 import { RuleEngine } from '../../src/rules/engine.js';
 import { seriesKey } from '../../src/rules/fingerprint.js';
 import { loadRules } from '../../src/rules/loader.js';
+import { WindowStore } from '../../src/rules/window-store.js';
 import { SeriesStore } from '../../src/rules/series.js';
 import { ThresholdStore } from '../../src/rules/thresholds.js';
 
@@ -73,6 +74,7 @@ async function world(): Promise<World> {
   const engine = new RuleEngine({
     rules,
     series: new SeriesStore(redis),
+    windows: new WindowStore(redis, prefix),
     thresholds,
     transitions: new Transitions(pool),
     routing: { byRule: new Map([['api-health', ['slack', 'email']]]), fallback: ['slack', 'email'] },

@@ -45,7 +45,7 @@ describe('loadConfig from a YAML file', () => {
       redis: { url: 'redis://cache.internal:6379', prefix: 'vigil' },
       http: { host: '127.0.0.1', port: 8470 },
       // Relative to the config file, wherever the agent is started from.
-      rules: { dir: join(dirname(file), 'rules'), vars: {}, envPrefix: 'VIGIL_RULE_' },
+      rules: { dir: join(dirname(file), 'rules'), vars: {}, envPrefix: 'VIGIL_RULE_', tickEvery: 1000 },
       events: {
         batchSize: 200,
         linger: 2,

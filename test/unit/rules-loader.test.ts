@@ -137,7 +137,7 @@ condition: { kind: consecutive, count: 1 }
     expect(() => {
       (set.rules as unknown[]).push(rule);
     }).toThrow(TypeError);
-    expect(rule.condition.count).toBe(3);
+    expect((rule.condition as { count: number }).count).toBe(3);
   });
 });
 

@@ -1,0 +1,49 @@
+import type { VigilEvent } from '../contracts/event.js';
+import { quote, textOf, whereOf } from './evidence.js';
+import type { AnyKind, Sample, Verdict } from './kinds/kind.js';
+import { kindOf } from './kinds/registry.js';
+import { ruleMatch, type Rule } from './schema.js';
+import type { ThresholdSnapshot } from './thresholds.js';
+import type { WindowSeries } from './window-series.js';
+
+/** The rule's condition with the thresholds table's tuned numbers in place of the file's. */
+export function conditionOf(snapshot: ThresholdSnapshot, rule: Rule): { kind: string } {
+  const condition: Record<string, unknown> = { ...rule.condition };
+  for (const key of Object.keys(kindOf(rule.condition).keys)) {
+    const tuned = snapshot.get(`${rule.id}/${key}`);
+    if (tuned !== undefined) condition[key] = tuned;
+  }
+  return condition as { kind: string };
+}
+
+export function sampleOf(
+  event: VigilEvent,
+  atMs: number,
+  kind: AnyKind,
+  condition: { kind: string },
+): Sample {
+  const text = textOf(event);
+  return {
+    id: event.id,
+    atMs,
+    ok: event.ok,
+    value: event.value,
+    field: kind.pick?.(condition, event),
+    evidence:
+      text === undefined ? whereOf(event).trim() || undefined : `${whereOf(event).trim()} ${text}`.trim(),
+  };
+}
+
+/** What a rule watches, in the alert's words: its match name or its probe's name. */
+export const subjectOf = (rule: Rule) => ruleMatch(rule).name;
+
+/** The alert text of a windowed series: the kind's one line, then what the last failing event said. */
+export function windowSummary(
+  rule: Rule,
+  condition: { kind: string },
+  series: WindowSeries,
+  verdict: Verdict,
+): string {
+  const kind = kindOf(condition);
+  return quote(kind.summary(condition, { ...verdict, value: series.life.value }, subjectOf(rule)), series.ev);
+}

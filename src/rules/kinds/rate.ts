@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { formatDuration } from '../../config/duration.js';
+import { anyNumber, displayFields, durationKey, timingFields, timingKeys, windowField } from './common.js';
+import { comparator, compare, formatNumber } from './compare.js';
+import type { ConditionKind } from './kind.js';
+import { addTo, drainsAt, emptyWindow, seen, totals, type WindowState } from './window.js';
+
+/**
+ * How many matching events in a sliding window (`counts: failures`, the default, leaves out recovery
+ * signals; `all` counts every event), or how much a counter carried in the events' value grew
+ * (`counts: increase`; a counter that goes down was reset and counts from zero).
+ */
+export const rateSchema = z
+  .object({
+    kind: z.literal('rate'),
+    op: comparator.default('>='),
+    count: z.number().finite().min(0),
+    window: windowField,
+    counts: z.enum(['failures', 'all', 'increase']).default('failures'),
+    ...timingFields,
+    ...displayFields,
+  })
+  .strict();
+
+export type RateCondition = z.output<typeof rateSchema>;
+
+type State = WindowState & { c?: [number, number] };
+
+export const rate: ConditionKind<RateCondition, State> = {
+  kind: 'rate',
+  schema: rateSchema,
+  keys: { count: anyNumber, window: durationKey(1000), ...timingKeys },
+  store: 'window',
+  init: (c) => emptyWindow(c.window),
+  add(ws, sample, c, now) {
+    if (seen(ws, sample.id)) return 'ok';
+    if (c.counts === 'failures' && sample.ok === true) return 'ok';
+    if (c.counts !== 'increase') return addTo(ws, sample.atMs, now, c.window, { n: 1, f: 0, o: 0, s: 0 });
+    if (sample.value === undefined) return 'ok';
+    const last = ws.c;
+    // A counter's growth needs the reading before it: an older reading than the last is ignored.
+    if (last && sample.atMs < last[0]) return 'ok';
+    ws.c = [sample.atMs, sample.value];
+    if (!last) return 'ok';
+    const grew = sample.value >= last[1] ? sample.value - last[1] : sample.value;
+    return addTo(ws, sample.atMs, now, c.window, { n: grew, f: 0, o: 0, s: 0 });
+  },
+  evaluate(ws, c, now) {
+    const t = totals(ws, now, c.window);
+    return { breach: compare(t.n, c.op, c.count), value: t.n, changesAt: drainsAt(ws, now, c.window) };
+  },
+  summary: (c, { value }, subject) => {
+    const what = c.counts === 'increase' ? `${c.label ?? subject} grew by` : `${c.label ?? subject}:`;
+    const unit = c.counts === 'increase' ? (c.unit ?? '') : 'events';
+    return `${what} ${formatNumber(value)}${unit ? ` ${unit}` : ''} in ${formatDuration(c.window)} (${c.op} ${formatNumber(c.count)})`;
+  },
+  timing: (c) => ({ for: c.for, keepFiringFor: c.keepFiringFor }),
+};
