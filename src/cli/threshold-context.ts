@@ -9,6 +9,8 @@ export interface ThresholdContext {
   pool: Pool;
   /** This config's rule set, by id, in file order. */
   rules: ReadonlyMap<string, Rule>;
+  /** Where the live series are, for their current values. */
+  redis: { url: string; prefix: string };
 }
 
 /** A request the thresholds commands turn down (unknown rule or key, bad value): exit 2 with why. */
@@ -42,7 +44,7 @@ export async function withThresholds(
         `no thresholds table in schema ${config.database.schema}`,
         'run `vigil migrate` with this config (the agent also migrates when it starts)',
       );
-    await fn({ pool, rules });
+    await fn({ pool, rules, redis: { url: config.redis.url, prefix: config.redis.prefix } });
   } catch (err) {
     if (!(err instanceof ThresholdRefusal)) throw err;
     for (const p of err.problems) process.stderr.write(`vigil: ${p}\n`);

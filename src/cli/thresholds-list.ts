@@ -1,4 +1,6 @@
 import { formatDuration } from '../config/duration.js';
+import { formatNumber, withUnit } from '../rules/kinds/compare.js';
+import { readSeriesValues, type SeriesValue } from '../rules/series-values.js';
 import { fileDefault, keysOf, problemWith } from '../rules/threshold-keys.js';
 import type { Rule } from '../rules/schema.js';
 import {
@@ -24,6 +26,28 @@ interface ListLine {
   invalid?: { value: number; problem: string };
 }
 
+/** A number as the rule file writes it: "5m" for a duration key, "5%" never (fractions stay fractions). */
+function shownValue(rule: Rule, key: string, value: number | null): string {
+  if (value === null) return 'none';
+  const show = keysOf(rule)[key]?.show;
+  return show ? show(value) : String(value);
+}
+
+/** What a series measures now, in the rule's unit. */
+function nowText(rule: Rule, s: SeriesValue): string {
+  const c = rule.condition as { kind: string; unit?: string };
+  const value =
+    c.kind === 'ratio'
+      ? `${formatNumber(s.value * 100)} %`
+      : c.kind === 'absence'
+        ? `silent ${formatNumber(s.value)} s`
+        : c.kind === 'consecutive'
+          ? `${s.value} failure(s) in a row`
+          : withUnit(s.value, c.unit);
+  const state = s.firing ? `FIRING since ${new Date(s.since ?? 0).toISOString()}` : 'ok';
+  return `    now ${s.fingerprint}: ${value}  ${state}`;
+}
+
 function lineOf(rules: ReadonlyMap<string, Rule>, rule: Rule, key: string, row?: ThresholdRow): ListLine {
   const { category, id, title } = rule;
   const base = { category, rule: id, title, key, ackSla: formatDuration(rule.ackSla) };
@@ -38,7 +62,7 @@ function lineOf(rules: ReadonlyMap<string, Rule>, rule: Rule, key: string, row?:
 
 /** `vigil thresholds list`: each rule's numbers in force and where they come from, bad rows with why. */
 export function runThresholdsList(opts: { config?: string; json?: boolean }): Promise<void> {
-  return withThresholds(opts, async ({ pool, rules }) => {
+  return withThresholds(opts, async ({ pool, rules, redis }) => {
     const rows = new Map((await thresholdRows(pool)).map((r) => [`${r.rule}/${r.key}`, r]));
     const lines: ListLine[] = [];
     for (const rule of rules.values()) {
@@ -54,17 +78,29 @@ export function runThresholdsList(opts: { config?: string; json?: boolean }): Pr
       value: r.value,
       problem: problemWith(rules, r.rule, r.key, r.value) ?? '',
     }));
-    if (opts.json) return void console.log(JSON.stringify({ thresholds: lines, invalid: stray }, null, 2));
+    const live = await readSeriesValues(redis.url, redis.prefix, rules);
+    if (opts.json)
+      return void console.log(
+        JSON.stringify(
+          { thresholds: lines, invalid: stray, series: live.series, seriesError: live.error },
+          null,
+          2,
+        ),
+      );
     for (const l of lines) {
       const origin =
         l.origin === 'file'
           ? 'file'
           : `table (${l.changedBy}, ${l.changedAt}: ${l.reason || 'no reason given'})`;
       const bad = l.invalid ? `  INVALID row ${l.invalid.value} ignored: ${l.invalid.problem}` : '';
+      const rule = rules.get(l.rule) as Rule;
       console.log(
-        `${l.category.padEnd(12)} ${l.rule.padEnd(20)} ${l.title}  ${l.key}=${l.value}  ack SLA ${l.ackSla}  ${origin}${bad}`,
+        `${l.category.padEnd(12)} ${l.rule.padEnd(20)} ${l.title}  ${l.key}=${shownValue(rule, l.key, l.value)}  ack SLA ${l.ackSla}  ${origin}${bad}`,
       );
+      if (lines.findLast((x) => x.rule === l.rule) !== l) continue;
+      for (const s of live.series.filter((x) => x.rule === l.rule)) console.log(nowText(rule, s));
     }
+    if (live.error) console.log(`(current series values unavailable: ${live.error})`);
     for (const s of stray) console.log(`INVALID row ${s.rule} ${s.key}=${s.value} ignored: ${s.problem}`);
   });
 }

@@ -27,7 +27,10 @@ function parseAssignments(ctx: ThresholdContext, rule: string, assignments: stri
   const problems: string[] = [];
   for (const a of assignments) {
     const m = /^([^=]+)=(.*)$/.exec(a);
-    const value = m?.[2]?.trim() ? Number(m[2]) : Number.NaN;
+    const text = m?.[2]?.trim() ?? '';
+    const known = ctx.rules.get(rule);
+    const parse = known && m?.[1] ? keysOf(known)[m[1]]?.parse : undefined;
+    const value = text === '' ? Number.NaN : parse ? parse(text) : Number(text);
     const problem = m?.[1] ? problemWith(ctx.rules, rule, m[1], value) : `"${a}" is not <key>=<value>`;
     if (problem) problems.push(`${rule}: ${problem}`);
     else values.set(m?.[1] ?? '', value);
@@ -44,7 +47,8 @@ function runSet(rule: string, assignments: string[], opts: ChangeOptions): Promi
     await changeThresholds(ctx.pool, change, async (client) => {
       for (const [key, value] of values) await upsertThreshold(client, rule, key, value, change);
     });
-    for (const [key, value] of values) console.log(`${rule} ${key} = ${value}`);
+    const keys = keysOf(ctx.rules.get(rule) as NonNullable<ReturnType<typeof ctx.rules.get>>);
+    for (const [key, value] of values) console.log(`${rule} ${key} = ${keys[key]?.show?.(value) ?? value}`);
   });
 }
 
