@@ -10,18 +10,31 @@ export function parseDuration(text: string | number): number | undefined {
   return Math.round(Number(m[1]) * (units[m[2] as string] as number));
 }
 
-/** A duration field: accepts "5s"-style text or milliseconds, yields milliseconds. */
-export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid duration ${JSON.stringify(value)}: use e.g. "250ms", "5s", "5m", "1h"`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+const durationText = /^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*$/;
+
+/**
+ * A duration field: accepts "5s"-style text or milliseconds, yields milliseconds. The pattern is in
+ * the schema (not only in the transform) so the generated JSON Schema tells editors what is valid.
+ */
+export const duration = z
+  .union([
+    z.string().regex(durationText, {
+      error: (issue) => `invalid duration ${JSON.stringify(issue.input)}: use e.g. "250ms", "5s", "5m", "1h"`,
+    }),
+    z.number().min(0),
+  ])
+  .describe('a duration: "250ms", "5s", "5m", "1h", "1d", or milliseconds')
+  .transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid duration ${JSON.stringify(value)}: use e.g. "250ms", "5s", "5m", "1h"`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 export function formatDuration(ms: number): string {
   for (const [unit, size] of [

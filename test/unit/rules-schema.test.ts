@@ -11,13 +11,16 @@ describe('rules JSON Schema', () => {
   it('describes what rule authors write: durations as text, severities and condition kinds as enums', () => {
     const schema = ruleJsonSchema() as {
       required: string[];
-      properties: Record<string, { type?: unknown; enum?: unknown }>;
+      properties: Record<string, { type?: unknown; enum?: unknown; anyOf?: unknown }>;
       additionalProperties: boolean;
     };
     expect(schema.required).toEqual(
       expect.arrayContaining(['id', 'title', 'severity', 'ackSla', 'condition']),
     );
-    expect(schema.properties.ackSla!.type).toEqual(['string', 'number']);
+    expect(schema.properties.ackSla!.anyOf).toEqual([
+      expect.objectContaining({ type: 'string', pattern: expect.stringContaining('ms|s|m|h|d') as string }),
+      { type: 'number', minimum: 0 },
+    ]);
     expect(schema.properties.severity!.enum).toEqual(['critical', 'high', 'warning', 'info']);
     expect(schema.additionalProperties).toBe(false);
   });
