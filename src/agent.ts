@@ -24,7 +24,7 @@ import { listenForThresholds } from './rules/threshold-listener.js';
 import type { ThresholdStore } from './rules/thresholds.js';
 import type { PgListener } from './sources/postgres/listener.js';
 import type { Source } from './contracts/source.js';
-import { unfedRules } from './sources/coverage.js';
+import { groupByWarnings, unfedRules } from './sources/coverage.js';
 import { sourceKinds } from './sources/registry.js';
 
 export interface AgentOptions {
@@ -140,6 +140,8 @@ export class Agent {
     }
     for (const problem of unfedRules(this.rules, config.sources))
       log.warn({ problem }, 'rule will never fire');
+    for (const problem of groupByWarnings(this.rules, config.sources))
+      log.warn({ problem }, 'rule groups by a label its events never carry');
     const pipeline = buildPipeline({
       config,
       rules: this.rules,

@@ -16,6 +16,8 @@ export interface RuleSet {
   probes: readonly ProbeSpec[];
   /** Where each rule's `match.name` is written (`file:line:col`), by rule id; absent in sets built in code. */
   matchNameAt?: Readonly<Record<string, string>>;
+  /** Where each rule's `groupBy` is written, for rules that have one. */
+  groupByAt?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -40,6 +42,7 @@ export function loadRules(
   const rules: Rule[] = [];
   const ruleFiles = new Map<string, string>();
   const probeFiles = new Map<string, string>();
+  const groupByAt: Record<string, string> = {};
   const probes: ProbeSpec[] = [];
   /** Rules that match events by name: a probe's name is checked once every probe is known. */
   const matching: Array<{ rule: Rule; where: (path: PropertyKey[]) => string }> = [];
@@ -82,6 +85,7 @@ export function loadRules(
         probes.push(rule.probe);
       }
       rules.push(rule);
+      if (rule.groupBy.length) groupByAt[rule.id] = source.where(['groupBy']);
       if (rule.match) matching.push({ rule, where: source.where });
     }
   }
@@ -94,5 +98,5 @@ export function loadRules(
     problems.push(`${where(['match', 'name'])} match.name: no probe is named "${name}" (probes: ${known})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze({ rules, probes, matchNameAt });
+  return deepFreeze({ rules, probes, matchNameAt, groupByAt });
 }

@@ -72,3 +72,50 @@ function eventNames(
   }
   return [...names];
 }
+
+/**
+ * Warnings for `groupBy` labels the matched events never carry: every event would land in one series
+ * (label value ""), so a per-host rule would silently become one alert for all hosts. Said only when
+ * every source that could feed the rule knows its events' labels.
+ */
+export function groupByWarnings(
+  rules: RuleSet,
+  sources: ReadonlyArray<{ kind: string; name: string }>,
+  registry: SourceRegistry = sourceKinds,
+): string[] {
+  const warnings: string[] = [];
+  for (const rule of rules.rules) {
+    if (!rule.enabled || rule.groupBy.length === 0) continue;
+    const carried = labelsOf(rule, sources, registry);
+    if (!carried) continue;
+    const missing = rule.groupBy.filter((l) => !carried.has(l));
+    if (missing.length === 0) continue;
+    const at = rules.groupByAt?.[rule.id] ?? `rule "${rule.id}"`;
+    warnings.push(
+      `${at} groupBy: the events this rule matches never carry ${missing.map((m) => `"${m}"`).join(', ')} (they carry: ${[...carried].join(', ') || 'no labels'}); every event would fall into one series`,
+    );
+  }
+  return warnings;
+}
+
+/** The labels a rule's events can carry, or undefined when a source's are open-ended. */
+function labelsOf(
+  rule: RuleSet['rules'][number],
+  sources: ReadonlyArray<{ kind: string; name: string }>,
+  registry: SourceRegistry,
+): Set<string> | undefined {
+  if (!rule.match) {
+    const probe = rule.probe as NonNullable<typeof rule.probe>;
+    const host = probe.kind === 'process' || probe.kind === 'system' ? ['host'] : [];
+    return new Set(['probe', ...host, ...Object.keys(probe.labels)]);
+  }
+  if (rule.match.source !== 'log') return undefined;
+  const labels = new Set<string>();
+  for (const spec of sources) {
+    const kind = registry.get(spec.kind);
+    if (!kind.produces.includes('log')) continue;
+    if (!kind.eventLabels) return undefined;
+    for (const l of kind.eventLabels(spec, rule.match.name)) labels.add(l);
+  }
+  return labels;
+}

@@ -41,6 +41,8 @@ export interface SourceKind<Spec extends { kind: string; name: string }> {
    * whose names are open-ended (they come from rows or payloads) leaves it out.
    */
   eventNames?(spec: Spec): readonly string[];
+  /** The labels every event of that name carries, for groupBy warnings; open-ended kinds leave it out. */
+  eventLabels?(spec: Spec, name: string): readonly string[];
   /** Probe kinds (a rule's `probe.kind`) this kind runs, for `vigil rules validate`. */
   readonly runsProbes?: readonly string[];
   create(spec: Spec, ctx: SourceContext): Source;

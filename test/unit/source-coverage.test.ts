@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRules } from '../../src/rules/loader.js';
-import { unfedRules } from '../../src/sources/coverage.js';
+import { groupByWarnings, unfedRules } from '../../src/sources/coverage.js';
 import { logKind } from '../../src/sources/logs/log-source.js';
 import { hostProbesKind } from '../../src/sources/probes/host-source.js';
 import { probesKind } from '../../src/sources/probes/source.js';
@@ -157,5 +157,32 @@ describe('rules that match a name no configured source gives', () => {
     const spec = logKind.schema.parse(log('app', 'a', 'b'));
     const shared = { ...spec, signals: [...spec.signals, { ...spec.signals[0], match: 'A' }] };
     expect(logKind.eventNames?.(shared as typeof spec)).toEqual(['a', 'b']);
+  });
+});
+
+describe('groupBy labels the matched events never carry', () => {
+  it('warns with file:line and the labels the events do carry; silent where they carry it or are open-ended', () => {
+    const set = rules({
+      'per-host': 'match: { source: log, name: svc-error }\ngroupBy: [hostt]\n',
+      'per-file': 'match: { source: log, name: svc-error }\ngroupBy: [file, service]\n',
+      'per-probe':
+        'probe: { kind: tcp, name: db, host: 127.0.0.1, port: 5432, every: 10s }\ngroupBy: [host]\n',
+      tasks: 'match: { source: pg, name: task }\ngroupBy: [anything]\n',
+    });
+    const sources = sourcesSchema.parse([
+      {
+        kind: 'log',
+        name: 'app',
+        paths: ['/var/log/helix/*.log'],
+        signals: [{ name: 'svc-error', match: 'ERROR', labels: ['service'] }],
+      },
+      { kind: 'pg-outbox' },
+    ]);
+    expect(groupByWarnings(set, sources)).toEqual([
+      expect.stringMatching(
+        /per-host\.yaml:7:10 groupBy: the events this rule matches never carry "hostt" \(they carry: service, source, file\); every event would fall into one series$/,
+      ),
+      expect.stringMatching(/per-probe\.yaml:7:10 groupBy: .* never carry "host" \(they carry: probe\)/),
+    ]);
   });
 });

@@ -210,5 +210,9 @@ export const logKind: SourceKind<LogSourceSpec> = {
   produces: ['log'],
   // Several signals may share a name (one rule for many patterns): each name once.
   eventNames: (spec) => [...new Set(spec.signals.map((s) => s.name))],
+  // Labels are copied from parsed fields when the record has them; `source` and `file` always.
+  eventLabels: (spec, name) => [
+    ...new Set(spec.signals.filter((s) => s.name === name).flatMap((s) => [...s.labels, 'source', 'file'])),
+  ],
   create: (spec, ctx) => new LogSource(spec, ctx),
 };
