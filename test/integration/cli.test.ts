@@ -234,7 +234,7 @@ describe('vigil rules', () => {
     const r = await runCli(['rules', 'validate', '--dir', 'rules']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /✓ api-health \[critical\] consecutive 3 .*ack SLA 5m, probe helix-api-health every 5s/,
+      /✓ api-health \[critical\] consecutive count=3 .*ack SLA 5m, probe helix-api-health every 5s/,
     );
   });
 
