@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { formatNumber, withUnit } from '../rules/kinds/compare.js';
 import { readSeriesValues, type SeriesValue } from '../rules/series-values.js';
-import { fileDefault, keysOf, problemWith } from '../rules/threshold-keys.js';
+import { fileDefault, keysOf, problemWith, splitKey } from '../rules/threshold-keys.js';
 import type { Rule } from '../rules/schema.js';
 import {
   thresholdHistory,
@@ -29,7 +29,7 @@ interface ListLine {
 /** A number as the rule file writes it: "5m" for a duration key, "5%" never (fractions stay fractions). */
 function shownValue(rule: Rule, key: string, value: number | null): string {
   if (value === null) return 'none';
-  const show = keysOf(rule)[key]?.show;
+  const show = keysOf(rule)[splitKey(key).base]?.show;
   return show ? show(value) : String(value);
 }
 
@@ -69,6 +69,12 @@ export function runThresholdsList(opts: { config?: string; json?: boolean }): Pr
       for (const key of Object.keys(keysOf(rule))) {
         lines.push(lineOf(rules, rule, key, rows.get(`${rule.id}/${key}`)));
         rows.delete(`${rule.id}/${key}`);
+        // Rows for one series of the rule, right under the rule-wide number they override.
+        for (const [id, row] of rows) {
+          if (row.rule !== rule.id || splitKey(row.key).base !== key || !splitKey(row.key).series) continue;
+          lines.push(lineOf(rules, rule, row.key, row));
+          rows.delete(id);
+        }
       }
     }
     // Rows no rule here has a key for: shown, never silently dropped.

@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { keysOf, problemWith } from '../rules/threshold-keys.js';
+import { keysOf, problemWith, seriesSelector, splitKey } from '../rules/threshold-keys.js';
 import {
   changeThresholds,
   deleteThresholds,
@@ -15,6 +15,8 @@ interface ChangeOptions {
   config?: string;
   reason: string;
   by?: string;
+  /** `label=value,…`: tune one series of a rule with groupBy */
+  series?: string;
 }
 
 const changeOf = (opts: ChangeOptions): Change => ({
@@ -22,18 +24,30 @@ const changeOf = (opts: ChangeOptions): Change => ({
   reason: opts.reason,
 });
 
-function parseAssignments(ctx: ThresholdContext, rule: string, assignments: string[]): Map<string, number> {
+function parseAssignments(
+  ctx: ThresholdContext,
+  rule: string,
+  assignments: string[],
+  seriesText: string | undefined,
+): Map<string, number> {
   const values = new Map<string, number>();
   const problems: string[] = [];
+  const known = ctx.rules.get(rule);
+  let series = '';
+  if (seriesText !== undefined && known) {
+    const selected = seriesSelector(known, seriesText);
+    if (selected.problem) throw new ThresholdRefusal([`${rule}: ${selected.problem}`]);
+    series = selected.series ?? '';
+  }
   for (const a of assignments) {
     const m = /^([^=]+)=(.*)$/.exec(a);
     const text = m?.[2]?.trim() ?? '';
-    const known = ctx.rules.get(rule);
     const parse = known && m?.[1] ? keysOf(known)[m[1]]?.parse : undefined;
     const value = text === '' ? Number.NaN : parse ? parse(text) : Number(text);
-    const problem = m?.[1] ? problemWith(ctx.rules, rule, m[1], value) : `"${a}" is not <key>=<value>`;
+    const key = `${m?.[1] ?? ''}${series}`;
+    const problem = m?.[1] ? problemWith(ctx.rules, rule, key, value) : `"${a}" is not <key>=<value>`;
     if (problem) problems.push(`${rule}: ${problem}`);
-    else values.set(m?.[1] ?? '', value);
+    else values.set(key, value);
   }
   if (problems.length) throw new ThresholdRefusal(problems);
   return values;
@@ -42,13 +56,14 @@ function parseAssignments(ctx: ThresholdContext, rule: string, assignments: stri
 /** `vigil thresholds set <rule> key=value…`: all or nothing, each change audited with who and why. */
 function runSet(rule: string, assignments: string[], opts: ChangeOptions): Promise<void> {
   return withThresholds(opts, async (ctx) => {
-    const values = parseAssignments(ctx, rule, assignments);
+    const values = parseAssignments(ctx, rule, assignments, opts.series);
     const change = changeOf(opts);
     await changeThresholds(ctx.pool, change, async (client) => {
       for (const [key, value] of values) await upsertThreshold(client, rule, key, value, change);
     });
     const keys = keysOf(ctx.rules.get(rule) as NonNullable<ReturnType<typeof ctx.rules.get>>);
-    for (const [key, value] of values) console.log(`${rule} ${key} = ${keys[key]?.show?.(value) ?? value}`);
+    for (const [key, value] of values)
+      console.log(`${rule} ${key} = ${keys[splitKey(key).base]?.show?.(value) ?? value}`);
   });
 }
 
@@ -79,7 +94,7 @@ function runReset(rule: string, key: string | undefined, opts: ChangeOptions): P
     // A row of a rule no longer loaded may still be reset (tidied); a typo that matches nothing may not.
     const known = ctx.rules.get(rule);
     if (!removed && !known) throw new ThresholdRefusal([`unknown rule "${rule}"`]);
-    if (!removed && known && key !== undefined && !keysOf(known)[key])
+    if (!removed && known && key !== undefined && !keysOf(known)[splitKey(key).base])
       throw new ThresholdRefusal([`${rule}: unknown threshold key "${key}"`]);
     console.log(`${rule}: ${removed} tuned row(s) removed; the rule file's defaults apply`);
   });
@@ -99,7 +114,9 @@ export function registerThresholdCommands(program: Command, withConfig: (cmd: Co
       .option('--by <name>', 'who (default: $USER@hostname)');
   changing(
     cmd.command('set <rule> <assignments...>').description('set key=value for a rule, in one transaction'),
-  ).action((rule: string, assignments: string[], opts: ChangeOptions) => runSet(rule, assignments, opts));
+  )
+    .option('--series <labels>', 'only the series with these groupBy labels, e.g. host=db-2')
+    .action((rule: string, assignments: string[], opts: ChangeOptions) => runSet(rule, assignments, opts));
   withConfig(cmd.command('history <rule>').description("the rule's audit trail, newest first"))
     .option('--json', 'print it as JSON')
     .action((rule: string, opts: { config?: string; json?: boolean }) => runThresholdsHistory(rule, opts));

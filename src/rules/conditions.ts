@@ -6,11 +6,15 @@ import { ruleMatch, type Rule } from './schema.js';
 import type { ThresholdSnapshot } from './thresholds.js';
 import type { WindowSeries } from './window-series.js';
 
-/** The rule's condition with the thresholds table's tuned numbers in place of the file's. */
-export function conditionOf(snapshot: ThresholdSnapshot, rule: Rule): { kind: string } {
+/**
+ * The rule's condition with the thresholds table's tuned numbers in place of the file's: a row for
+ * this series (`count{host="db-2"}`) wins over the rule-wide row (`count`).
+ */
+export function conditionOf(snapshot: ThresholdSnapshot, rule: Rule, fingerprint?: string): { kind: string } {
   const condition: Record<string, unknown> = { ...rule.condition };
+  const series = fingerprint && rule.groupBy.length ? fingerprint.slice(rule.id.length) : '';
   for (const key of Object.keys(kindOf(rule.condition).keys)) {
-    const tuned = snapshot.get(`${rule.id}/${key}`);
+    const tuned = (series && snapshot.get(`${rule.id}/${key}${series}`)) ?? snapshot.get(`${rule.id}/${key}`);
     if (tuned !== undefined) condition[key] = tuned;
   }
   return condition as { kind: string };

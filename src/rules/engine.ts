@@ -111,7 +111,7 @@ export class RuleEngine {
         const { fingerprint, labels: seriesLabels } = seriesOf(rule, event);
         const key = seriesKey(this.deps.prefix, fingerprint);
         const kind = kindOf(rule.condition);
-        const condition = conditionOf(thresholds, rule);
+        const condition = conditionOf(thresholds, rule, fingerprint);
         if (kind.store === 'runs') {
           if (event.ok === undefined) continue;
           runs.set(key, { rule, fingerprint, labels: seriesLabels, last: event });
@@ -188,7 +188,7 @@ export class RuleEngine {
         gone.push(key);
         continue;
       }
-      const condition = conditionOf(thresholds, rule);
+      const condition = conditionOf(thresholds, rule, series.fp);
       inputs.push({
         key,
         rule: rule.id,
@@ -245,7 +245,8 @@ export class RuleEngine {
           rule,
           fingerprint: j.input.fingerprint,
           labels: j.input.labels,
-          summary: () => windowSummary(rule, conditionOf(thresholds, rule), j.series, j.verdict),
+          summary: () =>
+            windowSummary(rule, conditionOf(thresholds, rule, j.input.fingerprint), j.series, j.verdict),
         };
       });
   }

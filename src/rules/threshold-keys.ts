@@ -19,15 +19,56 @@ export function keysOf(rule: Rule): Readonly<Record<string, ThresholdValidator>>
   return kindOf(rule.condition).keys;
 }
 
+/**
+ * A row's key: a condition field, for one series when followed by that series' labels as its
+ * fingerprint writes them — `count{host="db-2"}` tunes only the series of host db-2.
+ */
+export function splitKey(key: string): { base: string; series: string } {
+  const i = key.indexOf('{');
+  return i < 0 ? { base: key, series: '' } : { base: key.slice(0, i), series: key.slice(i) };
+}
+
+/** The series part of a key for `label=value,…` as a person writes it, in the rule's groupBy order. */
+export function seriesSelector(rule: Rule, text: string): { series?: string; problem?: string } {
+  if (rule.groupBy.length === 0)
+    return { problem: `${rule.id} has no groupBy: it has one series, so no per-series rows` };
+  const given = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const m = /^\s*([^=\s]+)\s*=(.*)$/.exec(part);
+    if (!m) return { problem: `series "${text}" is not label=value,…` };
+    given.set(m[1] as string, (m[2] as string).trim());
+  }
+  const wrong = [...given.keys()].filter((l) => !rule.groupBy.includes(l));
+  const missing = rule.groupBy.filter((l) => !given.has(l));
+  if (wrong.length || missing.length)
+    return {
+      problem: `a series of ${rule.id} is named by exactly its groupBy labels: ${rule.groupBy.join(', ')}`,
+    };
+  return { series: `{${rule.groupBy.map((l) => `${l}=${JSON.stringify(given.get(l))}`).join(',')}}` };
+}
+
+/** Whether a key's series part names the rule's groupBy labels, in order, each once. */
+function seriesProblem(rule: Rule, series: string): string | undefined {
+  if (!series) return undefined;
+  if (rule.groupBy.length === 0) return `${rule.id} has no groupBy: it has one series, so no per-series rows`;
+  const names = [...series.matchAll(/(?:^\{|,)([^=,{}]+)=/g)].map((m) => m[1]);
+  return names.join(',') === rule.groupBy.join(',')
+    ? undefined
+    : `series ${series} does not name exactly the groupBy labels (${rule.groupBy.join(', ')})`;
+}
+
 /** Why a row (rule id, key, value) cannot apply, or undefined when it can. */
 export function problemWith(
   rules: ReadonlyMap<string, Rule>,
   ruleId: string,
-  key: string,
+  fullKey: string,
   value: number,
 ): string | undefined {
   const rule = rules.get(ruleId);
   if (!rule) return `unknown rule "${ruleId}"`;
+  const { base: key, series } = splitKey(fullKey);
+  const wrongSeries = seriesProblem(rule, series);
+  if (wrongSeries) return wrongSeries;
   const keys = keysOf(rule);
   const v = keys[key];
   if (!v)

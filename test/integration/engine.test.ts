@@ -375,6 +375,22 @@ describe('RuleEngine.processBatch on real Redis and PostgreSQL', () => {
     expect(warnings[0]).toMatchObject({ rule: 'api-health', key: 'count', value: 0 });
   });
 
+  it('a row for one series (count{service="…"}) tunes only that series; the rule-wide number holds for the rest', async () => {
+    const w = await world();
+    await w.thresholds.set('api-health', 'count{service="helix-api"}', 1, 'alice', 'the API pages at once');
+    await expect(
+      w.thresholds.set('api-health', 'count{host="x"}', 1, 'alice', 'wrong label'),
+    ).rejects.toThrow(/does not name exactly the groupBy labels \(service\)/);
+    const other = (n: number) => probe(n, false, { id: `worker-${n}`, labels: { service: 'helix-worker' } });
+    expect((await w.engine.processBatch([other(1), other(2)], 'b1')).opened).toBe(0);
+    expect((await w.engine.processBatch([probe(3, false)], 'b2')).opened).toBe(1);
+    expect((await w.engine.processBatch([other(4)], 'b3')).opened).toBe(1);
+    expect((await w.incidents()).map((i) => i.fingerprint)).toEqual([
+      FINGERPRINT,
+      'api-health{service="helix-worker"}',
+    ]);
+  });
+
   it('opens one incident and owes each notification once when the same batch is processed twice', async () => {
     const w = await world();
     const batch = [probe(1, false), probe(2, false), probe(3, false)];

@@ -90,6 +90,20 @@ describe('vigil thresholds on windowed rules', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('window must be a duration of at least 1s');
 
+    const perSeries = await cli(
+      'set',
+      'task-failure-rate',
+      'value=1%',
+      '--series',
+      'host=a',
+      '--reason',
+      't',
+    );
+    expect(perSeries.code).toBe(2);
+    expect(perSeries.stderr).toContain(
+      'task-failure-rate has no groupBy: it has one series, so no per-series rows',
+    );
+
     const list = await cli('list');
     expect(list.stderr).toBe('');
     const lines = list.stdout.split('\n');
