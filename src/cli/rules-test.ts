@@ -1,13 +1,12 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { defaultConfigFile, loadConfig } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
 import { loadRules } from '../rules/loader.js';
 import { replay, type ReplayResult, type Timed } from '../rules/replay.js';
 import { readEvents } from '../rules/replay-input.js';
 import { logSourcesFor, readLog } from '../rules/replay-log.js';
 import { overridden, ReplayRefusal } from '../rules/replay-set.js';
-import type { Rule } from '../rules/schema.js';
+import { ruleMatch, type Rule } from '../rules/schema.js';
 import { plotReplay } from '../plot/chart.js';
 import { sourcesSchema } from '../sources/schema.js';
 import { EXIT_CONFIG } from './fail.js';
@@ -106,11 +105,16 @@ async function inputOf(
     const sources = logSourcesFor(rule, config?.sources ?? sourcesSchema.parse(undefined));
     const named = opts.source === undefined ? sources : sources.filter((s) => s.name === opts.source);
     const spec = named[0];
+    const m = ruleMatch(rule);
+    if (m.source !== undefined && m.source !== 'log')
+      throw new ReplayRefusal([
+        `rule "${rule.id}" matches ${m.source} events, which no log gives: replay recorded events with --events`,
+      ]);
     if (!spec || named.length > 1)
-      throw new ConfigError([
+      throw new ReplayRefusal([
         spec
           ? `log sources ${named.map((s) => s.name).join(', ')} all feed rule "${rule.id}": choose one with --source`
-          : `no log source${opts.source ? ` named "${opts.source}"` : ''} in ${config ? (opts.config ?? defaultConfigFile) : 'the config (none found)'} has a signal named "${rule.match?.name ?? rule.id}" that rule "${rule.id}" matches: add one (README, "Source log") or replay recorded events with --events`,
+          : `no log source${opts.source ? ` named "${opts.source}"` : ''} in ${config ? (opts.config ?? defaultConfigFile) : 'the config (none found)'} has a signal named "${m.name}" that rule "${rule.id}" matches: add one (README, "Source log") or replay recorded events with --events`,
       ]);
     const read = await readLog(file, spec, rule, bar.update);
     bar.end();

@@ -114,7 +114,7 @@ export function runRuleTest(file: string, test: RuleTest, rules: readonly Rule[]
   const endMs = test.until === undefined ? last : Math.max(last, timeOf(start, test.until));
   const result = replay(rule, condition, events, { startMs: start, endMs });
   outcome.transitions = result.transitions;
-  const at = (ms: number) => `+${Math.round((ms - start) / 1000)}s (${iso(ms)})`;
+  const at = (ms: number) => `+${(ms - start) / 1000}s (${iso(ms)})`;
   const n = Math.max(test.expect.length, result.transitions.length);
   for (let i = 0; i < n; i++) {
     const want = test.expect[i];
