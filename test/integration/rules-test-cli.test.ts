@@ -33,6 +33,12 @@ const probeEvent = (id: string, at: string, ok: boolean, extra: object = {}) =>
     ...extra,
   });
 
+/** Fail, fail, fail, pass at 5 s steps, twice a minute apart: count=3 fires twice (10 s → 15 s, 1m10s → 1m15s). */
+const failingTwice = () =>
+  ['00:00', '00:05', '00:10', '00:15', '01:00', '01:05', '01:10', '01:15']
+    .map((t, i) => probeEvent(`e${i}`, `2025-01-01T00:${t}Z`, i % 4 === 3))
+    .join('\n');
+
 describe('vigil rules test: replay on a virtual clock', () => {
   it('replays the fixture log through the log source and reproduces the hand-counted fires and resolves', async () => {
     // Counted by hand from test/fixtures/replay/production.log (count: 2; the orchestrator's INFO
@@ -102,22 +108,30 @@ describe('vigil rules test: replay on a virtual clock', () => {
     expect(r.stdout).toContain('1 incident, longest 4m 10s firing');
   });
 
-  it('--set overrides a threshold and --compare tabulates one replay per value; bad values exit 2', async () => {
-    const file = temp(
-      'events.ndjson',
-      ['00:00', '00:05', '00:10', '00:15', '01:00', '01:05', '01:10', '01:15']
-        .map((t, i) =>
-          probeEvent(
-            `e${i}`,
-            `2025-01-01T00:${t}Z`,
-            ![3, 7].includes(i) && i < 4 ? false : i === 3 || i === 7,
-          ),
-        )
-        .join('\n'),
-    );
-    // f f f ok | f f f ok … at 5 s steps: count=3 fires twice (10 s → 15 s, 1m10s → 1m15s).
+  it('--set overrides a threshold; an unknown key or a bad value exits 2 with the reason', async () => {
+    const file = temp('events.ndjson', failingTwice());
     const set = await runCli(['rules', 'test', 'api-health', '--events', file, '--set', 'count=4']);
     expect(set.stdout.trim()).toBe('no incidents');
+    const bad = await runCli([
+      'rules',
+      'test',
+      'api-health',
+      '--events',
+      file,
+      '--set',
+      'count=0',
+      '--set',
+      'nope=1',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('count must be a whole number ≥ 1, got 0');
+    expect(bad.stderr).toContain(
+      'unknown threshold key "nope" for a consecutive rule (known: count, resolveAfter)',
+    );
+  });
+
+  it('--compare tabulates one replay per value', async () => {
+    const file = temp('events.ndjson', failingTwice());
     const cmp = await runCli([
       'rules',
       'test',
@@ -136,22 +150,6 @@ describe('vigil rules test: replay on a virtual clock', () => {
       'count=3          2            10s',
       'count=4          0             0s',
     ]);
-    const bad = await runCli([
-      'rules',
-      'test',
-      'api-health',
-      '--events',
-      file,
-      '--set',
-      'count=0',
-      '--set',
-      'nope=1',
-    ]);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('count must be a whole number ≥ 1, got 0');
-    expect(bad.stderr).toContain(
-      'unknown threshold key "nope" for a consecutive rule (known: count, resolveAfter)',
-    );
   });
 
   it('--log for a rule no configured log source feeds is a clear error, exit 2', async () => {
