@@ -8,6 +8,7 @@ import { runInstallTriggers, type InstallTriggersOptions } from './install-trigg
 import { runMigrate } from './migrate.js';
 import { runProbesList, runProbesPrune } from './probes.js';
 import { runRulesSchema, runRulesValidate } from './rules.js';
+import { runRulesTest, type RulesTestOptions } from './rules-test.js';
 import { runStart } from './start.js';
 import { registerThresholdCommands } from './thresholds.js';
 
@@ -66,6 +67,23 @@ withConfig(
   .option('-d, --dir <dir>', 'rules folder (default: rules.dir of the config, else ./rules)')
   .option('--json', 'print the parsed rules as JSON')
   .action((opts: { config?: string; dir?: string; json?: boolean }) => runRulesValidate(opts));
+withConfig(
+  rules
+    .command('test [rule]')
+    .description(
+      'replay recorded events or a log through a rule on a virtual clock: when it fires and resolves; --all runs <dir>/tests/*.yaml',
+    ),
+)
+  .option('-d, --dir <dir>', 'rules folder (default: rules.dir of the config, else ./rules)')
+  .option('--events <file>', 'recorded events, one JSON event per line')
+  .option('--log <file>', "a log file, read by the config's log source that feeds the rule")
+  .option('--source <name>', 'that log source, when several feed the rule')
+  .option('--set <key=value>', "use this threshold instead of the file's (repeatable)", collect, [])
+  .option('--compare <key=value...>', 'replay once per value; print incidents and firing time of each')
+  .option('--plot <file.png>', 'draw the measured value against the threshold, with fire/resolve marks')
+  .option('--all', 'run every rule test of <dir>/tests/*.yaml; exit 1 if one fails')
+  .option('--json', 'print the result as JSON')
+  .action((rule: string | undefined, opts: RulesTestOptions) => runRulesTest(rule, opts));
 rules
   .command('schema')
   .description('print the JSON Schema of a rule file (for editors)')
@@ -108,6 +126,10 @@ program
   .option('--slack-port <port>', 'Slack emulator port', (v) => Number(v), 8025)
   .option('--smtp-port <port>', 'SMTP sink port (vigil.yaml points at 1025)', (v) => Number(v), 1025)
   .action((opts: { host: string; slackPort: number; smtpPort: number }) => runStandIns(opts));
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 program.parseAsync().catch((err: unknown) => {
   process.exitCode = reportFailure(err);
