@@ -14,7 +14,8 @@ export function conditionOf(snapshot: ThresholdSnapshot, rule: Rule, fingerprint
   const condition: Record<string, unknown> = { ...rule.condition };
   const series = fingerprint && rule.groupBy.length ? fingerprint.slice(rule.id.length) : '';
   for (const key of Object.keys(kindOf(rule.condition).keys)) {
-    const tuned = (series && snapshot.get(`${rule.id}/${key}${series}`)) ?? snapshot.get(`${rule.id}/${key}`);
+    const tuned =
+      (series ? snapshot.get(`${rule.id}/${key}${series}`) : undefined) ?? snapshot.get(`${rule.id}/${key}`);
     if (tuned !== undefined) condition[key] = tuned;
   }
   return condition as { kind: string };
