@@ -57,6 +57,13 @@ export interface WindowResult {
 const MAX_ROUNDS = 25;
 
 /**
+ * A pause before another round, random and growing: writers that lost a race on a hot series all
+ * retrying at once would mostly lose again (every events worker of every agent on one series).
+ */
+const backoff = (round: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** round)));
+
+/**
  * Window series in Redis, shared by every agent. A batch costs one MGET, one script (a GET and a SET
  * per series, one ZADD of the deadlines) and, for the few that act, one more script: about two Redis
  * commands per series touched, however many events each got.
@@ -80,6 +87,7 @@ export class WindowStore {
     for (let round = 0; todo.length > 0; round++) {
       if (round === MAX_ROUNDS)
         throw new RetryableError('E_SERIES_CONTENDED', `${todo.length} series kept changing under us`);
+      if (round > 0) await backoff(round);
       const read = await this.read(todo.map((i) => i.key));
       const judged = todo.map((input, i) => {
         const { series, version, synced } = read[i] as Read;
