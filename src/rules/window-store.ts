@@ -136,8 +136,11 @@ export class WindowStore {
   /** Series whose state can change with no event by `nowMs` (a window draining, a silence growing). */
   async due(nowMs: number, limit: number): Promise<Array<{ key: string; series: WindowSeries | undefined }>> {
     const due = await this.redis.zrangebyscore(this.deadlines, '-inf', nowMs, 'LIMIT', 0, limit);
-    if (due.length === 0) return [];
-    const keys = due.map((k) => k.slice(0, -WINDOW_SUFFIX.length));
+    // Entries not of a window key (an older layout) would come back every tick: dropped here.
+    const strays = due.filter((k) => !k.endsWith(WINDOW_SUFFIX));
+    if (strays.length > 0) await this.redis.zrem(this.deadlines, ...strays);
+    const keys = due.filter((k) => k.endsWith(WINDOW_SUFFIX)).map((k) => k.slice(0, -WINDOW_SUFFIX.length));
+    if (keys.length === 0) return [];
     const read = await this.read(keys);
     return keys.map((key, i) => ({ key, series: read[i]?.series }));
   }

@@ -177,6 +177,14 @@ describe('windowed kinds through the engine, on real Redis and PostgreSQL', () =
     expect(s).toMatchObject({ k: 'ratio', life: { firing: true } });
   });
 
+  it('a deadline entry of no window key is dropped, not judged every tick', async () => {
+    const x = await world();
+    const engine = x.engine([taskRatio]);
+    await adminRedis.zadd(`${x.prefix}:deadlines`, x.clock.now - 1, `${x.prefix}:series:old-layout`);
+    expect(await engine.tick()).toMatchObject({ judged: 0 });
+    expect(await adminRedis.zcard(`${x.prefix}:deadlines`)).toBe(0);
+  });
+
   it('a damaged series text is replaced, not retried as a conflict for ever', async () => {
     const x = await world();
     const engine = x.engine([taskRatio]);
