@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { AnyKind, Sample, Verdict } from './kinds/kind.js';
 import { lifeDeadline, newLife, step, type Life } from './lifecycle.js';
 
 /** Longest evidence an alert quotes from the last matching event. */
 const MAX_EVIDENCE = 2000;
+/** Batches remembered per series: a retried batch is taken in once, however many events it has. */
+const RECENT_BATCHES = 8;
 
 /**
  * One series of a windowed rule, as kept in Redis (JSON). `v` is a version, first in the text, so a
@@ -14,12 +17,16 @@ export interface WindowSeries {
   r: string;
   fp: string;
   l: Record<string, string>;
+  /** The kind whose state `st` is (a rule may change kind under the same id) */
+  k: string;
   /** The kind's state, the lifecycle, and what the last failing event said */
   st: unknown;
   life: Life;
   ev?: string | undefined;
   /** Time of the newest event taken in (0: none yet) */
   seen: number;
+  /** Digests of the recent batches taken in (their event ids) */
+  bd?: string[];
 }
 
 export function newSeries(
@@ -33,6 +40,7 @@ export function newSeries(
     r: id.rule,
     fp: id.fingerprint,
     l: id.labels,
+    k: kind.kind,
     st: kind.init(condition, nowMs),
     life: newLife(),
     seen: 0,
@@ -60,7 +68,12 @@ export function advance(
 ): Judged {
   let late = 0;
   let tooLate = 0;
-  for (const s of samples) {
+  if (series.k !== kind.kind) {
+    // The rule changed kind: the old state means nothing to the new one; the lifecycle carries on.
+    series.k = kind.kind;
+    series.st = kind.init(condition, nowMs);
+  }
+  for (const s of retried(series, samples) ? [] : samples) {
     if (s.atMs < series.seen) late++;
     if (kind.add(series.st, s, condition, nowMs) === 'too-late') tooLate++;
     else if (s.evidence && s.ok !== true && s.atMs >= series.seen)
@@ -75,4 +88,20 @@ export function advance(
     (t): t is number => t !== undefined && t > nowMs,
   );
   return { verdict, deadline: next.length ? Math.min(...next) : undefined, late, tooLate };
+}
+
+/**
+ * True when this very batch was taken in before: the events job is retried whole when something
+ * after the window write failed, and the kinds' own memory of ids (the last 16) would let a big
+ * batch count twice. Remembers the batch otherwise.
+ */
+function retried(series: WindowSeries, samples: readonly Sample[]): boolean {
+  if (samples.length === 0) return false;
+  const hash = createHash('sha1');
+  for (const s of samples) hash.update(s.id).update('\n');
+  const digest = hash.digest('base64').slice(0, 16);
+  series.bd ??= [];
+  if (series.bd.includes(digest)) return true;
+  series.bd = [...series.bd.slice(1 - RECENT_BATCHES), digest];
+  return false;
 }

@@ -7,15 +7,24 @@ import { advance, newSeries, type WindowSeries } from './window-series.js';
 
 const writeScript = readFileSync(new URL('./window-store.lua', import.meta.url), 'utf8');
 
-/** Keeps a count pair only moving forward, as the runs store does (series.ts). */
+/**
+ * Keeps a count pair only moving forward, as the runs store does (series.ts), and living exactly as
+ * long as its series (KEYS: series, synced, …): no expiry while the series is firing.
+ */
 const markSyncedScript = `
-for i, key in ipairs(KEYS) do
+for i = 1, #KEYS / 2 do
+  local series, key = KEYS[2 * i - 1], KEYS[2 * i]
   local cur = redis.call('GET', key)
   local f, r = 0, 0
   if cur then f, r = string.match(cur, '^(%d+) (%d+)$') end
   f = math.max(tonumber(f) or 0, tonumber(ARGV[2 * i]))
   r = math.max(tonumber(r) or 0, tonumber(ARGV[2 * i + 1]))
-  redis.call('SET', key, f .. ' ' .. r, 'PX', ARGV[1])
+  local ttl = redis.call('PTTL', series)
+  if ttl == -1 then
+    redis.call('SET', key, f .. ' ' .. r)
+  else
+    redis.call('SET', key, f .. ' ' .. r, 'PX', ttl > 0 and ttl or ARGV[1])
+  end
 end
 return 1`;
 
@@ -48,6 +57,13 @@ export interface WindowResult {
 const MAX_ROUNDS = 25;
 
 /**
+ * A pause before another round, random and growing: writers that lost a race on a hot series all
+ * retrying at once would mostly lose again (every events worker of every agent on one series).
+ */
+const backoff = (round: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** round)));
+
+/**
  * Window series in Redis, shared by every agent. A batch costs one MGET, one script (a GET and a SET
  * per series, one ZADD of the deadlines) and, for the few that act, one more script: about two Redis
  * commands per series touched, however many events each got.
@@ -71,11 +87,11 @@ export class WindowStore {
     for (let round = 0; todo.length > 0; round++) {
       if (round === MAX_ROUNDS)
         throw new RetryableError('E_SERIES_CONTENDED', `${todo.length} series kept changing under us`);
+      if (round > 0) await backoff(round);
       const read = await this.read(todo.map((i) => i.key));
       const judged = todo.map((input, i) => {
-        const { series, synced } = read[i] as Read;
+        const { series, version, synced } = read[i] as Read;
         const s = series ?? newSeries(input.kind, input.condition, input, nowMs);
-        const version = series ? series.v : -1;
         const j = advance(s, input.kind, input.condition, input.samples, nowMs);
         return { input, series: s, version, j, synced };
       });
@@ -84,8 +100,8 @@ export class WindowStore {
         args.push(x.version, JSON.stringify(x.series), x.j.deadline ?? '', x.series.life.firing ? 1 : 0);
       const conflicts = new Set(
         await this.redis.vigilWriteWindows(
-          judged.length + 1,
-          ...judged.map((x) => x.input.key),
+          2 * judged.length + 1,
+          ...judged.flatMap((x) => [windowKey(x.input.key), syncedKey(x.input.key)]),
           this.deadlines,
           ...args,
         ),
@@ -119,7 +135,11 @@ export class WindowStore {
 
   /** Series whose state can change with no event by `nowMs` (a window draining, a silence growing). */
   async due(nowMs: number, limit: number): Promise<Array<{ key: string; series: WindowSeries | undefined }>> {
-    const keys = await this.redis.zrangebyscore(this.deadlines, '-inf', nowMs, 'LIMIT', 0, limit);
+    const due = await this.redis.zrangebyscore(this.deadlines, '-inf', nowMs, 'LIMIT', 0, limit);
+    // Entries not of a window key (an older layout) would come back every tick: dropped here.
+    const strays = due.filter((k) => !k.endsWith(WINDOW_SUFFIX));
+    if (strays.length > 0) await this.redis.zrem(this.deadlines, ...strays);
+    const keys = due.filter((k) => k.endsWith(WINDOW_SUFFIX)).map((k) => k.slice(0, -WINDOW_SUFFIX.length));
     if (keys.length === 0) return [];
     const read = await this.read(keys);
     return keys.map((key, i) => ({ key, series: read[i]?.series }));
@@ -127,26 +147,25 @@ export class WindowStore {
 
   /** Stops looking at series that are gone (expired, or their rule removed). */
   async forget(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.redis.zrem(this.deadlines, ...keys);
+    if (keys.length > 0) await this.redis.zrem(this.deadlines, ...keys.map(windowKey));
   }
 
   async markSynced(states: readonly SeriesState[]): Promise<void> {
     if (states.length === 0) return;
     await this.redis.vigilMarkWindowsSynced(
-      states.length,
-      ...states.map((s) => syncedKey(s.key)),
+      2 * states.length,
+      ...states.flatMap((s) => [windowKey(s.key), syncedKey(s.key)]),
       this.ttlMs,
       ...states.flatMap((s) => [s.fires, s.resolves]),
     );
   }
 
   private async read(keys: readonly string[]): Promise<Read[]> {
-    const values = await this.redis.mget(...keys.flatMap((k) => [k, syncedKey(k)]));
+    const values = await this.redis.mget(...keys.flatMap((k) => [windowKey(k), syncedKey(k)]));
     return keys.map((_, i) => {
-      const text = values[2 * i];
       const synced = /^(\d+) (\d+)$/.exec(values[2 * i + 1] ?? '');
       return {
-        series: text ? (JSON.parse(text) as WindowSeries) : undefined,
+        ...parse(values[2 * i]),
         synced: [Number(synced?.[1] ?? 0), Number(synced?.[2] ?? 0)] as const,
       };
     });
@@ -155,7 +174,32 @@ export class WindowStore {
 
 interface Read {
   series: WindowSeries | undefined;
+  /** As the write script reads it: -1 for none (or a text it cannot read) */
+  version: number;
   synced: readonly [number, number];
 }
 
-const syncedKey = (key: string) => `${key}:synced`;
+/**
+ * A text that is not a series (damaged by hand, say) is written over as if absent, with the version
+ * the write script sees in it, so it is replaced rather than retried as a conflict forever.
+ */
+function parse(text: string | null | undefined): Pick<Read, 'series' | 'version'> {
+  if (!text) return { series: undefined, version: -1 };
+  const version = Number(/^\{"v":(\d+)/.exec(text)?.[1] ?? -1);
+  try {
+    const series = JSON.parse(text) as WindowSeries;
+    if (typeof series === 'object' && series !== null && series.v === version && series.life)
+      return { series, version };
+  } catch {
+    // fall through: not a series
+  }
+  return { series: undefined, version };
+}
+
+/**
+ * Window series keys have a suffix of their own: the runs store keeps a hash at the bare series
+ * key, and a rule that changes kind (consecutive ↔ windowed) must not meet the other store's type.
+ */
+const WINDOW_SUFFIX = ':w';
+const windowKey = (key: string) => `${key}${WINDOW_SUFFIX}`;
+const syncedKey = (key: string) => `${key}${WINDOW_SUFFIX}:synced`;

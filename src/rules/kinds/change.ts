@@ -6,7 +6,8 @@ import { NEVER, type ConditionKind } from './kind.js';
 
 /**
  * A field changes value (a version, a leader, a config hash): `field: value`, `labels.<name>` or
- * `data.<name>`. The first value seen is not a change. Fires on a change; resolves after `cooldown`.
+ * `data.<name>`. The first value seen is not a change. Fires on a change; resolves after `cooldown`
+ * (counted from when the change was learned of, so one that arrives late still fires).
  */
 export const changeSchema = z
   .object({
@@ -20,10 +21,11 @@ export const changeSchema = z
 export type ChangeCondition = z.output<typeof changeSchema>;
 
 interface Changes {
-  /** The latest value and its time; the last change, from what to what */
+  /** The latest value and its time; the last change (event time, and when learned of), from what */
   v: string | null;
   at: number;
   ch: number;
+  u: number;
   from: string | null;
 }
 
@@ -41,22 +43,23 @@ export const change: ConditionKind<ChangeCondition, Changes> = {
   keys: { cooldown: durationKey(1000) },
   store: 'window',
   pick,
-  init: () => ({ v: null, at: NEVER, ch: NEVER, from: null }),
-  add(s, sample) {
+  init: () => ({ v: null, at: NEVER, ch: NEVER, u: NEVER, from: null }),
+  add(s, sample, _c, now) {
     // Order decides what changed into what: a value older than the latest is history, not news.
     if (sample.field === undefined || sample.atMs < s.at) return 'ok';
-    if (s.v !== null && sample.field !== s.v) Object.assign(s, { ch: sample.atMs, from: s.v });
+    if (s.v !== null && sample.field !== s.v)
+      Object.assign(s, { ch: sample.atMs, u: Math.max(sample.atMs, now), from: s.v });
     s.v = sample.field;
     s.at = sample.atMs;
     return 'ok';
   },
   evaluate(s, c, now) {
-    const until = s.ch + c.cooldown;
+    const until = s.u + c.cooldown;
     const note = s.from === null ? undefined : `from ${JSON.stringify(s.from)} to ${JSON.stringify(s.v)}`;
     return {
       breach: now < until,
       value: 0,
-      changesAt: Number.isFinite(until) ? until : undefined,
+      changesAt: until,
       since: s.ch,
       note,
     };

@@ -6,7 +6,8 @@ import { NEVER, type ConditionKind } from './kind.js';
 /**
  * Any matching event fires (a schema validation failure, a traceback). Matches within `cooldown` of
  * the last one belong to the same incident; it resolves after a `cooldown` with none. Recovery
- * signals (`ok: true`) are not matches.
+ * signals (`ok: true`) are not matches. A match that arrives late (a log tail catching up) still
+ * fires: its cooldown runs from when it was learned of, not only from when it happened.
  */
 export const matchSchema = z
   .object({
@@ -19,10 +20,11 @@ export const matchSchema = z
 export type MatchCondition = z.output<typeof matchSchema>;
 
 interface Matches {
-  /** Last match, first match of the current run, matches in the run */
-  at: number;
+  /** First match of the current run (event time), matches in the run */
   since: number;
   n: number;
+  /** Latest moment a match happened or was learned of: the cooldown runs from here */
+  u: number;
   ids: string[];
 }
 
@@ -31,22 +33,24 @@ export const match: ConditionKind<MatchCondition, Matches> = {
   schema: matchSchema,
   keys: { cooldown: durationKey(1000) },
   store: 'window',
-  init: () => ({ at: NEVER, since: NEVER, n: 0, ids: [] }),
-  add(m, sample, c) {
+  init: () => ({ since: NEVER, n: 0, u: NEVER, ids: [] }),
+  add(m, sample, c, now) {
     if (sample.ok === true || m.ids.includes(sample.id)) return 'ok';
     m.ids = [...m.ids.slice(-15), sample.id];
-    if (sample.atMs >= m.at + c.cooldown) Object.assign(m, { since: sample.atMs, n: 0 });
+    const learned = Math.max(sample.atMs, now);
+    // After the last run's cooldown ran out, a match starts a new run (a new incident).
+    if (learned >= m.u + c.cooldown) Object.assign(m, { since: sample.atMs, n: 0 });
     m.n++;
-    m.at = Math.max(m.at, sample.atMs);
     m.since = Math.min(m.since, sample.atMs);
+    m.u = Math.max(m.u, learned);
     return 'ok';
   },
   evaluate(m, c, now) {
-    const until = m.at + c.cooldown;
+    const until = m.u + c.cooldown;
     return {
       breach: now < until,
       value: m.n,
-      changesAt: Number.isFinite(until) ? until : undefined,
+      changesAt: until,
       since: m.since,
     };
   },

@@ -13,11 +13,22 @@ import {
 } from './common.js';
 import { comparator, compare, formatNumber, withUnit } from './compare.js';
 import type { ConditionKind } from './kind.js';
-import { addTo, drainsAt, emptyWindow, percentileOf, seen, totals, type WindowState } from './window.js';
+import {
+  addTo,
+  arrivesAt,
+  drainsAt,
+  earliest,
+  emptyWindow,
+  percentileOf,
+  seen,
+  totals,
+  type WindowState,
+} from './window.js';
 
 /**
  * pN of the events' value over a window (`percentile: 99`, latency in the probe's ms). Kept as a
- * log-bucketed histogram per slice: memory is bounded and the percentile is within 2 % of exact.
+ * log-bucketed histogram per slice: memory is bounded and the percentile is within 2 % of exact
+ * (nearest rank; negative values and zero are kept too).
  */
 export const percentileSchema = z
   .object({
@@ -58,9 +69,11 @@ export const percentile: ConditionKind<PercentileCondition, WindowState> = {
   },
   evaluate(ws, c, now) {
     const t = totals(ws, now, c.window);
-    const changesAt = drainsAt(ws, now, c.window);
-    if (t.n < c.minSamples || t.n === 0) return { breach: false, value: 0, changesAt };
-    const value = percentileOf(t.hist, t.n, c.percentile);
+    const changesAt = earliest(drainsAt(ws, now, c.window), arrivesAt(ws, now));
+    if (t.n === 0) return { breach: false, value: 0, changesAt };
+    const value = percentileOf(t, c.percentile);
+    // Too few samples judge nothing: a firing alert neither resolves nor fires on them (see ratio).
+    if (t.n < c.minSamples) return { breach: undefined, value, changesAt };
     return { breach: compare(value, c.op, c.value), value, changesAt };
   },
   summary: (c, { value }, subject) =>

@@ -3,7 +3,16 @@ import { formatDuration } from '../../config/duration.js';
 import { anyNumber, displayFields, durationKey, timingFields, timingKeys, windowField } from './common.js';
 import { comparator, compare, formatNumber } from './compare.js';
 import type { ConditionKind } from './kind.js';
-import { addTo, drainsAt, emptyWindow, seen, totals, type WindowState } from './window.js';
+import {
+  addTo,
+  arrivesAt,
+  drainsAt,
+  earliest,
+  emptyWindow,
+  seen,
+  totals,
+  type WindowState,
+} from './window.js';
 
 /**
  * How many matching events in a sliding window (`counts: failures`, the default, leaves out recovery
@@ -47,7 +56,15 @@ export const rate: ConditionKind<RateCondition, State> = {
   },
   evaluate(ws, c, now) {
     const t = totals(ws, now, c.window);
-    return { breach: compare(t.n, c.op, c.count), value: t.n, changesAt: drainsAt(ws, now, c.window) };
+    const breach = compare(t.n, c.op, c.count);
+    // Draining only lowers the count: it can end a breach of > or >=, or begin one of < or <=; a
+    // deadline that cannot change the verdict would only cost the tick work.
+    const drains = c.op === '>' || c.op === '>=' ? breach : c.op === '<' || c.op === '<=' ? !breach : true;
+    return {
+      breach,
+      value: t.n,
+      changesAt: earliest(drains ? drainsAt(ws, now, c.window) : undefined, arrivesAt(ws, now)),
+    };
   },
   summary: (c, { value }, subject) => {
     const what = c.counts === 'increase' ? `${c.label ?? subject} grew by` : `${c.label ?? subject}:`;

@@ -13,11 +13,22 @@ import {
 } from './common.js';
 import { comparator, compare, formatNumber } from './compare.js';
 import type { ConditionKind } from './kind.js';
-import { addTo, drainsAt, emptyWindow, seen, totals, type WindowState } from './window.js';
+import {
+  addTo,
+  arrivesAt,
+  drainsAt,
+  earliest,
+  emptyWindow,
+  seen,
+  totals,
+  type WindowState,
+} from './window.js';
 
 /**
  * Failed / total over a window (events with `ok`; others are not outcomes). Fewer than `minSamples`
- * outcomes in the window judge nothing: 1 failure of 2 tasks is not a 50 % failure rate worth a page.
+ * outcomes in the window judge nothing: 1 failure of 2 tasks is not a 50 % failure rate worth a page,
+ * and a firing alert does not resolve (then fire again) as traffic dips under the minimum and back;
+ * it resolves once the ratio is back within its limit, or the window has drained empty.
  */
 export const ratioSchema = z
   .object({
@@ -47,9 +58,10 @@ export const ratio: ConditionKind<RatioCondition, WindowState> = {
   },
   evaluate(ws, c, now) {
     const t = totals(ws, now, c.window);
-    const changesAt = drainsAt(ws, now, c.window);
-    if (t.o < c.minSamples || t.o === 0) return { breach: false, value: t.o ? t.f / t.o : 0, changesAt };
+    const changesAt = earliest(drainsAt(ws, now, c.window), arrivesAt(ws, now));
+    if (t.o === 0) return { breach: false, value: 0, changesAt };
     const value = t.f / t.o;
+    if (t.o < c.minSamples) return { breach: undefined, value, changesAt };
     return { breach: compare(value, c.op, c.value), value, changesAt };
   },
   summary: (c, { value }, subject) =>

@@ -41,7 +41,9 @@ export const threshold: ConditionKind<ThresholdCondition, Latest> = {
     if (latest.v === null) return { breach: undefined, value: 0 };
     const staleAt = latest.at + c.staleAfter;
     if (now >= staleAt) return { breach: false, value: latest.v };
-    return { breach: compare(latest.v, c.op, c.value), value: latest.v, changesAt: staleAt };
+    const breach = compare(latest.v, c.op, c.value);
+    // Going stale only ends a breach; a value within the limit needs no look when it ages.
+    return { breach, value: latest.v, changesAt: breach ? staleAt : undefined };
   },
   summary: (c, { value }, subject) =>
     `${c.label ?? subject} ${withUnit(value, c.unit)} ${c.op} ${withUnit(c.value, c.unit)}` +
