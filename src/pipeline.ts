@@ -125,7 +125,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     redis: d.client,
     engine,
     everyMs: config.rules.tickEvery,
-    reassertEvery: 30_000,
+    reassertEvery: 5_000,
     log: log.child({ component: 'tick' }),
   });
   const outbox = new Outbox(d.notifyPool);

@@ -68,16 +68,12 @@ describe('vigil thresholds on windowed rules', () => {
     );
     await redis.quit();
 
-    const set = await cli(
-      'set',
-      'task-failure-rate',
-      'window=15m',
-      'value=2.5%',
-      '--reason',
-      'test',
-      '--by',
-      'al',
-    );
+    // Independent of each other: run together (each is a process start).
+    const [set, refused, perSeries] = await Promise.all([
+      cli('set', 'task-failure-rate', 'window=15m', 'value=2.5%', '--reason', 'test', '--by', 'al'),
+      cli('set', 'task-failure-rate', 'window=-5m', '--reason', 'test'),
+      cli('set', 'task-failure-rate', 'value=1%', '--series', 'host=a', '--reason', 't'),
+    ]);
     expect(set.stderr).toBe('');
     const { rows } = await env.db.query<{ key: string; value: number }>(
       `SELECT key, value FROM ${env.schema}.vigil_thresholds ORDER BY key`,
@@ -86,19 +82,8 @@ describe('vigil thresholds on windowed rules', () => {
       { key: 'value', value: 0.025 },
       { key: 'window', value: 900_000 },
     ]);
-    const refused = await cli('set', 'task-failure-rate', 'window=-5m', '--reason', 'test');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('window must be a duration of at least 1s');
-
-    const perSeries = await cli(
-      'set',
-      'task-failure-rate',
-      'value=1%',
-      '--series',
-      'host=a',
-      '--reason',
-      't',
-    );
     expect(perSeries.code).toBe(2);
     expect(perSeries.stderr).toContain(
       'task-failure-rate has no groupBy: it has one series, so no per-series rows',
