@@ -19,7 +19,9 @@ export function diffRules(before: RuleSet, after: RuleSet): RuleChange {
   return {
     added: [...next.keys()].filter((id) => !old.has(id)),
     removed: [...old.keys()].filter((id) => !next.has(id)),
-    changed: [...next].filter(([id, r]) => old.has(id) && !isDeepStrictEqual(old.get(id), r)).map(([id]) => id),
+    changed: [...next]
+      .filter(([id, r]) => old.has(id) && !isDeepStrictEqual(old.get(id), r))
+      .map(([id]) => id),
   };
 }
 
@@ -119,7 +121,10 @@ export class RuleWatcher {
       const problems = (err as { problems?: string[] }).problems ?? [errorMessage(err)];
       metrics.inc('vigil_rules_reload_total', { result: 'failed' });
       log.error({ why, problems }, 'rules not reloaded: the last good rules keep running');
-      health.set('rules', `rule files not reloaded, the last good rules keep running: ${problems.join('; ')}`);
+      health.set(
+        'rules',
+        `rule files not reloaded, the last good rules keep running: ${problems.join('; ')}`,
+      );
       return 'failed';
     }
     const change = diffRules(this.deps.current(), next);
