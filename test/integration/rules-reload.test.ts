@@ -46,7 +46,10 @@ interface World {
 }
 
 let seq = 0;
-async function runningAgent(files: Record<string, string>): Promise<World> {
+async function runningAgent(
+  files: Record<string, string>,
+  vars: (world: TestEnv) => Record<string, string> = () => ({}),
+): Promise<World> {
   const world = await createTestEnv();
   env = world;
   const folder = mkdtempSync(join(tmpdir(), 'vigil-reload-'));
@@ -58,7 +61,7 @@ async function runningAgent(files: Record<string, string>): Promise<World> {
   };
   for (const [file, text] of Object.entries(files)) write(file, text);
   const logs = captureLogs('info');
-  const agent = world.agent(world.config({ slack: undefined, rules: { dir: folder, vars: {} } }), {
+  const agent = world.agent(world.config({ slack: undefined, rules: { dir: folder, vars: vars(world) } }), {
     log: logs.log,
     watchRules: true,
   });
@@ -168,5 +171,37 @@ describe('hot reload of the rule files', () => {
     await until('steady fires', async () => (await w.incidents()).some((i) => i.rule_id === 'steady'));
     await quietPeriod();
     expect((await w.incidents()).map((i) => i.rule_id).sort()).toEqual(['flaky', 'fresh', 'steady']);
+  });
+
+  it('a probe added by a reload is scheduled for the cluster and its rule fires', async () => {
+    const w = await runningAgent({ 'flaky.yaml': ruleYaml('flaky', 1) }, (world) => ({
+      HELIX_API_URL: world.helix.url,
+    }));
+    w.world.helix.setHealthy(false);
+    const added = w.logged(reloaded, (r) => (r.added as string[]).includes('api-down'));
+    w.write(
+      'api.yaml',
+      [
+        'id: api-down',
+        'title: API down',
+        'severity: critical',
+        'ackSla: 5m',
+        'probe:',
+        '  kind: http',
+        '  name: reload-api',
+        '  url: ${HELIX_API_URL}/api/v1/health',
+        '  every: 200ms',
+        '  timeout: 100ms',
+        '  expectStatus: [200]',
+        '  expectJson: { status: healthy }',
+        'condition: { kind: consecutive, count: 1, resolveAfter: 1 }',
+        'notify: [email]',
+        '',
+      ].join('\n'),
+    );
+    await added;
+    await until('the new probe fires its rule', async () =>
+      (await w.incidents()).some((i) => i.rule_id === 'api-down'),
+    );
   });
 });
