@@ -20,17 +20,23 @@ import { checkRedis, createRedis, type Redis } from './queues/connection.js';
 import { registerQueueMetrics } from './queues/queue-metrics.js';
 import { allQueues, closeQueues, createQueues, type Queues } from './queues/queues.js';
 import { loadRules, type RuleSet } from './rules/loader.js';
+import { RuleWatcher, type ReloadResult } from './rules/reload.js';
 import { listenForThresholds } from './rules/threshold-listener.js';
 import type { ThresholdStore } from './rules/thresholds.js';
 import type { PgListener } from './sources/postgres/listener.js';
 import type { Source } from './contracts/source.js';
-import { groupByWarnings, unfedRules } from './sources/coverage.js';
+import { applyRules, ruleWarnings } from './agent-rules.js';
 import { sourceKinds } from './sources/registry.js';
 
 export interface AgentOptions {
   log?: Logger;
   /** Rules already loaded (tests, `rules test`); otherwise read from config.rules.dir. */
   rules?: RuleSet;
+  /**
+   * Reload the rules when a file of config.rules.dir changes (default: only when the agent read them
+   * from there itself, not when given `rules`). reloadRules() works either way.
+   */
+  watchRules?: boolean;
   /** Channels to deliver through; otherwise built from config. */
   channels?: ReadonlyMap<ChannelName, NotifyChannel>;
   /** Run migrations at start (default true; they are idempotent and take an advisory lock). */
@@ -50,6 +56,7 @@ interface Running extends Pipeline {
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
   sources: Source[];
   thresholdListener: PgListener;
+  ruleWatcher: RuleWatcher;
 }
 
 /**
@@ -63,7 +70,7 @@ export class Agent {
   /** Why this agent is degraded, by component; /healthz reports it. */
   readonly health = new Health();
   readonly agentId: string;
-  readonly rules: RuleSet;
+  private ruleSet: RuleSet;
   private running: Running | undefined;
   private closing: Promise<void> | undefined;
   httpUrl: string | undefined;
@@ -75,8 +82,7 @@ export class Agent {
     this.config = config;
     this.agentId = config.agentId ?? `${hostname()}-${process.pid}`;
     this.log = (options.log ?? createLogger({ level: config.log.level })).child({ agent: this.agentId });
-    this.rules =
-      options.rules ?? loadRules(config.rules.dir, config.rules.vars, process.env, config.rules.envPrefix);
+    this.ruleSet = options.rules ?? this.loadRules();
     // A degraded agent says so in its log too, once when it starts and once when it ends: /healthz
     // is only seen by whoever polls it.
     const healthLog = this.log.child({ component: 'health' });
@@ -86,6 +92,21 @@ export class Agent {
       else if (!problem && degraded.delete(component)) healthLog.info({ part: component }, 'recovered');
       if (problem) degraded.add(component);
     });
+  }
+
+  /** The rule set running now: the one loaded at start, or the last good reload. */
+  get rules(): RuleSet {
+    return this.ruleSet;
+  }
+
+  private loadRules(): RuleSet {
+    const { rules } = this.config;
+    return loadRules(rules.dir, rules.vars, process.env, rules.envPrefix);
+  }
+
+  /** Re-reads the rule files now (SIGHUP); a bad set keeps the running one, see RuleWatcher. */
+  async reloadRules(why = 'requested'): Promise<ReloadResult> {
+    return this.mustRun().ruleWatcher.reload(why);
   }
 
   get incidents(): IncidentStore {
@@ -131,17 +152,7 @@ export class Agent {
     const workerConn = createRedis(config.redis.url, 'worker', prefix, {}, redisWatch.connection('worker'));
     const queues = createQueues(client, prefix);
     const channels = this.options.channels ?? createChannels(config, log);
-    for (const rule of this.rules.rules) {
-      const missing = rule.notify.filter((c) => !channels.has(c));
-      // Not fatal: what the rule owes such a channel waits for an agent that has it, and is handed to
-      // the other channels after notify.fallbackAfter. But nobody should find out from silence.
-      if (missing.length)
-        log.warn({ rule: rule.id, missing }, 'rule names channels this agent has not configured');
-    }
-    for (const problem of unfedRules(this.rules, config.sources))
-      log.warn({ problem }, 'rule will never fire');
-    for (const problem of groupByWarnings(this.rules, config.sources))
-      log.warn({ problem }, 'rule groups by a label its events never carry');
+    for (const w of ruleWarnings(this.rules, channels, config.sources)) log.warn(w.detail, w.msg);
     const pipeline = buildPipeline({
       config,
       rules: this.rules,
@@ -189,6 +200,20 @@ export class Agent {
       log,
       agentId: this.agentId,
     });
+    const ruleWatcher = new RuleWatcher({
+      dir: config.rules.dir,
+      load: () => this.loadRules(),
+      current: () => this.ruleSet,
+      apply: async (next, change) => {
+        const before = this.ruleSet;
+        this.ruleSet = next;
+        await applyRules({ config, pipeline, sources, channels, pool, log }, before, next, change);
+      },
+      watch: this.options.watchRules ?? this.options.rules === undefined,
+      health: this.health,
+      metrics: this.metrics,
+      log: log.child({ component: 'rules' }),
+    });
     this.running = {
       pool,
       notifyPool,
@@ -199,6 +224,7 @@ export class Agent {
       channels,
       sources,
       thresholdListener,
+      ruleWatcher,
       ...pipeline,
     };
     try {
@@ -222,6 +248,7 @@ export class Agent {
       pipeline.canary.start();
       pipeline.heartbeat?.start();
       if (http) this.httpUrl = await listenHttp(http, config.http.host, config.http.port);
+      ruleWatcher.start();
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
       await this.close();
@@ -276,6 +303,8 @@ export class Agent {
   private async shutdown(): Promise<void> {
     const r = this.running;
     if (!r) return;
+    // First: a reload must not hand new rules to sources and workers that are closing.
+    await r.ruleWatcher.close();
     await Promise.allSettled(r.sources.map((s) => s.close()));
     await Promise.all([r.canary.close(), r.heartbeat?.close()]);
     await r.batcher.close();

@@ -47,6 +47,10 @@ export const catalogue = {
   vigil_digests_total: counter('Storm digest messages sent or updated, by channel', ['channel']),
   vigil_sweeper_requeued_total: counter('Owed notifications queued again by the sweeper', ['channel']),
   vigil_escalations_total: counter('Incidents escalated after their acknowledgement SLA'),
+  vigil_rules_reload_total: counter(
+    'Rule reloads, by result: ok (the new set runs) or failed (the last good set keeps running)',
+    ['result'],
+  ),
   vigil_probe_runs_total: counter('Probe runs, by probe and outcome', ['probe', 'outcome']),
   vigil_heartbeats_total: counter('Outbound heartbeat calls, by outcome', ['outcome']),
   vigil_connection_errors_total: counter('Connection errors, by dependency', ['dependency']),

@@ -60,6 +60,13 @@ export interface Pipeline {
   status: ChannelStatus;
   incidents: IncidentStore;
   thresholds: ThresholdStore;
+  /**
+   * Swaps the rule set wherever evaluation reads it — the thresholds' rules, the routing, the
+   * engine's index — in one synchronous step (a hot reload, see rules/reload.ts).
+   */
+  replaceRules(rules: RuleSet): void;
+  /** Starts watching the series of absence rules with no groupBy, new ones included. */
+  watchUnseen(): Promise<void>;
 }
 
 /**
@@ -214,5 +221,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     status,
     incidents,
     thresholds,
+    replaceRules(rules) {
+      thresholds.replaceRules(rules.rules);
+      // The one routing object is shared with the sweeper: both see the new map from now on.
+      routing.byRule = routingOf(rules, d.channels).byRule;
+      engine.replaceRules(rules.rules);
+    },
+    watchUnseen: () => engine.watchUnseen(),
   };
 }

@@ -9,4 +9,7 @@ export async function runStart(opts: { config?: string; migrate: boolean }): Pro
   const agent = new Agent(config, { log, migrate: opts.migrate });
   await agent.start();
   closeOnSignals(() => agent.close(), config.shutdown.deadline, log);
+  // The rules folder is watched; SIGHUP reloads too, for where watching cannot see a change (a
+  // network filesystem, a folder replaced whole). What a reload finds is logged by the agent.
+  process.on('SIGHUP', () => void agent.reloadRules('SIGHUP').catch(() => undefined));
 }

@@ -1,3 +1,4 @@
+import type { RuleSet } from '../rules/loader.js';
 import type { VigilEvent } from './event.js';
 
 /**
@@ -25,6 +26,11 @@ export interface Source {
   readonly ownership: Ownership;
   /** Begins watching. Resolves once it runs; problems later are the source's to log and survive. */
   start(emit: Emit): Promise<void>;
+  /**
+   * The rule set was reloaded (hot reload): a source whose work depends on the rules (their probes,
+   * the log signals they match) adopts the new set. Called only between start() and close().
+   */
+  rulesChanged?(rules: RuleSet): Promise<void>;
   /** Stops watching and waits for what it was emitting. Idempotent. */
   close(): Promise<void>;
 }

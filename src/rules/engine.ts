@@ -58,22 +58,30 @@ const TICK_LIMIT = 2000;
  * window store. A batch costs one round trip to each, then the transitions.
  */
 export class RuleEngine {
-  private readonly byName = new Map<
-    string,
-    Array<{ rule: Rule; source?: string; labels: Record<string, string> }>
-  >();
-  private readonly byId: ReadonlyMap<string, Rule>;
+  private byName = new Map<string, Array<{ rule: Rule; source?: string; labels: Record<string, string> }>>();
+  private byId: ReadonlyMap<string, Rule> = new Map();
   private readonly now: () => number;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? Date.now;
-    this.byId = new Map(deps.rules.filter((r) => r.enabled).map((r) => [r.id, r]));
-    for (const rule of this.byId.values()) {
+    this.replaceRules(deps.rules);
+  }
+
+  /**
+   * Swaps the rule set (a hot reload) in one synchronous step. A batch or tick in flight keeps the
+   * index it started with, so it finishes with the old rules; the next one sees the new.
+   */
+  replaceRules(rules: readonly Rule[]): void {
+    const byId = new Map(rules.filter((r) => r.enabled).map((r) => [r.id, r]));
+    const byName = new Map<string, Array<{ rule: Rule; source?: string; labels: Record<string, string> }>>();
+    for (const rule of byId.values()) {
       const m = ruleMatch(rule);
-      const list = this.byName.get(m.name) ?? [];
+      const list = byName.get(m.name) ?? [];
       list.push({ rule, source: m.source, labels: m.labels });
-      this.byName.set(m.name, list);
+      byName.set(m.name, list);
     }
+    this.byId = byId;
+    this.byName = byName;
   }
 
   async processBatch(raw: unknown, where: string): Promise<BatchResult> {
@@ -86,6 +94,7 @@ export class RuleEngine {
       );
     }
     const result: BatchResult = { accepted: 0, rejected: 0, opened: 0, resolved: 0 };
+    const { byName, byId } = this;
     const thresholds = await this.deps.thresholds.snapshot();
     const observations: Observation[] = [];
     const runs = new Map<string, Run>();
@@ -106,7 +115,7 @@ export class RuleEngine {
       result.accepted++;
       const { event, atMs } = admitted;
       if (isCanary(event)) canaries.push(event);
-      for (const { rule, source, labels } of this.byName.get(event.name) ?? []) {
+      for (const { rule, source, labels } of byName.get(event.name) ?? []) {
         if (!matches(rule, event, source, labels)) continue;
         const { fingerprint, labels: seriesLabels } = seriesOf(rule, event);
         const key = seriesKey(this.deps.prefix, fingerprint);
@@ -161,7 +170,7 @@ export class RuleEngine {
         summary: () => summaryOf(s.value, r.last),
       };
     });
-    const done = await act(this.deps, [...fromRuns, ...this.acting(judged, thresholds)]);
+    const done = await act(this.deps, [...fromRuns, ...this.acting(judged, thresholds, byId)]);
     result.opened += done.opened;
     result.resolved += done.resolved;
     await this.markSynced(
@@ -180,10 +189,11 @@ export class RuleEngine {
     const due = await this.deps.windows.due(now, TICK_LIMIT);
     if (due.length === 0) return { judged: 0, opened: 0, resolved: 0 };
     const thresholds = await this.deps.thresholds.snapshot();
+    const byId = this.byId;
     const gone: string[] = [];
     const inputs: WindowInput[] = [];
     for (const { key, series } of due) {
-      const rule = series && this.byId.get(series.r);
+      const rule = series && byId.get(series.r);
       if (!series || !rule || kindOf(rule.condition).store !== 'window') {
         gone.push(key);
         continue;
@@ -200,7 +210,7 @@ export class RuleEngine {
       });
     }
     await this.deps.windows.forget(gone);
-    return this.judge(inputs, now, thresholds);
+    return this.judge(inputs, now, thresholds, byId);
   }
 
   /**
@@ -209,8 +219,9 @@ export class RuleEngine {
    */
   async watchUnseen(): Promise<void> {
     const thresholds = await this.deps.thresholds.snapshot();
+    const byId = this.byId;
     const inputs: WindowInput[] = [];
-    for (const rule of this.byId.values()) {
+    for (const rule of byId.values()) {
       if (rule.condition.kind !== 'absence' || rule.groupBy.length > 0) continue;
       const { fingerprint, labels } = seriesOf(rule, { labels: {} } as unknown as VigilEvent);
       const condition = conditionOf(thresholds, rule);
@@ -225,21 +236,30 @@ export class RuleEngine {
         samples: [],
       });
     }
-    await this.judge(inputs, this.now(), thresholds);
+    await this.judge(inputs, this.now(), thresholds, byId);
   }
 
-  private async judge(inputs: readonly WindowInput[], now: number, thresholds: ThresholdSnapshot) {
+  private async judge(
+    inputs: readonly WindowInput[],
+    now: number,
+    thresholds: ThresholdSnapshot,
+    byId: ReadonlyMap<string, Rule>,
+  ) {
     const judged = await this.deps.windows.apply(inputs, now);
-    const done = await act(this.deps, this.acting(judged, thresholds));
+    const done = await act(this.deps, this.acting(judged, thresholds, byId));
     await this.markSynced([], judged);
     return { judged: judged.length, ...done };
   }
 
-  private acting(judged: readonly WindowResult[], thresholds: ThresholdSnapshot): Acting[] {
+  private acting(
+    judged: readonly WindowResult[],
+    thresholds: ThresholdSnapshot,
+    byId: ReadonlyMap<string, Rule>,
+  ): Acting[] {
     return judged
       .filter((j) => acts(j.state))
       .map((j) => {
-        const rule = this.byId.get(j.input.rule) as Rule;
+        const rule = byId.get(j.input.rule) as Rule;
         return {
           state: j.state,
           rule,

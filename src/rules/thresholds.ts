@@ -28,7 +28,7 @@ export class ThresholdStore {
   private loading: Promise<ThresholdSnapshot> | undefined;
   /** Bumped by each invalidation: a load that began before one must not count as current. */
   private generation = 0;
-  private readonly rules: ReadonlyMap<string, Rule>;
+  private rules: ReadonlyMap<string, Rule>;
   private invalidRows = new Map<string, InvalidRow>();
   private readonly reported = new Set<string>();
 
@@ -87,6 +87,15 @@ export class ThresholdStore {
     this.invalidRows = invalid;
     if (generation === this.generation) this.loadedAt = performance.now();
     return this.snapshotValue;
+  }
+
+  /**
+   * The rule set changed (a hot reload): rows are judged against the new rules from the next read,
+   * so a row of a removed rule stops applying and one of a new rule starts.
+   */
+  replaceRules(rules: readonly Rule[]): void {
+    this.rules = new Map(rules.map((r) => [r.id, r]));
+    this.invalidate();
   }
 
   /** Forget the cached numbers (a NOTIFY said they changed). */

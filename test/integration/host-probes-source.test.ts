@@ -133,4 +133,32 @@ describe('host-probes source', () => {
     await quietPeriod(300);
     expect(events).toHaveLength(after);
   });
+
+  it('a rule reload restarts a changed probe with its new spec and stops a dropped one', async () => {
+    const metrics = new Metrics();
+    const folder = rulesDir('100ms');
+    const source = hostProbesKind.create(
+      { kind: 'host-probes', name: 'host-probes' },
+      sourceContext(folder, metrics),
+    );
+    const events: VigilEvent[] = [];
+    await source.start(async (batch) => void events.push(...batch));
+    await until('a run', () => events.length > 0);
+
+    rmSync(join(folder, 'memory.yaml'));
+    const changed = rulesDir('100ms', ', labels: { spec: "2" }');
+    rmSync(folder, { recursive: true });
+    await source.rulesChanged?.(loadRules(changed, {}));
+    const firstNew = () => events.findIndex((e) => e.labels.spec === '2');
+    await until('a run of the new spec', () => firstNew() >= 0);
+    // Runs of one probe never overlap, so nothing of the old spec comes after the first of the new.
+    expect(events.slice(firstNew()).every((e) => e.labels.spec === '2')).toBe(true);
+
+    await source.rulesChanged?.({ rules: [], probes: [] });
+    const stopped = events.length;
+    await quietPeriod(400);
+    // At most a run already in flight when the rule went.
+    expect(events.length - stopped).toBeLessThanOrEqual(1);
+    await source.close();
+  });
 });

@@ -107,7 +107,7 @@ describe('probe worker', () => {
     });
     const job = schedulerJob({ probe: command.name, spec: command }, 1000, 1000);
     const metrics = new Metrics();
-    const own = probeProcessor({ record: async (e) => void events.push(e), metrics, own: [command] });
+    const own = probeProcessor({ record: async (e) => void events.push(e), metrics, own: () => [command] });
     await own(job);
     expect(events[0]).toMatchObject({ ok: true, value: 0 });
     // A job naming another program (written to Redis by anyone) is not run, whatever its name.
@@ -137,7 +137,7 @@ describe('probe worker', () => {
     const run = probeProcessor({
       record: async (e) => void events.push(e),
       metrics: new Metrics(),
-      own: [command],
+      own: () => [command],
     });
     expect(await run(schedulerJob({ probe: 'nul', spec: command }, 1000, 1000))).toBe(false);
     expect(events[0]).toMatchObject({

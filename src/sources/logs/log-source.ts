@@ -9,7 +9,8 @@ import { Follower } from './follower.js';
 import { createParser } from './parsers/index.js';
 import { PathPresence } from './presence.js';
 import type { LogRecord, Tally } from './scanner.js';
-import { logSourceSchema, type LogSourceSpec } from './schema.js';
+import type { RuleSet } from '../../rules/loader.js';
+import { logSourceSchema, type LogSignalSpec, type LogSourceSpec } from './schema.js';
 import { Signals, usedSignals } from './signals.js';
 import { loadPositions, savePositions, type Position } from './state-file.js';
 import type { FileTail } from './tail.js';
@@ -30,7 +31,9 @@ class LogSource implements Source {
   readonly kind = 'log';
   readonly ownership = 'host-bound';
   readonly name: string;
-  private readonly signals: Signals;
+  private signals: Signals;
+  /** Finds candidate lines for every configured signal, so a rule reload needs no new scanners. */
+  private readonly candidates: Signals;
   private readonly stateFile: string;
   private readonly reported = new Map<string, string>();
   private readonly presence: PathPresence;
@@ -47,15 +50,8 @@ class LogSource implements Source {
     private readonly ctx: SourceContext,
   ) {
     this.name = spec.name;
-    const used = usedSignals(spec.signals, ctx.rules);
-    const unused = spec.signals.filter((s) => !used.includes(s)).map((s) => s.name);
-    if (unused.length)
-      ctx.log.info({ signals: unused }, 'no enabled rule matches these signals: not evaluated');
-    this.signals = new Signals(used, createParser(spec.parser), spec.parser.kind, {
-      source: spec.name,
-      host: hostname(),
-      maxFutureSkewMs: ctx.config.events.maxFutureSkew,
-    });
+    this.signals = this.signalsFor(ctx.rules);
+    this.candidates = this.build(spec.signals);
     this.stateFile = stateFileOf(spec, ctx.config.stateDir);
     this.presence = new PathPresence(spec.paths, `log ${spec.name} paths`, ctx.log, ctx.health);
   }
@@ -72,7 +68,7 @@ class LogSource implements Source {
         orphanGrace: Math.max(1000, 4 * spec.pollEvery),
         maxLineBytes: spec.maxLineBytes,
         multiline: spec.multiline,
-        hits: () => this.signals.hits(),
+        hits: () => this.candidates.hits(),
         log: ctx.log,
         problem: (path, err) => this.problem(path, err),
       },
@@ -82,6 +78,31 @@ class LogSource implements Source {
     ctx.metrics.gauge('vigil_log_files', { source: this.name }, () => this.follower?.files ?? 0);
     await this.follower.discover();
     this.running = this.pass(false);
+  }
+
+  /** The rules were reloaded: records read from now on are evaluated for the signals they match. */
+  rulesChanged(rules: RuleSet): Promise<void> {
+    this.signals = this.signalsFor(rules);
+    return Promise.resolve();
+  }
+
+  /** The signals some enabled rule matches: only those are evaluated. */
+  private signalsFor(rules: RuleSet): Signals {
+    const { spec, ctx } = this;
+    const used = usedSignals(spec.signals, rules);
+    const unused = spec.signals.filter((s) => !used.includes(s)).map((s) => s.name);
+    if (unused.length)
+      ctx.log.info({ signals: unused }, 'no enabled rule matches these signals: not evaluated');
+    return this.build(used);
+  }
+
+  private build(signals: readonly LogSignalSpec[]): Signals {
+    const { spec, ctx } = this;
+    return new Signals(signals, createParser(spec.parser), spec.parser.kind, {
+      source: spec.name,
+      host: hostname(),
+      maxFutureSkewMs: ctx.config.events.maxFutureSkew,
+    });
   }
 
   close(): Promise<void> {

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import type { Emit, Source } from '../../contracts/source.js';
 import { errorMessage } from '../../errors.js';
+import type { RuleSet } from '../../rules/loader.js';
 import type { SourceContext, SourceKind } from '../kind.js';
 import type { ProbeOutcome } from './fields.js';
 import { hostProbeRunner } from './registry.js';
@@ -24,6 +26,8 @@ class HostProbesSource implements Source {
   private readonly host = hostname();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** The specs being run, by name. */
+  private readonly specs = new Map<string, HostProbeSpec>();
   private emit: Emit | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -37,9 +41,29 @@ class HostProbesSource implements Source {
 
   start(emit: Emit): Promise<void> {
     this.emit = emit;
-    for (const spec of hostProbes(this.ctx.rules))
-      this.plan(spec, hostProbeRunner(spec, this.ctx.log), Date.now());
+    for (const spec of hostProbes(this.ctx.rules)) this.begin(spec);
     return Promise.resolve();
+  }
+
+  /**
+   * The rules were reloaded: a dropped or changed probe's timer stops (a run in flight still
+   * emits), a new or changed one starts. Only this agent runs these, so nothing is left behind.
+   */
+  rulesChanged(rules: RuleSet): Promise<void> {
+    const next = new Map(hostProbes(rules).map((p) => [p.name, p]));
+    for (const [name, spec] of this.specs) {
+      if (isDeepStrictEqual(next.get(name), spec)) continue;
+      clearTimeout(this.timers.get(name));
+      this.timers.delete(name);
+      this.specs.delete(name);
+    }
+    for (const spec of next.values()) if (!this.specs.has(spec.name)) this.begin(spec);
+    return Promise.resolve();
+  }
+
+  private begin(spec: HostProbeSpec): void {
+    this.specs.set(spec.name, spec);
+    this.plan(spec, hostProbeRunner(spec, this.ctx.log), Date.now());
   }
 
   /** Sets the timer for the first multiple of `every` after `after`. */

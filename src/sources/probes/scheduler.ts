@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Queue } from 'bullmq';
 import { errorMessage } from '../../errors.js';
 import type { Health } from '../../health.js';
@@ -55,8 +56,8 @@ export interface ProbeSchedulerDeps {
 /**
  * Keeps one BullMQ job scheduler per probe as desired state: upserted at start (so the agent started
  * last defines a probe's spec), then checked on every Redis reconnect and on a slow timer, and
- * re-created where missing. It never removes a scheduler: another agent with another rule set may
- * own it (`vigil probes prune` does that on purpose).
+ * re-created where missing. It never removes a scheduler, not even when a rule reload drops its
+ * probe: another agent with another rule set may own it (`vigil probes prune` does that on purpose).
  */
 export class ProbeScheduler {
   private timer: NodeJS.Timeout | undefined;
@@ -66,17 +67,37 @@ export class ProbeScheduler {
   /** Probes whose scheduler was re-created → planned time of its first run; cleared once it is taken. */
   private readonly healing = new Map<string, number>();
   private readonly onReady = () => void this.reassert();
+  private probes: readonly ClusterProbeSpec[];
 
-  constructor(private readonly deps: ProbeSchedulerDeps) {}
+  constructor(private readonly deps: ProbeSchedulerDeps) {
+    this.probes = deps.probes;
+  }
 
   async start(): Promise<void> {
-    const { redis, probes, reassertEvery } = this.deps;
+    const { redis, reassertEvery } = this.deps;
+    const probes = this.probes;
     // Re-upserting an existing scheduler with the same interval keeps its planned run (BullMQ swaps
     // the delayed job for one with the same id and time): no shifted or doubled run, new spec applied.
     for (const spec of probes) await this.upsert(spec);
     if (this.closed) return;
     redis.on('ready', this.onReady);
     this.timer = setInterval(this.onReady, reassertEvery);
+  }
+
+  /**
+   * The rules were reloaded: new probes and probes whose spec changed are upserted now (the new spec
+   * applies from the next run), and the checks watch the new list. A dropped probe's scheduler
+   * stays (see the class comment); it is no longer re-created here if it goes missing.
+   */
+  async replace(probes: readonly ClusterProbeSpec[]): Promise<void> {
+    const before = new Map(this.probes.map((p) => [p.name, p]));
+    this.probes = probes;
+    for (const name of this.healing.keys())
+      if (!probes.some((p) => p.name === name)) this.healing.delete(name);
+    for (const spec of probes) {
+      if (this.closed) return;
+      if (!isDeepStrictEqual(before.get(spec.name), spec)) await this.upsert(spec);
+    }
   }
 
   /** Checks every schedule now and re-creates what is missing; calls during a check share it. */
@@ -112,7 +133,8 @@ export class ProbeScheduler {
   }
 
   private async check(): Promise<void> {
-    const { queue, redis, probes, health, log } = this.deps;
+    const { queue, redis, health, log } = this.deps;
+    const probes = this.probes;
     if (probes.length === 0) return;
     const ids = probes.map((p) => jobIds.probeScheduler(p.name));
     const reply = (await redis.eval(

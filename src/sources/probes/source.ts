@@ -1,5 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Emit, Source } from '../../contracts/source.js';
+import type { RuleSet } from '../../rules/loader.js';
 import { createWorker } from '../../queues/queues.js';
 import type { SourceContext, SourceKind } from '../kind.js';
 import { ProbeScheduler, scheduledProbes } from './scheduler.js';
@@ -16,6 +17,7 @@ class ProbesSource implements Source {
   readonly name: string;
   private scheduler: ProbeScheduler | undefined;
   private worker: Worker | undefined;
+  private rules: RuleSet;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -23,6 +25,7 @@ class ProbesSource implements Source {
     private readonly ctx: SourceContext,
   ) {
     this.name = spec.name;
+    this.rules = ctx.rules;
   }
 
   async start(emit: Emit): Promise<void> {
@@ -31,7 +34,12 @@ class ProbesSource implements Source {
       'probes',
       ctx.workerConn,
       ctx.config.redis.prefix,
-      probeProcessor({ record: (e) => emit([e]), metrics: ctx.metrics, own: ctx.rules.probes, log: ctx.log }),
+      probeProcessor({
+        record: (e) => emit([e]),
+        metrics: ctx.metrics,
+        own: () => this.rules.probes,
+        log: ctx.log,
+      }),
       { concurrency: spec.concurrency, log: ctx.log },
     );
     void this.worker.run();
@@ -39,12 +47,18 @@ class ProbesSource implements Source {
     this.scheduler = new ProbeScheduler({
       queue: ctx.queues.probes,
       redis: ctx.client,
-      probes: scheduledProbes(ctx.rules),
+      probes: scheduledProbes(this.rules),
       reassertEvery: spec.reassertEvery,
       health: ctx.health,
       log: ctx.log,
     });
     await this.scheduler.start();
+  }
+
+  /** New and changed probes are scheduled now; see ProbeScheduler.replace for removed ones. */
+  async rulesChanged(rules: RuleSet): Promise<void> {
+    this.rules = rules;
+    await this.scheduler?.replace(scheduledProbes(rules));
   }
 
   close(): Promise<void> {

@@ -27,8 +27,9 @@ export interface ProbeWorkerDeps {
   /**
    * This agent's own probes. A command or SQL probe runs only when its job carries exactly the spec
    * this agent's rules define: whoever can write to Redis must not get to pick a program or a query.
+   * Read at each run, so a rule reload applies to the next run.
    */
-  own?: readonly ProbeSpec[];
+  own?: () => readonly ProbeSpec[];
   log?: Logger;
 }
 
@@ -39,7 +40,7 @@ const executing: ReadonlySet<string> = new Set(['command', 'sql']);
  * Runs the probe a job carries (its scheduler's template holds the full spec, so any agent can run
  * any probe) and turns the run into one event. A spec that does not validate fails its job alone.
  */
-export function probeProcessor({ record, metrics, own = [], log }: ProbeWorkerDeps) {
+export function probeProcessor({ record, metrics, own = () => [], log }: ProbeWorkerDeps) {
   const host = hostname();
   const invalid = (name: string, message: string) => {
     metrics.inc('vigil_probe_runs_total', { probe: name, outcome: 'invalid' });
@@ -53,7 +54,7 @@ export function probeProcessor({ record, metrics, own = [], log }: ProbeWorkerDe
       throw invalid(name, `probe "${name}" (job ${job.id}) carries an invalid spec: ${problems.join('; ')}`);
     }
     const spec: ClusterProbeSpec = parsed.data;
-    if (executing.has(spec.kind) && !own.some((p) => isDeepStrictEqual(p, spec)))
+    if (executing.has(spec.kind) && !own().some((p) => isDeepStrictEqual(p, spec)))
       throw invalid(
         name,
         `${spec.kind} probe "${name}" (job ${job.id}) is not defined exactly so in this agent's rules; not run`,

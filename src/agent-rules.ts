@@ -1,0 +1,107 @@
+import type { VigilConfig } from './config/schema.js';
+import type { ChannelName } from './contracts/channels.js';
+import type { Source } from './contracts/source.js';
+import type { Pool } from './db/pool.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './log.js';
+import type { NotifyChannel } from './notify/channel.js';
+import type { Pipeline } from './pipeline.js';
+import type { RuleSet } from './rules/loader.js';
+import type { RuleChange } from './rules/reload.js';
+import { groupByWarnings, unfedRules } from './sources/coverage.js';
+import { scheduledProbes } from './sources/probes/scheduler.js';
+
+/**
+ * What is wrong with a rule set on this agent but not fatal: channels it has not configured, rules
+ * no configured source feeds, groupBy labels their events never carry. Logged at start, and after
+ * a reload for what is new.
+ */
+export function ruleWarnings(
+  rules: RuleSet,
+  channels: ReadonlyMap<ChannelName, NotifyChannel>,
+  sources: VigilConfig['sources'],
+): Array<{ msg: string; detail: Record<string, unknown> }> {
+  const out: Array<{ msg: string; detail: Record<string, unknown> }> = [];
+  for (const rule of rules.rules) {
+    const missing = rule.notify.filter((c) => !channels.has(c));
+    // Not fatal: what the rule owes such a channel waits for an agent that has it, and is handed to
+    // the other channels after notify.fallbackAfter. But nobody should find out from silence.
+    if (missing.length)
+      out.push({
+        msg: 'rule names channels this agent has not configured',
+        detail: { rule: rule.id, missing },
+      });
+  }
+  for (const problem of unfedRules(rules, sources))
+    out.push({ msg: 'rule will never fire', detail: { problem } });
+  for (const problem of groupByWarnings(rules, sources))
+    out.push({ msg: 'rule groups by a label its events never carry', detail: { problem } });
+  return out;
+}
+
+export interface ApplyRulesDeps {
+  config: VigilConfig;
+  pipeline: Pipeline;
+  sources: readonly Source[];
+  channels: ReadonlyMap<ChannelName, NotifyChannel>;
+  pool: Pool;
+  log: Logger;
+}
+
+/**
+ * Puts a reloaded rule set in place of the running one: evaluation first, in one synchronous swap
+ * (engine, thresholds, routing), then the sources (probe schedules, host probes, log signals).
+ * What a removed rule leaves is decided in README ("Hot reload"): its window series are forgotten
+ * by the tick, its open incidents stay open (logged here), its cluster probe keeps its scheduler.
+ */
+export async function applyRules(
+  d: ApplyRulesDeps,
+  before: RuleSet,
+  next: RuleSet,
+  change: RuleChange,
+): Promise<void> {
+  const { log } = d;
+  d.pipeline.replaceRules(next);
+  const known = new Set(
+    ruleWarnings(before, d.channels, d.config.sources).map((w) => JSON.stringify(w.detail)),
+  );
+  for (const w of ruleWarnings(next, d.channels, d.config.sources))
+    if (!known.has(JSON.stringify(w.detail))) log.warn(w.detail, w.msg);
+  const kept = new Set(scheduledProbes(next).map((p) => p.name));
+  const dropped = scheduledProbes(before)
+    .map((p) => p.name)
+    .filter((name) => !kept.has(name));
+  if (dropped.length)
+    log.warn(
+      { probes: dropped },
+      'probes no longer defined here keep their cluster schedule (another agent may still define them): remove them with `vigil probes prune`',
+    );
+  const failed: string[] = [];
+  for (const source of d.sources) {
+    try {
+      await source.rulesChanged?.(next);
+    } catch (err) {
+      failed.push(`source ${source.name}: ${errorMessage(err)}`);
+    }
+  }
+  await d.pipeline.watchUnseen();
+  if (change.removed.length) await reportOpenIncidents(d, change.removed);
+  if (failed.length) throw new Error(failed.join('; '));
+}
+
+/**
+ * A removed rule's open incidents are left open: nothing judges them any more, but resolving them
+ * would tell people a problem is gone that nobody looked at (and another agent, mid rolling deploy,
+ * may still have the rule). They escalate as before, to the fallback channels, until resolved.
+ */
+async function reportOpenIncidents(d: ApplyRulesDeps, removed: readonly string[]): Promise<void> {
+  const { rows } = await d.pool.query<{ rule_id: string; id: string }>(
+    `SELECT rule_id, id FROM vigil_incidents WHERE rule_id = ANY($1) AND state <> 'resolved' ORDER BY id`,
+    [removed],
+  );
+  if (rows.length === 0) return;
+  d.log.warn(
+    { incidents: rows.map((r) => r.id), rules: [...new Set(rows.map((r) => r.rule_id))] },
+    'removed rules have open incidents: left open, no longer evaluated, until someone resolves them',
+  );
+}
