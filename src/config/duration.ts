@@ -37,6 +37,7 @@ export const duration = z
   });
 
 export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
   for (const [unit, size] of [
     ['d', 86_400_000],
     ['h', 3_600_000],

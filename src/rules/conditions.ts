@@ -27,16 +27,24 @@ export function sampleOf(
   kind: AnyKind,
   condition: { kind: string },
 ): Sample {
-  const text = textOf(event);
   return {
     id: event.id,
     atMs,
     ok: event.ok,
     value: event.value,
     field: kind.pick?.(condition, event),
-    evidence:
-      text === undefined ? whereOf(event).trim() || undefined : `${whereOf(event).trim()} ${text}`.trim(),
+    evidence: evidenceOf(event),
   };
+}
+
+/** "in app.log, task 42: <the record>" — where the event happened (its words stripped of brackets), then what it said. */
+function evidenceOf(event: VigilEvent): string | undefined {
+  const where = whereOf(event)
+    .trim()
+    .replace(/^\((.*)\)$/, '$1');
+  const text = textOf(event);
+  if (text === undefined) return where || undefined;
+  return where ? `${where}: ${text}` : text;
 }
 
 /** What a rule watches, in the alert's words: its match name or its probe's name. */
@@ -50,5 +58,6 @@ export function windowSummary(
   verdict: Verdict,
 ): string {
   const kind = kindOf(condition);
-  return quote(kind.summary(condition, { ...verdict, value: series.life.value }, subjectOf(rule)), series.ev);
+  const head = kind.summary(condition, { ...verdict, value: series.life.value }, subjectOf(rule));
+  return series.ev ? quote(`${head}; the last one`, series.ev) : head;
 }

@@ -425,7 +425,7 @@ describe('durations', () => {
   });
 
   it('formats milliseconds in the largest exact unit', () => {
-    expect(formatDuration(0)).toBe('0ms');
+    expect(formatDuration(0)).toBe('0s');
     expect(formatDuration(250)).toBe('250ms');
     expect(formatDuration(1500)).toBe('1500ms');
     expect(formatDuration(5000)).toBe('5s');

@@ -19,7 +19,7 @@ describe('absence', () => {
     const fired = s.tick(31_001);
     expect(s.series.life.fires).toBe(1);
     expect(fired.deadline).toBeUndefined();
-    expect(s.summary(fired, 'heartbeat')).toBe('no heartbeat for 30s (expected within 30s)');
+    expect(s.summary(fired, 'heartbeat')).toBe('no heartbeat for 30.1s (expected within 30s)');
     s.tick(43_000);
     expect(s.series.life.fires).toBe(1);
     s.feed(43_000, sample(43_000));

@@ -68,6 +68,6 @@ describe('rate', () => {
 
   it('reads well', () => {
     const s = virtualSeries({ kind: 'rate', count: 10, window: '5m', label: 'ERROR lines' });
-    expect(s.summary(s.feed(1000, ...events(12, 1000)))).toBe('ERROR lines: 12 events in 5m (>= 10)');
+    expect(s.summary(s.feed(1000, ...events(12, 1000)))).toBe('12 ERROR lines in 5m (>= 10)');
   });
 });

@@ -42,6 +42,12 @@ export const absence: ConditionKind<AbsenceCondition, LastSeen> = {
     };
   },
   summary: (c, { value }, subject) =>
-    `no ${c.label ?? subject} for ${formatDuration(Math.round(value) * 1000)} (expected within ${formatDuration(c.after)})`,
+    `no ${c.label ?? subject} for ${silence(value)} (expected within ${formatDuration(c.after)})`,
   timing: () => ({ for: 0, keepFiringFor: 0 }),
 };
+
+/** Seconds of silence as people say them: "42s", "5m", or "5.1s" just past a limit of 5s. */
+function silence(seconds: number): string {
+  const tenths = Math.ceil(seconds * 10);
+  return tenths % 10 === 0 ? formatDuration(tenths * 100) : `${(tenths / 10).toFixed(1)}s`;
+}

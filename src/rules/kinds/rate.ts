@@ -67,9 +67,10 @@ export const rate: ConditionKind<RateCondition, State> = {
     };
   },
   summary: (c, { value }, subject) => {
-    const what = c.counts === 'increase' ? `${c.label ?? subject} grew by` : `${c.label ?? subject}:`;
-    const unit = c.counts === 'increase' ? (c.unit ?? '') : 'events';
-    return `${what} ${formatNumber(value)}${unit ? ` ${unit}` : ''} in ${formatDuration(c.window)} (${c.op} ${formatNumber(c.count)})`;
+    const limit = `in ${formatDuration(c.window)} (${c.op} ${formatNumber(c.count)})`;
+    if (c.counts === 'increase')
+      return `${c.label ?? subject} grew by ${formatNumber(value)}${c.unit ? ` ${c.unit}` : ''} ${limit}`;
+    return `${formatNumber(value)} ${c.label ?? `${subject} events`} ${limit}`;
   },
   timing: (c) => ({ for: c.for, keepFiringFor: c.keepFiringFor }),
 };
