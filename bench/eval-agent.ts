@@ -1,4 +1,4 @@
-import type { Job, Worker } from 'bullmq';
+import { Queue, type Job, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Agent } from '../src/agent.js';
 import { loadConfig } from '../src/config/load.js';
@@ -31,12 +31,24 @@ export interface EvalChildDone {
   rss: number;
   maxRss: number;
   heapUsed: number;
+  /** CPU seconds over the measured phase: this process's, and the redis-server's (INFO cpu). */
+  cpu: number;
+  redisCpu: number;
 }
 
 type EventsJob = Job<{ events: unknown[] }>;
 const args = JSON.parse(process.argv[2] as string) as EvalChildArgs;
 const send = (m: object) => process.send?.(m);
 const stats = new Redis(args.redisUrl);
+const redisCpu = async () => {
+  const info = await stats.info('cpu');
+  const field = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+};
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function startAgent(): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const config = loadConfig({
@@ -82,6 +94,8 @@ async function startBare(): Promise<{ worker: Worker; close: () => Promise<void>
 }
 
 async function main(): Promise<void> {
+  let cpu0 = cpuSeconds();
+  let redis0 = await redisCpu();
   const { worker, close } = args.mode === 'agent' ? await startAgent() : await startBare();
   let done = 0;
   let t0: number | undefined = args.warmup === 0 ? performance.now() : undefined;
@@ -92,12 +106,15 @@ async function main(): Promise<void> {
     if (t0 === undefined && done >= args.warmup) {
       t0 = performance.now();
       from = done;
+      cpu0 = cpuSeconds();
       void stats.config('RESETSTAT');
+      void redisCpu().then((c) => (redis0 = c));
     }
     if (!reported && done >= args.total) {
       reported = true;
       const seconds = (performance.now() - (t0 as number)) / 1000;
-      void stats.info('commandstats').then((commandstats) => {
+      const cpu = cpuSeconds() - cpu0;
+      void Promise.all([stats.info('commandstats'), redisCpu()]).then(([commandstats, rc]) => {
         const m = process.memoryUsage();
         send({
           type: 'done',
@@ -107,6 +124,8 @@ async function main(): Promise<void> {
           rss: m.rss,
           heapUsed: m.heapUsed,
           maxRss: process.resourceUsage().maxRSS * 1024,
+          cpu,
+          redisCpu: rc - redis0,
         } satisfies EvalChildDone);
       });
     }
@@ -117,6 +136,10 @@ async function main(): Promise<void> {
       .then(() => stats.quit())
       .then(() => process.exit(0));
   });
+  // The bench fills the queue paused: nothing is done before the count above listens.
+  const queue = new Queue('events', { connection: stats, prefix: args.prefix });
+  await queue.resume();
+  await queue.close();
   if (t0 !== undefined) t0 = performance.now();
   send({ type: 'ready' });
 }

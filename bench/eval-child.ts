@@ -9,10 +9,19 @@ import type { EvalChildArgs, EvalChildDone } from './eval-agent.js';
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const script = new URL('./eval-agent.ts', import.meta.url).pathname;
 
-/** Puts the jobs on the events queue as the batcher would: one `batch` job per list, the agent's job options. */
-export async function fill(redis: Redis, prefix: string, jobs: readonly VigilEvent[][]): Promise<void> {
+/**
+ * Puts the jobs on the events queue as the batcher would: one `batch` job per list, the agent's job
+ * options. `paused`: the queue stays paused until the child has started and resumes it.
+ */
+export async function fill(
+  redis: Redis,
+  prefix: string,
+  jobs: readonly VigilEvent[][],
+  paused = false,
+): Promise<void> {
   const queues = createQueues(redis, prefix);
   try {
+    if (paused) await queues.events.pause();
     for (let i = 0; i < jobs.length; i += 500)
       await queues.events.addBulk(
         jobs.slice(i, i + 500).map((events) => ({ name: 'batch', data: { events } })),

@@ -12,8 +12,8 @@ import { median } from './stats.js';
 import { DATABASE_URL } from './world.js';
 
 const RUNS = Number(process.env.BENCH_EVAL_RUNS ?? 3);
-const EVENTS = Number(process.env.BENCH_EVAL_EVENTS ?? 200_000);
-const WARMUP = Number(process.env.BENCH_EVAL_WARMUP ?? 40_000);
+const EVENTS = Number(process.env.BENCH_EVAL_EVENTS ?? 100_000);
+const WARMUP = Number(process.env.BENCH_EVAL_WARMUP ?? 20_000);
 const SERIES = Number(process.env.BENCH_EVAL_SERIES ?? 100_000);
 /** Uniform: nearly every event of a batch is a series of its own (the worst case for Redis); Zipf 1.1: a few hot series. */
 const workloads = [
@@ -32,6 +32,9 @@ interface Throughput {
   perEvent: number[];
   top: CommandCount[];
   rss: number[];
+  bareRss: number[];
+  cpu: number[];
+  redisCpu: number[];
 }
 
 export const evaluationSection: BenchSection = {
@@ -48,12 +51,21 @@ export const evaluationSection: BenchSection = {
       const rows: string[] = [];
       const results: Array<{ name: string; t: Throughput }> = [];
       for (const w of workloads) {
-        const t: Throughput = { agent: [], bare: [], perEvent: [], top: [], rss: [] };
+        const t: Throughput = {
+          agent: [],
+          bare: [],
+          perEvent: [],
+          top: [],
+          rss: [],
+          bareRss: [],
+          cpu: [],
+          redisCpu: [],
+        };
         for (let r = 0; r < RUNS; r++) {
           const jobs = benchJobs(`r${r}`, WARMUP + EVENTS, w.zipf);
           const one = async (mode: EvalChildArgs['mode']) => {
             await redis.flushall();
-            await fill(redis, base.prefix, jobs);
+            await fill(redis, base.prefix, jobs, true);
             return runChild({ ...base, mode, warmup: WARMUP, total: WARMUP + EVENTS });
           };
           const agent = await one('agent');
@@ -64,6 +76,9 @@ export const evaluationSection: BenchSection = {
           t.bare.push(bare.events / bare.seconds);
           t.perEvent.push(calls / agent.events);
           t.rss.push(agent.rss);
+          t.bareRss.push(bare.rss);
+          t.cpu.push((agent.cpu / agent.events) * 1e6);
+          t.redisCpu.push((agent.redisCpu / agent.events) * 1e6);
           if (r === 0)
             t.top = counts.slice(0, 8).map((c) => ({ name: c.name, calls: c.calls / agent.events }));
           console.log(
@@ -74,7 +89,7 @@ export const evaluationSection: BenchSection = {
         const a = median(t.agent);
         const b = median(t.bare);
         rows.push(
-          `| ${w.name} | **${fmt(a)}** | ${fmt(b)} | ${fmt(a / b, 2)} | **${fmt(median(t.perEvent), 2)}** | ${fmt(median(t.rss) / MB)} | ${t.agent.map((x) => fmt(x)).join(', ')} |`,
+          `| ${w.name} | **${fmt(a)}** | ${fmt(b)} | ${fmt(a / b, 2)} | **${fmt(median(t.perEvent), 2)}** | ${fmt(median(t.cpu))} / ${fmt(median(t.redisCpu))} | ${fmt(median(t.rss) / MB)} (bare ${fmt(median(t.bareRss) / MB)}) | ${t.agent.map((x) => fmt(x)).join(', ')} |`,
         );
       }
       const mem = { rss: [] as number[], maxRss: [] as number[], bytes: [] as number[] };
@@ -105,8 +120,8 @@ export const evaluationSection: BenchSection = {
       return [
         `One agent (a whole \`Agent\`, its own process, default \`events.concurrency\` 4, no channels, no HTTP) on a redis-server of the bench's own and a PostgreSQL schema of its own, with ${fmt(RULES)} rules loaded: ${NAMES} event names, each matched by ${RULES / NAMES} rules, the seven kinds in turn (consecutive, rate, ratio, percentile, threshold, absence, match), all \`groupBy: [host]\` over ${HOSTS} hosts. The events queue is filled before the agent starts with ${fmt(WARMUP + EVENTS)} events in jobs of ${BATCH} (as the batcher sends them; values 0–200, 0.1 % failing, so few series fire); the clock and Redis's counters (\`CONFIG RESETSTAT\`) start once ${fmt(WARMUP)} events are done and stop when the last job has completed (its decisions in Redis, transitions in PostgreSQL). Baseline in the same run: the same jobs through a bare BullMQ worker of the same concurrency whose processor only counts the events (BullMQ fetches and parses each job): the floor the queue itself allows. Median of ${RUNS} runs.`,
         '',
-        '| workload | agent events/s | bare worker events/s | agent ÷ bare | Redis commands per event | agent RSS (MB) | agent runs |',
-        '|---|---|---|---|---|---|---|',
+        '| workload | agent events/s | bare worker events/s | agent ÷ bare | Redis commands per event | CPU µs per event: agent / redis-server | RSS MB: agent (bare worker) | agent runs |',
+        '|---|---|---|---|---|---|---|---|',
         ...rows,
         '',
         `Redis commands per event, spread workload, first run (all calls counted by \`INFO commandstats\`, commands run inside scripts too): ${spread.top.map((c) => `${c.name} ${fmt(c.calls, 2)}`).join(', ')}.`,
