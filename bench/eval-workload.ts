@@ -71,10 +71,13 @@ export function picker(n: number, zipf: number | undefined, random = Math.random
   };
 }
 
-/** `count` events over the 4,000 (name, host) series, dated now, in jobs of BATCH. */
+/** Events are dated over the last SPAN, in order: the 5-minute windows hold all their slices, as in steady state. */
+const SPAN = 300_000;
+
+/** `count` events over the 4,000 (name, host) series, in jobs of BATCH. */
 export function benchJobs(tag: string, count: number, zipf: number | undefined): VigilEvent[][] {
   const pick = picker(NAMES * HOSTS, zipf);
-  const at = new Date().toISOString();
+  const start = Date.now() - SPAN;
   const jobs: VigilEvent[][] = [];
   for (let i = 0; i < count; i += BATCH) {
     const batch: VigilEvent[] = [];
@@ -85,7 +88,7 @@ export function benchJobs(tag: string, count: number, zipf: number | undefined):
         id: `${tag}-${j}`,
         source: 'manual',
         name: `ev-${Math.floor(s / HOSTS)}`,
-        at,
+        at: new Date(start + Math.floor((j / count) * SPAN)).toISOString(),
         host,
         labels: { host },
         value: Math.round(Math.random() * 200),

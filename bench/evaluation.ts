@@ -12,8 +12,8 @@ import { median } from './stats.js';
 import { DATABASE_URL } from './world.js';
 
 const RUNS = Number(process.env.BENCH_EVAL_RUNS ?? 3);
-const EVENTS = Number(process.env.BENCH_EVAL_EVENTS ?? 100_000);
-const WARMUP = Number(process.env.BENCH_EVAL_WARMUP ?? 20_000);
+const EVENTS = Number(process.env.BENCH_EVAL_EVENTS ?? 60_000);
+const WARMUP = Number(process.env.BENCH_EVAL_WARMUP ?? 15_000);
 const SERIES = Number(process.env.BENCH_EVAL_SERIES ?? 100_000);
 /** Uniform: nearly every event of a batch is a series of its own (the worst case for Redis); Zipf 1.1: a few hot series. */
 const workloads = [
@@ -118,7 +118,7 @@ export const evaluationSection: BenchSection = {
       const rss = median(mem.rss) / MB;
       const met = (ok: boolean) => (ok ? 'met' : '**NOT met**');
       return [
-        `One agent (a whole \`Agent\`, its own process, default \`events.concurrency\` 4, no channels, no HTTP) on a redis-server of the bench's own and a PostgreSQL schema of its own, with ${fmt(RULES)} rules loaded: ${NAMES} event names, each matched by ${RULES / NAMES} rules, the seven kinds in turn (consecutive, rate, ratio, percentile, threshold, absence, match), all \`groupBy: [host]\` over ${HOSTS} hosts. The events queue is filled before the agent starts with ${fmt(WARMUP + EVENTS)} events in jobs of ${BATCH} (as the batcher sends them; values 0–200, 0.1 % failing, so few series fire); the clock and Redis's counters (\`CONFIG RESETSTAT\`) start once ${fmt(WARMUP)} events are done and stop when the last job has completed (its decisions in Redis, transitions in PostgreSQL). Baseline in the same run: the same jobs through a bare BullMQ worker of the same concurrency whose processor only counts the events (BullMQ fetches and parses each job): the floor the queue itself allows. Median of ${RUNS} runs.`,
+        `One agent (a whole \`Agent\`, its own process, default \`events.concurrency\` 4, no channels, no HTTP) on a redis-server of the bench's own and a PostgreSQL schema of its own, with ${fmt(RULES)} rules loaded: ${NAMES} event names, each matched by ${RULES / NAMES} rules, the seven kinds in turn (consecutive, rate, ratio, percentile, threshold, absence, match), all \`groupBy: [host]\` over ${HOSTS} hosts. The events queue is filled before the agent starts with ${fmt(WARMUP + EVENTS)} events in jobs of ${BATCH} (as the batcher sends them; dated in order over the last 5 minutes, so the 5-minute windows hold all 30 slices as in steady state; values 0–200, 0.1 % failing, so few series fire); the clock and Redis's counters (\`CONFIG RESETSTAT\`) start once ${fmt(WARMUP)} events are done and stop when the last job has completed (its decisions in Redis, transitions in PostgreSQL). Baseline in the same run: the same jobs through a bare BullMQ worker of the same concurrency whose processor only counts the events (BullMQ fetches and parses each job): the floor the queue itself allows. Median of ${RUNS} runs.`,
         '',
         '| workload | agent events/s | bare worker events/s | agent ÷ bare | Redis commands per event | CPU µs per event: agent / redis-server | RSS MB: agent (bare worker) | agent runs |',
         '|---|---|---|---|---|---|---|---|',
