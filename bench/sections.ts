@@ -1,6 +1,7 @@
 import { probesBench } from './probes.js';
 import { postgresSection } from './postgres.js';
 import { logsSection } from './logs.js';
+import { evaluationSection } from './evaluation.js';
 /**
  * Benchmarks of their own (sources, …) that `npm run bench` runs after the alert latencies and
  * appends to bench/RESULTS.md. Each measures its own baseline in the same run and renders Markdown.
@@ -16,6 +17,7 @@ export const sections: BenchSection[] = [];
 sections.push(probesBench);
 sections.push(postgresSection);
 sections.push(logsSection);
+sections.push(evaluationSection);
 
 /** BENCH_ONLY=a,b runs just those sections (and skips the alert latencies); BENCH_SKIP=a,b leaves some out. */
 export function chosenSections(env = process.env): BenchSection[] {
