@@ -90,14 +90,20 @@ export class WindowStore {
       if (round > 0) await backoff(round);
       const read = await this.read(todo.map((i) => i.key));
       const judged = todo.map((input, i) => {
-        const { series, version, synced } = read[i] as Read;
+        const { series, version, synced, hasSynced } = read[i] as Read;
         const s = series ?? newSeries(input.kind, input.condition, input, nowMs);
         const j = advance(s, input.kind, input.condition, input.samples, nowMs);
-        return { input, series: s, version, j, synced };
+        return { input, series: s, version, j, synced, hasSynced };
       });
       const args: Array<string | number> = [this.ttlMs];
       for (const x of judged)
-        args.push(x.version, JSON.stringify(x.series), x.j.deadline ?? '', x.series.life.firing ? 1 : 0);
+        args.push(
+          x.version,
+          JSON.stringify(x.series),
+          x.j.deadline ?? '',
+          x.series.life.firing ? 1 : 0,
+          x.hasSynced ? 1 : 0,
+        );
       const conflicts = new Set(
         await this.redis.vigilWriteWindows(
           2 * judged.length + 1,
@@ -167,6 +173,7 @@ export class WindowStore {
       return {
         ...parse(values[2 * i]),
         synced: [Number(synced?.[1] ?? 0), Number(synced?.[2] ?? 0)] as const,
+        hasSynced: values[2 * i + 1] != null,
       };
     });
   }
@@ -177,6 +184,8 @@ interface Read {
   /** As the write script reads it: -1 for none (or a text it cannot read) */
   version: number;
   synced: readonly [number, number];
+  /** Whether the synced-counts key exists: only then must a write keep its expiry in step. */
+  hasSynced: boolean;
 }
 
 /**

@@ -57,7 +57,7 @@ describe('absence through whole agents', () => {
     await agent.start();
     await world.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);
     expect((await incidents(world))[0]?.summary).toMatch(
-      /^no orchestrator\.heartbeat for \d+s \(expected within 1s\)$/,
+      /^no orchestrator\.heartbeat for [\d.]+s \(expected within 1s\)$/,
     );
     const events = new Queue('events', { connection: world.redis, prefix: world.prefix });
     const stop = beating(events);

@@ -42,8 +42,9 @@ export const rate: ConditionKind<RateCondition, State> = {
   store: 'window',
   init: (c) => emptyWindow(c.window),
   add(ws, sample, c, now) {
-    if (seen(ws, sample.id)) return 'ok';
+    // Recovery signals are not counted, so they need no place among the ids remembered.
     if (c.counts === 'failures' && sample.ok === true) return 'ok';
+    if (seen(ws, sample.id)) return 'ok';
     if (c.counts !== 'increase') return addTo(ws, sample.atMs, now, c.window, { n: 1, f: 0, o: 0, s: 0 });
     if (sample.value === undefined) return 'ok';
     const last = ws.c;
