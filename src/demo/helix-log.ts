@@ -8,13 +8,19 @@ import { appendFile, writeFile } from 'node:fs/promises';
 export interface HelixLog {
   path: string;
   write(level: 'INFO' | 'WARNING' | 'ERROR', logger: string, message: string): Promise<void>;
-  /** Stops the orchestrator's polls (the heartbeat goes silent). */
-  stopHeartbeat(): void;
+  /** Stops (false) or resumes (true) the orchestrator's polls: the heartbeat goes silent or comes back. */
+  polling(on: boolean): void;
   close(): Promise<void>;
 }
 
-/** Python logging's default time: local-free, `YYYY-MM-DD HH:MM:SS,mmm` (UTC here). */
-const stamp = (d: Date) => d.toISOString().replace('T', ' ').replace('.', ',').slice(0, 23);
+/** Python logging's asctime: local time, no zone, `YYYY-MM-DD HH:MM:SS,mmm` (read back as local time). */
+export function stamp(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`
+  );
+}
 
 export async function startHelixLog(path: string, opts: { pollEvery?: number } = {}): Promise<HelixLog> {
   await writeFile(path, `${stamp(new Date())} INFO helix.main: HELIX started (Vigil demo simulator)\n`);
@@ -29,18 +35,21 @@ export async function startHelixLog(path: string, opts: { pollEvery?: number } =
   // A lost poll line is what the heartbeat rule is for: it says so itself.
   const poll = () =>
     void write('INFO', 'helix.orchestrator', `poll #${++polls}: tasks table checked`).catch(() => undefined);
-  poll();
-  let timer: NodeJS.Timeout | undefined = setInterval(poll, opts.pollEvery ?? 5000);
-  const stopHeartbeat = () => {
+  let timer: NodeJS.Timeout | undefined;
+  const polling = (on: boolean) => {
     clearInterval(timer);
     timer = undefined;
+    if (!on) return;
+    poll();
+    timer = setInterval(poll, opts.pollEvery ?? 5000);
   };
+  polling(true);
   return {
     path,
     write,
-    stopHeartbeat,
+    polling,
     close: async () => {
-      stopHeartbeat();
+      polling(false);
       await writes;
     },
   };
