@@ -37,6 +37,12 @@ describe('the default HELIX rule set (rules/)', () => {
     }
   });
 
+  it('the test worlds run the shipped api-health rule (test/fixtures/rules-api-health is its copy)', () => {
+    expect(loadRules('test/fixtures/rules-api-health', {}, {}).rules).toEqual(
+      loadRules('rules', {}, {}).rules.filter((r) => r.id === 'api-health'),
+    );
+  });
+
   it("is fed by the sources of the repository's vigil.yaml (what `vigil rules validate` checks)", () => {
     const config = loadConfig({ file: 'vigil.yaml', env: {} });
     const set = loadRules(config.rules.dir, config.rules.vars, {});
