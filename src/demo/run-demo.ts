@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { Agent } from '../agent.js';
@@ -5,7 +8,9 @@ import { closeOnSignals } from '../cli/shutdown.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { startHelixLog, type HelixLog } from './helix-log.js';
 import { startHelixSim } from './helix-sim.js';
+import { productionLogSource } from './shipped-config.js';
 import { startHelixTasks, type HelixTasks } from './helix-tasks.js';
 import { startSlackEmulator } from './slack-emulator.js';
 import { describeCall, say } from './say.js';
@@ -53,12 +58,20 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const [helix, slack, smtp] = await Promise.all([startHelixSim(), startSlackEmulator(), startSmtpSink()]);
+  // HELIX's production.log and PID file: the simulated API runs in this process, so its pid is ours.
+  const home = await mkdtemp(join(tmpdir(), 'vigil-demo-helix-'));
+  let helixLog: HelixLog | undefined;
   const stopStandIns = () =>
-    Promise.allSettled([helix.close(), slack.close(), smtp.close()]).then(() => undefined);
+    Promise.allSettled([helix.close(), slack.close(), smtp.close(), helixLog?.close()])
+      .then(() => rm(home, { recursive: true, force: true }))
+      .then(() => undefined);
   let config: ReturnType<typeof loadConfig>;
   let agent: Agent;
   let tasks: HelixTasks | undefined;
   try {
+    const pidfile = join(home, 'helix.pid');
+    await writeFile(pidfile, `${process.pid}\n`);
+    helixLog = await startHelixLog(join(home, 'production.log'));
     config = loadConfig({
       env: {},
       object: {
@@ -67,12 +80,26 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
         redis: { url: redisUrl, prefix: opts.namespace },
         http: { host: '127.0.0.1', port: opts.port },
         // HELIX's tasks table lives in the demo's schema, so the outbox does too.
-        sources: [{ kind: 'probes' }, { kind: 'host-probes' }, { kind: 'pg-outbox', name: 'helix-db' }],
+        sources: [
+          { kind: 'probes' },
+          { kind: 'host-probes' },
+          { kind: 'pg-outbox', name: 'helix-db' },
+          productionLogSource(helixLog.path),
+        ],
+        stateDir: join(home, 'state'),
         slack: { token: 'xoxb-demo', apiUrl: slack.url, channel: 'C0HELIXOPS' },
         email: { smtpUrl: smtp.url, from: 'vigil@helix.local', to: ['oncall@helix.local'] },
         rules: {
           dir: new URL('../../rules', import.meta.url).pathname,
-          vars: { HELIX_API_URL: helix.url, HELIX_HEALTH_EVERY: '1s', HELIX_HEALTH_TIMEOUT: '800ms' },
+          vars: {
+            HELIX_API_URL: helix.url,
+            HELIX_API_PORT: new URL(helix.url).port,
+            HELIX_HEALTH_EVERY: '1s',
+            HELIX_HEALTH_TIMEOUT: '800ms',
+            HELIX_PIDFILE: pidfile,
+            HELIX_DATABASE_URL: databaseUrl,
+            HELIX_TASKS_TABLE: `${opts.namespace}.tasks`,
+          },
         },
         log: {
           level: process.env.VIGIL_LOG_LEVEL === undefined ? 'warn' : (process.env.VIGIL_LOG_LEVEL as 'info'),
@@ -83,6 +110,8 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
     tasks = await startHelixTasks(databaseUrl, opts.namespace);
     agent = new Agent(config, { log: createLogger({ level: config.log.level }) });
     await agent.start();
+    // This machine's own load is real, but it is not one of the demo's scenarios.
+    await agent.thresholds.set('cpu-high', 'value', 100, 'vigil demo', cpuReason);
   } catch (err) {
     await tasks?.close();
     await stopStandIns();
@@ -101,8 +130,15 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   say(`SMTP sink         ${smtp.url}  →  oncall@helix.local`);
   say(`Vigil agent       ${agent.httpUrl}/healthz  ·  ${agent.httpUrl}/metrics`);
   say(`HELIX tasks       ${opts.namespace}.tasks, a trigger raising each status change into the outbox`);
+  say(`HELIX log         ${helixLog.path} (the orchestrator logs its poll every 5 s)`);
   say('Rule api-health: 3 consecutive failed health checks → critical alert; ack SLA 5m.');
   say('Rule task-failures: 3 tasks failing in a row → high alert; the next task that succeeds resolves it.');
+  say(
+    'Rule task-failure-rate: > 5 % of at least 20 tasks failed over 10m → high alert (the demo gets there from cycle 5).',
+  );
+  say(
+    `The other HELIX rules watch too (${agent.rules.rules.length} in all: latency, heartbeat, ERROR bursts, zombies, …); cpu-high is tuned to 100 % here: ${cpuReason}.`,
+  );
   say('Ctrl-C to stop.');
   slack.onCall((call) => {
     const line = describeCall(call);
@@ -118,6 +154,9 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   await stop();
 }
 
+const apiTitle = 'HELIX API health check fails';
+const cpuReason = "this shared machine's own CPU load is not one of the demo's scenarios";
+
 type StandIns = {
   helix: Awaited<ReturnType<typeof startHelixSim>>;
   slack: Awaited<ReturnType<typeof startSlackEmulator>>;
@@ -131,7 +170,11 @@ async function breakApi({ helix, slack, smtp }: StandIns, cycle: number): Promis
   const posts = slack.calls.length;
   helix.setHealthy(false);
   await slack.waitFor(
-    (c) => c.method === 'chat.postMessage' && c.status === 200 && slack.calls.indexOf(c) >= posts,
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.status === 200 &&
+      slack.calls.indexOf(c) >= posts &&
+      String(c.args.text ?? '').includes(apiTitle),
     { timeoutMs: 60_000 },
   );
   await helix.waitForRequests(helix.healthRequests.length + 2);
@@ -139,13 +182,18 @@ async function breakApi({ helix, slack, smtp }: StandIns, cycle: number): Promis
   const updates = slack.calls.length;
   helix.setHealthy(true);
   await slack.waitFor(
-    (c) => c.method === 'chat.update' && c.status === 200 && slack.calls.indexOf(c) >= updates,
+    (c) =>
+      c.method === 'chat.update' &&
+      c.status === 200 &&
+      slack.calls.indexOf(c) >= updates &&
+      String(c.args.text ?? '').includes(apiTitle),
     { timeoutMs: 60_000 },
   );
   await smtp.waitFor(
     (m) =>
       m.subject.includes('RESOLVED') &&
-      smtp.messages.filter((x) => x.subject.includes('RESOLVED')).length >= cycle,
+      smtp.messages.filter((x) => x.subject.includes('RESOLVED') && x.subject.includes(apiTitle)).length >=
+        cycle,
     { timeoutMs: 60_000 },
   );
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,35 @@ describe('process probe', () => {
     });
     expect(await runner({ kind: 'process', cmdline: argv })()).toMatchObject({
       ok: false,
+      data: { alive: false },
+    });
+  });
+
+  it('with a port: fails while another process listens on it, naming that process; free or its own, passes', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const own = join(dir, 'own.pid');
+    const other = join(dir, 'other.pid');
+    const gone = join(dir, 'gone.pid');
+    writeFileSync(own, `${process.pid}\n`);
+    writeFileSync(other, `${startChild(idle).child.pid}\n`);
+    writeFileSync(gone, '2147483646\n');
+    try {
+      expect(await runner({ kind: 'process', pidfile: own, port })()).toMatchObject({ ok: true });
+      const taken = await runner({ kind: 'process', pidfile: other, port })();
+      expect(taken.ok).toBe(false);
+      expect(taken.data.error).toMatch(new RegExp(`^port ${port} is held by pid ${process.pid} \\(`));
+      const stopped = await runner({ kind: 'process', pidfile: gone, port })();
+      expect(stopped.ok).toBe(false);
+      expect(stopped.data.error).toContain('the watched process is not running');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Nothing listens: no conflict, whether the watched process runs or not (api-health's to report).
+    expect(await runner({ kind: 'process', pidfile: other, port })()).toMatchObject({ ok: true });
+    expect(await runner({ kind: 'process', pidfile: gone, port })()).toMatchObject({
+      ok: true,
       data: { alive: false },
     });
   });

@@ -25,7 +25,7 @@ async function store() {
   );
   pools.push(pool);
   await migrate(pool, env.schema);
-  const rule = loadRules('rules', { HELIX_API_URL: env.helix.url }).rules[0]!;
+  const rule = loadRules('rules', { HELIX_API_URL: env.helix.url }).rules.find((r) => r.id === 'api-health')!;
   return { pool, incidents: new IncidentStore(pool), transitions: new Transitions(pool), rule };
 }
 

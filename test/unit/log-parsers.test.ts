@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { fileNamePattern } from '../../src/sources/logs/glob.js';
 import { jsonParser } from '../../src/sources/logs/parsers/json.js';
 import { fieldOf } from '../../src/sources/logs/parsers/parser.js';
 import { regexParser } from '../../src/sources/logs/parsers/regex.js';
 import { parseTime } from '../../src/sources/logs/parsers/time.js';
-import { logSourceSchema } from '../../src/sources/logs/schema.js';
+import { logSourceSchema, type LogSourceSpec } from '../../src/sources/logs/schema.js';
 
 describe('log parsers', () => {
   it('regex: named groups become fields and a `time` group dates the record', () => {
@@ -95,21 +94,18 @@ describe('log source config', () => {
   });
 });
 
-describe("vigil.yaml's example log source", () => {
-  it('is valid once uncommented, and its pattern reads a HELIX line', () => {
-    const text = readFileSync(new URL('../../vigil.yaml', import.meta.url), 'utf8');
-    const start = text.indexOf('  # - kind: log');
-    const block = text
-      .slice(start)
-      .split('\n')
-      .filter((l, i) => i === 0 || l.startsWith('  #   '))
-      .map((l) => l.replace(/^ {2}# ?/, ''))
-      .join('\n');
-    const spec = logSourceSchema.parse((parse(block) as unknown[])[0]);
+describe("vigil.yaml's log source", () => {
+  it("follows HELIX's production.log with the default rules' signals, and its pattern reads a HELIX line", () => {
+    const { sources } = loadConfig({
+      file: 'vigil.yaml',
+      env: { HELIX_LOG: '/var/log/helix/production.log' },
+    });
+    const spec = sources.find((s) => s.kind === 'log') as LogSourceSpec;
+    expect(spec.paths).toEqual(['/var/log/helix/production.log']);
     expect(spec.signals.map((s) => s.name)).toEqual([
-      'helix-traceback',
+      'helix-heartbeat',
+      'helix-error',
       'helix-schema-validation',
-      'helix-traceback',
     ]);
     const parser = spec.parser.kind === 'regex' ? regexParser(spec.parser.pattern, undefined) : undefined;
     expect(

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { integer } from '../../config/fields.js';
 import { errorMessage } from '../../errors.js';
 import { failed, number, probeBase, round, underMax } from './fields.js';
 import { findByCmdline, readCmdline, readCpuTimes, readProcStat, readRssBytes, sameArgs } from './procfs.js';
 import type { ProbeOutcome } from './fields.js';
 import { sampleCpu, type CpuSample } from './cpu-sample.js';
+import { foreignHolder } from './port-owner.js';
 
 /**
  * A process found by pidfile or by its exact full command line (never a pattern that could match
@@ -20,6 +22,12 @@ export const processProbeSchema = z
     measure: z.enum(['cpu', 'rss']).default('cpu'),
     /** Above this the observation fails; absent, the process being alive is enough. */
     max: number.optional(),
+    /**
+     * A port the process should own: the observation then fails when another process listens on it
+     * (the seed's port conflict), and only then — a stopped service on a free port is the health
+     * check's to report.
+     */
+    port: integer(1, 65_535).optional(),
   })
   .strict()
   .refine((p) => p.pidfile !== undefined || p.cmdline !== undefined, {
@@ -34,8 +42,24 @@ export function processProbe(spec: ProcessProbeSpec): () => Promise<ProbeOutcome
   let last: CpuSample | undefined;
   return async () => {
     const found = await findPids(spec);
-    if (typeof found === 'string') return failed(found, 0, { alive: false, pids: [] });
+    const taken =
+      spec.port === undefined
+        ? undefined
+        : await foreignHolder(spec.port, typeof found === 'string' ? [] : found);
+    if (typeof found === 'string') {
+      if (spec.port === undefined) return failed(found, 0, { alive: false, pids: [] });
+      const data = { alive: false, pids: [], port: spec.port };
+      return taken
+        ? failed(`${taken}; the watched process is not running (${found})`, 0, data)
+        : { ok: true, value: 0, data };
+    }
     const pids = found;
+    if (taken)
+      return failed(`${taken}, not by the watched pid ${pids.join(', ')}`, 0, {
+        alive: true,
+        pids,
+        port: spec.port,
+      });
     const rss = (await Promise.all(pids.map(readRssBytes))).reduce<number>((a, b) => a + (b ?? 0), 0);
     const data = { alive: true, pids, rssBytes: rss };
     if (spec.measure === 'rss') return underMax('RSS MiB', rss / 1024 / 1024, spec.max, data);
