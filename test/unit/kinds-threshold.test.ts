@@ -14,6 +14,12 @@ describe('threshold', () => {
     expect(s.feed(3000, value(1500, 99)).verdict).toMatchObject({ breach: false, value: 50 });
   });
 
+  it('a failed observation (a probe that errored) is not a reading: its value is ignored', () => {
+    const s = virtualSeries({ kind: 'threshold', value: 0 });
+    s.feed(1000, value(1000, 0, { ok: true }));
+    expect(s.feed(2000, value(2000, 1500, { ok: false })).verdict).toMatchObject({ breach: false, value: 0 });
+  });
+
   it('fires once the breach has lasted `for`, from the tick, and says so', () => {
     const s = virtualSeries({ kind: 'threshold', value: 80, for: '5m', unit: '%', label: 'CPU' });
     const j = s.feed(0, value(0, 85));

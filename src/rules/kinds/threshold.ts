@@ -32,7 +32,8 @@ export const threshold: ConditionKind<ThresholdCondition, Latest> = {
   init: () => ({ at: NEVER, v: null }),
   add(latest, sample) {
     // An older value than the one held says nothing about now; ignored, not an error.
-    if (sample.value === undefined || sample.atMs < latest.at) return 'ok';
+    // A failed observation's value (a probe's elapsed time on error) is not a reading of the metric.
+    if (sample.value === undefined || sample.ok === false || sample.atMs < latest.at) return 'ok';
     latest.at = sample.atMs;
     latest.v = sample.value;
     return 'ok';
