@@ -32,18 +32,23 @@ export function createRedis(
   return redis;
 }
 
-/**
- * Checks Redis is reachable and will not evict queue keys. A one-shot connection so an
- * unreachable server gives one clear error rather than endless reconnects.
- */
-export async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, {
+/** A connection for one short job (a check, a CLI read): it fails at once rather than reconnect. */
+export function oneShotRedis(url: string): Redis {
+  return new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 3000,
     enableOfflineQueue: false,
   });
+}
+
+/**
+ * Checks Redis is reachable and will not evict queue keys. A one-shot connection so an
+ * unreachable server gives one clear error rather than endless reconnects.
+ */
+export async function checkRedis(url: string): Promise<void> {
+  const redis = oneShotRedis(url);
   // connect() only rejects with "Connection is closed"; the reason (ECONNREFUSED, …) comes as an event.
   let reason: unknown;
   redis.on('error', (err) => (reason ??= err));

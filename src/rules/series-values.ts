@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { oneShotRedis } from '../queues/connection.js';
 import { errorMessage } from '../errors.js';
 import { seriesKey } from './fingerprint.js';
 import { kindOf } from './kinds/registry.js';
@@ -25,13 +25,7 @@ export async function readSeriesValues(
   prefix: string,
   rules: ReadonlyMap<string, Rule>,
 ): Promise<{ series: SeriesValue[]; error?: string }> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 3000,
-    enableOfflineQueue: false,
-  });
+  const redis = oneShotRedis(url);
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -1,35 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useSeriesStore } from '../support/series-store.js';
 import { replay, type Timed } from '../../src/rules/replay.js';
 import { ruleSchema } from '../../src/rules/schema.js';
-import { SeriesStore } from '../../src/rules/series.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
-let redis: Redis;
-let prefix: string;
-let store: SeriesStore;
-
-beforeEach(() => {
-  prefix = `vt-twin-${randomBytes(4).toString('hex')}`;
-  redis = new Redis(REDIS_URL, { connectionName: `${prefix}-test` });
-  store = new SeriesStore(redis);
-});
-
-afterEach(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-});
+const w = useSeriesStore('twin');
 
 /** Fires and resolves of the production Lua, observation by observation, in order. */
 async function viaLua(key: string, oks: readonly boolean[], count: number, resolveAfter: number) {
   const out: string[] = [];
   let seen = { fires: 0, resolves: 0 };
   for (const [i, ok] of oks.entries()) {
-    const [s] = await store.apply([
+    const [s] = await w.store.apply([
       { key, eventId: `${key}-${i}`, atMs: T0 + i * 1000, ok, value: 0, count, resolveAfter },
     ]);
     if (!s) throw new Error('no state');
@@ -77,7 +60,7 @@ const sequences: Array<[string, boolean[], number, number]> = [
 
 describe('consecutive: the in-order twin (kinds/consecutive.ts via advance) matches series.lua', () => {
   it.each(sequences)('%s', async (name, oks, count, resolveAfter) => {
-    const lua = await viaLua(`${prefix}:series:${name.replace(/\W+/g, '-')}`, oks, count, resolveAfter);
+    const lua = await viaLua(`${w.prefix}:series:${name.replace(/\W+/g, '-')}`, oks, count, resolveAfter);
     expect(lua.length).toBeGreaterThan(0);
     expect(viaReplay(oks, count, resolveAfter)).toEqual(lua);
   });

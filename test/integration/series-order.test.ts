@@ -1,26 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SeriesStore, type Observation, type SeriesState } from '../../src/rules/series.js';
+import { describe, expect, it } from 'vitest';
+import { useSeriesStore } from '../support/series-store.js';
+import { type Observation, type SeriesState } from '../../src/rules/series.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
-let redis: Redis;
-let prefix: string;
-let store: SeriesStore;
-
-beforeEach(() => {
-  prefix = `vt-order-${randomBytes(4).toString('hex')}`;
-  redis = new Redis(REDIS_URL, { connectionName: `${prefix}-test` });
-  store = new SeriesStore(redis);
-});
-
-afterEach(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-});
+const w = useSeriesStore('order');
 
 /** A series' observations written as text: "." passes, "x" fails, one a second from `startSec`. */
 function history(
@@ -28,7 +12,7 @@ function history(
   pattern: string,
   opts: { count?: number; resolveAfter?: number; startSec?: number } = {},
 ) {
-  const key = `${prefix}:series:${name}`;
+  const key = `${w.prefix}:series:${name}`;
   return [...pattern].map((c, i): Observation => ({
     key,
     eventId: `${name}-${(opts.startSec ?? 1) + i}`,
@@ -59,7 +43,7 @@ async function applyAll(
   let late = 0;
   let tooLate = 0;
   for (const batch of batches) {
-    [last] = await store.apply(batch);
+    [last] = await w.store.apply(batch);
     late += last!.late;
     tooLate += last!.tooLate;
   }
@@ -105,10 +89,10 @@ describe('SeriesStore with observations out of order', () => {
       expect(late, `seed ${seed}`).toBe(arrivedLate(batches));
       expect(tooLate).toBe(0);
 
-      const hash = await redis.hgetall(obs[0]!.key);
+      const hash = await w.redis.hgetall(obs[0]!.key);
       for (const batch of batches)
-        expect((await store.apply(batch))[0]).toMatchObject({ ...outage, late: 0 });
-      expect(await redis.hgetall(obs[0]!.key)).toEqual(hash);
+        expect((await w.store.apply(batch))[0]).toMatchObject({ ...outage, late: 0 });
+      expect(await w.redis.hgetall(obs[0]!.key)).toEqual(hash);
     }
   });
 
@@ -125,17 +109,17 @@ describe('SeriesStore with observations out of order', () => {
       value: 6,
     });
     expect(late).toBe(5);
-    const hash = await redis.hgetall(obs[0]!.key);
-    for (const batch of batches) await store.apply(batch);
-    expect(await redis.hgetall(obs[0]!.key)).toEqual(hash);
+    const hash = await w.redis.hgetall(obs[0]!.key);
+    for (const batch of batches) await w.store.apply(batch);
+    expect(await w.redis.hgetall(obs[0]!.key)).toEqual(hash);
   });
 
   it('still fires and resolves a failure that was over before its observations arrived', async () => {
     // Three failures, then recovery; the recovery's batch is evaluated first.
     const obs = history('blip', 'xxx..');
-    const [recovered] = await store.apply(obs.slice(3));
+    const [recovered] = await w.store.apply(obs.slice(3));
     expect(recovered).toMatchObject({ firing: false, fires: 0 });
-    const [blip] = await store.apply(obs.slice(0, 3));
+    const [blip] = await w.store.apply(obs.slice(0, 3));
     expect(lifecycle(blip!)).toEqual({
       firing: false,
       fires: 1,
@@ -150,35 +134,35 @@ describe('SeriesStore with observations out of order', () => {
   it('keeps a fire that a late pass shows was two shorter runs, and resolves it normally later', async () => {
     const obs = history('split', 'xx.xxx.');
     // Seconds 1-2 and 4-6 fail; the pass at second 3 arrives after the rest.
-    const [fired] = await store.apply([...obs.slice(0, 2), ...obs.slice(3, 5)]);
+    const [fired] = await w.store.apply([...obs.slice(0, 2), ...obs.slice(3, 5)]);
     expect(fired).toMatchObject({ firing: true, fires: 1, firedSinceMs: T0 + 1000, value: 4 });
-    const [split] = await store.apply([obs[2]!]);
+    const [split] = await w.store.apply([obs[2]!]);
     // The fire stands; the run now reported is the one after the pass.
     expect(split).toMatchObject({ firing: true, fires: 1, resolves: 0, value: 2, late: 1 });
-    const [more] = await store.apply([obs[5]!]);
+    const [more] = await w.store.apply([obs[5]!]);
     expect(more).toMatchObject({ firing: true, value: 3 });
-    const [resolved] = await store.apply([obs[6]!]);
+    const [resolved] = await w.store.apply([obs[6]!]);
     expect(resolved).toMatchObject({ firing: false, fires: 1, resolves: 1, resolvedAtMs: T0 + 7000 });
   });
 
   it('counts an observation older than anything the series keeps as too late, and carries on', async () => {
     const passes = history('old', '.'.repeat(40), { startSec: 100 });
-    await store.apply(passes);
+    await w.store.apply(passes);
     const key = passes[0]!.key;
-    const hash = await redis.hgetall(key);
+    const hash = await w.redis.hgetall(key);
     const [ancient] = history('old', 'x', { startSec: 50 });
-    const [state] = await store.apply([ancient!]);
+    const [state] = await w.store.apply([ancient!]);
     expect(state).toMatchObject({ firing: false, fires: 0, late: 0, tooLate: 1 });
-    expect(await redis.hgetall(key)).toEqual(hash);
+    expect(await w.redis.hgetall(key)).toEqual(hash);
 
     // Late but still within what is kept: applied in its place (it breaks no run of passes here).
     const [kept] = history('old', 'x', { startSec: 130 });
-    expect((await store.apply([{ ...kept!, eventId: 'old-130-late' }]))[0]).toMatchObject({
+    expect((await w.store.apply([{ ...kept!, eventId: 'old-130-late' }]))[0]).toMatchObject({
       late: 1,
       tooLate: 0,
     });
 
-    const [fired] = await store.apply(history('old', 'xxx', { startSec: 140 }));
+    const [fired] = await w.store.apply(history('old', 'xxx', { startSec: 140 }));
     expect(fired).toMatchObject({ firing: true, fires: 1, firedSinceMs: T0 + 140_000, value: 3 });
   });
 
@@ -189,7 +173,7 @@ describe('SeriesStore with observations out of order', () => {
     for (let i = 0; i < obs.length; i += 7) batches.push(obs.slice(i, i + 7));
     let firstFire: SeriesState | undefined;
     for (const batch of batches) {
-      const [s] = await store.apply(batch);
+      const [s] = await w.store.apply(batch);
       if (s!.firing && !firstFire) firstFire = s;
     }
     // It fired in the batch holding the 50th failure (second 60), since the first failure.
@@ -198,14 +182,14 @@ describe('SeriesStore with observations out of order', () => {
     expect(firstFire!.value).toBeLessThan(57);
 
     const key = obs[0]!.key;
-    const [last] = await store.apply(obs.slice(-1)); // already applied: just reads the state
+    const [last] = await w.store.apply(obs.slice(-1)); // already applied: just reads the state
     expect(last).toMatchObject({ firing: true, fires: 1, value: 500, firedSinceMs: T0 + 11_000 });
-    const kept = await redis.eval(
+    const kept = await w.redis.eval(
       "return #cmsgpack.unpack(redis.call('HGET', KEYS[1], 'window')).obs",
       1,
       key,
     );
     expect(kept).toBe(16);
-    expect(await redis.hlen(key)).toBeLessThanOrEqual(10);
+    expect(await w.redis.hlen(key)).toBeLessThanOrEqual(10);
   });
 });
