@@ -54,6 +54,8 @@ export interface Pipeline {
   sweeper: Sweeper;
   /** Time passing: the cluster's rules tick. */
   tick: TickScheduler;
+  /** Redis connections of the pipeline's own, closed with the agent's. */
+  connections: Redis[];
   /** Self-trust: a canary through the whole pipeline, and a heartbeat out while it comes back. */
   canary: Canary;
   heartbeat: Heartbeat | undefined;
@@ -126,7 +128,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     (job) => engine.processBatch((job.data as { events: unknown }).events, `events job ${job.id}`),
     { concurrency: config.events.concurrency, log, backoffBaseMs: 200 },
   );
-  const tickWorker = createWorker('tick', d.workerConn, prefix, () => engine.tick(), { concurrency: 1, log });
+  // A connection of its own: sharing the workers' one, the tick's job every second left another
+  // worker's close() waiting for ever after a Redis outage. Errors are the workers' connection's to
+  // report (the connection watch), so this one only needs a listener.
+  const tickConn = d.workerConn.duplicate();
+  tickConn.on('error', () => undefined);
+  const tickWorker = createWorker('tick', tickConn, prefix, () => engine.tick(), { concurrency: 1, log });
   const tick = new TickScheduler({
     queue: queues.tick,
     redis: d.client,
@@ -214,6 +221,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   return {
     batcher,
     workers: [events, tickWorker, ...deliverers],
+    connections: [tickConn],
     tick,
     sweeper,
     canary,

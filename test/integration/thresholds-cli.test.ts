@@ -188,5 +188,6 @@ describe('vigil thresholds', () => {
       { key: 'count', oldValue: 7, newValue: 5, changedBy: 'carol', reason: 'too slow' },
     ]);
     expect((await cli('reset', 'nope', '--reason', 'x')).code).toBe(2);
-  });
+    // Nine CLI runs in a row, each a process start: more than the default 30 s on a busy CI machine.
+  }, 90_000);
 });
