@@ -315,7 +315,7 @@ export class Agent {
     await Promise.allSettled(r.workers.map((w) => w.close()));
     await closeQueues(r.queues);
     await Promise.allSettled([...r.channels.values()].map((c) => c.close()));
-    await Promise.allSettled([r.client.quit(), r.workerConn.quit(), ...r.connections.map((c) => c.quit())]);
+    await Promise.allSettled([r.client.quit(), r.workerConn.quit()]);
     await Promise.allSettled([r.pool.end(), r.notifyPool.end()]);
     this.running = undefined;
     this.log.info('agent stopped');

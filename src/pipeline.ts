@@ -23,7 +23,7 @@ import { createWorker, type Queues } from './queues/queues.js';
 import { RuleEngine } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
 import { SeriesStore } from './rules/series.js';
-import { TickScheduler } from './rules/tick.js';
+import { RulesTick } from './rules/tick.js';
 import { WindowStore } from './rules/window-store.js';
 import { ThresholdStore } from './rules/thresholds.js';
 import { Canary, canaryKey } from './watchdog/canary.js';
@@ -53,9 +53,7 @@ export interface Pipeline {
   workers: Worker[];
   sweeper: Sweeper;
   /** Time passing: the cluster's rules tick. */
-  tick: TickScheduler;
-  /** Redis connections of the pipeline's own, closed with the agent's. */
-  connections: Redis[];
+  tick: RulesTick;
   /** Self-trust: a canary through the whole pipeline, and a heartbeat out while it comes back. */
   canary: Canary;
   heartbeat: Heartbeat | undefined;
@@ -128,18 +126,13 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     (job) => engine.processBatch((job.data as { events: unknown }).events, `events job ${job.id}`),
     { concurrency: config.events.concurrency, log, backoffBaseMs: 200 },
   );
-  // A connection of its own: sharing the workers' one, the tick's job every second left another
-  // worker's close() waiting for ever after a Redis outage. Errors are the workers' connection's to
-  // report (the connection watch), so this one only needs a listener.
-  const tickConn = d.workerConn.duplicate();
-  tickConn.on('error', () => undefined);
-  const tickWorker = createWorker('tick', tickConn, prefix, () => engine.tick(), { concurrency: 1, log });
-  const tick = new TickScheduler({
-    queue: queues.tick,
+  const tick = new RulesTick({
     redis: d.client,
+    prefix,
     engine,
+    agentId: d.agentId,
     everyMs: config.rules.tickEvery,
-    reassertEvery: 5_000,
+    rewatchEvery: 5_000,
     log: log.child({ component: 'tick' }),
   });
   const outbox = new Outbox(d.notifyPool);
@@ -220,8 +213,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     : undefined;
   return {
     batcher,
-    workers: [events, tickWorker, ...deliverers],
-    connections: [tickConn],
+    workers: [events, ...deliverers],
     tick,
     sweeper,
     canary,

@@ -7,8 +7,10 @@ export async function runStart(opts: { config?: string; migrate: boolean }): Pro
   const config = loadConfig(opts.config === undefined ? {} : { file: opts.config });
   const log = createLogger({ level: config.log.level });
   const agent = new Agent(config, { log, migrate: opts.migrate });
-  await agent.start();
+  // Before start, not after: a signal that lands between "agent started" and the handler would
+  // otherwise kill the process the default way, with no shutdown at all. One during start stops it.
   closeOnSignals(() => agent.close(), config.shutdown.deadline, log);
+  await agent.start();
   // The rules folder is watched; SIGHUP reloads too, for where watching cannot see a change (a
   // network filesystem, a folder replaced whole). What a reload finds is logged by the agent.
   process.on('SIGHUP', () => void agent.reloadRules('SIGHUP').catch(() => undefined));

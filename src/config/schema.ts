@@ -89,7 +89,7 @@ export const configSchema = z
           .default('VIGIL_RULE_'),
         /**
          * How often the cluster looks at series that can change with no event (a window draining, a
-         * heartbeat missing): the tick is a job scheduler, so once per cluster, not once per agent.
+         * heartbeat missing): one agent claims each tick in Redis, so once per cluster, not once per agent.
          */
         tickEvery: duration.refine((ms) => ms >= 100, 'at least 100ms').default(1000),
       })

@@ -5,7 +5,6 @@ export const queueNames = {
   events: 'events',
   remediate: 'remediate',
   probes: 'probes',
-  tick: 'tick',
 } as const;
 
 export type QueueName = keyof typeof queueNames;
@@ -23,8 +22,6 @@ export interface QueuePayloads {
   remediate: { incidentId: string; ruleId: string; action: string };
   /** `spec` is the probe's full spec, checked by the worker that runs it. */
   probes: { probe: string; spec: unknown };
-  /** Time passing: look at the series whose deadline has come. */
-  tick: Record<string, never>;
 }
 
 /**
@@ -45,5 +42,4 @@ export interface NotifyJob {
  */
 export const jobIds = {
   probeScheduler: (probe: string) => `probe-${probe}`,
-  tickScheduler: 'rules-tick',
 };

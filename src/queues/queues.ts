@@ -42,8 +42,6 @@ const defaults: { [K in QueueName]: JobsOptions } & { notify: JobsOptions } = {
   },
   remediate: { attempts: 1, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } },
   probes: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
-  // A tick that fails is made good by the next one, a second later.
-  tick: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 10 } },
 };
 
 export function createQueues(connection: Redis, prefix: string): Queues {
@@ -61,7 +59,6 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     events: make(queueNames.events, defaults.events),
     remediate: make(queueNames.remediate, defaults.remediate),
     probes: make(queueNames.probes, defaults.probes),
-    tick: make(queueNames.tick, defaults.tick),
     notify,
   };
 }

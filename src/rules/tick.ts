@@ -1,67 +1,72 @@
-import type { Queue } from 'bullmq';
-import { jobIds, type QueuePayloads } from '../contracts/queues.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Redis } from '../queues/connection.js';
 import type { RuleEngine } from './engine.js';
 
 export interface TickDeps {
-  queue: Queue<QueuePayloads['tick']>;
-  /** A 'ready' after a reconnect may mean a Redis that lost everything, the scheduler too. */
   redis: Redis;
+  prefix: string;
   engine: RuleEngine;
+  agentId: string;
   everyMs: number;
-  reassertEvery: number;
+  /** How often never-seen series are watched again (a Redis that came back empty lost them). */
+  rewatchEvery: number;
   log: Logger;
 }
 
 /**
- * Time passing as an input: one BullMQ job scheduler for the cluster (every agent upserts the same
- * id, so it ticks once, not once per agent). Kept as desired state: re-created on a reconnect or a
- * slow timer if Redis lost it, and the never-seen series are watched again.
+ * Time passing as an input, once per cluster: every agent wakes each `everyMs`, and the one whose
+ * SET NX claims that time slot judges the series whose deadline has come. A timer rather than a
+ * BullMQ job scheduler, like the sweeper: it needs nothing kept in Redis to go on ticking, so a Redis
+ * that restarts empty costs no tick, and it adds no worker to the agent's shutdown.
  */
-export class TickScheduler {
+export class RulesTick {
   private timer: NodeJS.Timeout | undefined;
+  private rewatch: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
   private closed = false;
-  private readonly onReady = () => void this.reassert();
 
   constructor(private readonly deps: TickDeps) {}
 
   async start(): Promise<void> {
-    await this.upsert();
     await this.deps.engine.watchUnseen();
     if (this.closed) return;
-    this.deps.redis.on('ready', this.onReady);
-    this.timer = setInterval(this.onReady, this.deps.reassertEvery);
+    this.timer = setInterval(() => void this.once(), this.deps.everyMs);
+    this.rewatch = setInterval(() => void this.watchUnseen(), this.deps.rewatchEvery);
   }
 
-  close(): Promise<void> {
+  /** Stops ticking; a tick under way finishes first. Idempotent. */
+  async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    this.deps.redis.off('ready', this.onReady);
-    return Promise.resolve();
+    clearInterval(this.rewatch);
+    await this.running;
   }
 
-  private async reassert(): Promise<void> {
+  private once(): Promise<void> {
+    if (this.closed || this.running) return this.running ?? Promise.resolve();
+    this.running = this.claimAndTick()
+      .catch((err: unknown) => {
+        if (!this.closed)
+          this.deps.log.warn({ err: errorMessage(err) }, 'rules tick failed; the next one retries');
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async claimAndTick(): Promise<void> {
+    const { redis, prefix, everyMs, agentId, engine } = this.deps;
+    const slot = Math.floor(Date.now() / everyMs);
+    const won = await redis.set(`${prefix}:tick:${slot}`, agentId, 'PX', everyMs * 5, 'NX');
+    if (won === 'OK') await engine.tick();
+  }
+
+  private async watchUnseen(): Promise<void> {
     if (this.closed) return;
     try {
-      const existing = await this.deps.queue.getJobScheduler(jobIds.tickScheduler);
-      if (!existing) {
-        await this.upsert();
-        this.deps.log.warn('the rules tick had gone missing (Redis restarted empty?); re-created');
-      }
       await this.deps.engine.watchUnseen();
     } catch (err) {
-      if (!this.closed) this.deps.log.warn({ err: errorMessage(err) }, 'rules tick not checked');
+      if (!this.closed) this.deps.log.warn({ err: errorMessage(err) }, 'never-seen series not re-watched');
     }
-  }
-
-  private async upsert(): Promise<void> {
-    // Same id and interval as every other agent's: BullMQ keeps the planned run, no doubled ticks.
-    await this.deps.queue.upsertJobScheduler(
-      jobIds.tickScheduler,
-      { every: this.deps.everyMs },
-      { name: 'tick', data: {} },
-    );
   }
 }

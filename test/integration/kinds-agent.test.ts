@@ -71,7 +71,7 @@ describe('absence through whole agents', () => {
     expect((await incidents(world)).map((i) => i.state)).toEqual(['resolved']);
   });
 
-  it('a Redis that comes back empty: the tick is re-created and the never-seen heartbeat watched again', async () => {
+  it('a Redis that comes back empty: the tick goes on and the never-seen heartbeat is watched again', async () => {
     own = await startOwnRedis();
     env = await createTestEnv();
     const world = env;
@@ -84,7 +84,7 @@ describe('absence through whole agents', () => {
       await stop();
       expect(await incidents(world)).toEqual([]);
       await own.restartEmpty();
-      // No heartbeat after the restart: only a re-created tick over a re-watched series can fire.
+      // No heartbeat after the restart: only the tick over a re-watched series can fire.
       await world.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200, {
         timeoutMs: 20_000,
       });
