@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/duration.js';
 import type { VigilEvent } from '../contracts/event.js';
 import { sampleOf, windowSummary } from './conditions.js';
 import { summaryOf } from './evidence.js';
@@ -91,6 +92,14 @@ export function replay(
     const value = kind.store === 'runs' ? judged.verdict.value : series.life.value;
     out.points.push({ atMs: now, fingerprint: series.fp, value, firing: series.life.firing });
     const summary = (type: 'fire' | 'resolve') => {
+      if (kind.store !== 'runs' && type === 'resolve') {
+        // The kind's words describe a breach; a resolve says the breach is over and how long it was.
+        const open = out.incidents.findLast((i) => i.fingerprint === series.fp && i.open);
+        const lasted = open
+          ? ` after ${formatDuration(Math.round((now - open.fromMs) / 1000) * 1000)} firing`
+          : '';
+        return `condition cleared${lasted}`;
+      }
       if (kind.store !== 'runs' || !live.last) return windowSummary(rule, condition, series, judged.verdict);
       if (type === 'fire') return summaryOf(judged.verdict.value, live.last);
       // The Lua's resolve carries no words of its own; say what resolved it.
