@@ -1,12 +1,8 @@
 import { VigilError } from '../errors.js';
 import { admit } from '../events/admit.js';
 import type { VigilEvent } from '../contracts/event.js';
-import type { Routing, Transitions } from '../incidents/transitions.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { Queues } from '../queues/queues.js';
 import { isCanary } from '../watchdog/canary.js';
-import { act, type Acting } from './acting.js';
+import { act, type ActDeps, type Acting } from './acting.js';
 import { conditionOf, sampleOf, windowSummary } from './conditions.js';
 import { summaryOf } from './evidence.js';
 import { matches, seriesKey, seriesOf } from './fingerprint.js';
@@ -16,19 +12,12 @@ import { needsOpen, needsResolve, type Observation, type SeriesState, type Serie
 import type { ThresholdSnapshot, ThresholdStore } from './thresholds.js';
 import type { WindowInput, WindowResult, WindowStore } from './window-store.js';
 
-export interface EngineDeps {
+/** What the engine needs besides what acting on transitions needs (acting.ts). */
+export interface EngineDeps extends ActDeps {
   rules: readonly Rule[];
   series: SeriesStore;
   windows: WindowStore;
   thresholds: ThresholdStore;
-  transitions: Transitions;
-  routing: Routing;
-  notify: Queues['notify'];
-  leaseForMs: number;
-  digest: { threshold: number; windowMs: number };
-  metrics: Metrics;
-  log: Logger;
-  agentId: string;
   prefix: string;
   /** How far ahead of this agent's clock an event's time may be; later ones are rejected. */
   maxFutureSkewMs: number;
