@@ -59,5 +59,10 @@ export function windowSummary(
 ): string {
   const kind = kindOf(condition);
   const head = kind.summary(condition, { ...verdict, value: series.life.value }, subjectOf(rule));
-  return series.ev ? quote(`${head}; the last one`, series.ev) : head;
+  if (!series.ev) return head;
+  // "…; the last one in app.log: <record>", not "…; the last one: in app.log: <record>".
+  const where = /^(in [^:\n]+): ([\s\S]*)$/.exec(series.ev);
+  return where
+    ? quote(`${head}; the last one ${where[1]}`, where[2])
+    : quote(`${head}; the last one`, series.ev);
 }
