@@ -25,6 +25,13 @@ export function sampleIncident(service: string): Incident {
     resolvedAt: null,
     ackSlaMs: 300_000,
     seq: 1,
+    targets: [],
+    policy: null,
+    escalationStep: 0,
+    ackExpiresAt: null,
+    resolvedBy: null,
+    held: null,
+    heldBy: null,
   };
 }
 

@@ -20,7 +20,104 @@ const rateLimit = z
   .object({ perSecond: z.number().min(0).max(10_000), burst: integer(1, 10_000).default(1) })
   .strict();
 
-export const configSchema = z
+/** Names of targets and escalation policies: referenced from routes, rules and the CLI. */
+export const refName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, "_" and "-"');
+
+const severityEnum = z.enum(['critical', 'high', 'warning', 'info']);
+const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
+
+/**
+ * Where a message can go: a Slack channel or an email list. `mention` (Slack user group S…, user
+ * U…, or "here") is used by escalations only: updates and replies never page anyone.
+ */
+const targetSchema = z
+  .object({
+    slack: z.string().min(1).optional(),
+    email: z.array(z.string().min(3)).min(1).optional(),
+    mention: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((t) => (t.slack === undefined) !== (t.email === undefined), {
+    message: 'a target is either `slack: <channel id>` or `email: [addresses]`',
+  });
+
+/** Which incidents a route (or a silence, a maintenance window) applies to; all given fields must match. */
+export const incidentMatchSchema = z
+  .object({
+    severity: oneOrMany(severityEnum).optional(),
+    rule: oneOrMany(z.string().min(1)).optional(),
+    category: oneOrMany(z.string().min(1)).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+const routeSchema = z
+  .object({
+    match: incidentMatchSchema.default({}),
+    /** Target names; `slack` and `email` are the channels' own destinations (slack.channel, email.to). */
+    to: z.array(refName).min(1),
+    escalation: refName.optional(),
+    /** Go on to the next routes too (their targets are added); by default the first match wins. */
+    continue: z.boolean().default(false),
+  })
+  .strict();
+
+const escalationStepSchema = z
+  .object({
+    /** Wait before this step: after the incident opened (step 1: default the rule's ackSla) or the previous step. */
+    after: duration.optional(),
+    to: z.array(refName).min(1),
+  })
+  .strict();
+
+const escalationPolicySchema = z
+  .object({
+    steps: z.array(escalationStepSchema).min(1),
+    /** Times the steps run again after the last one while nobody acknowledges (0: once). */
+    repeat: integer(0, 100).default(0),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    p.steps.forEach((s, i) => {
+      if (i > 0 && s.after === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'after'],
+          message: 'steps after the first need `after`',
+        });
+    });
+  });
+
+const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** A recurring silence: e.g. every Sunday from 02:00 for 2h, in oncall.timeZone. */
+const maintenanceSchema = z
+  .object({
+    name: refName,
+    match: incidentMatchSchema,
+    days: z
+      .array(z.enum(weekdays))
+      .min(1)
+      .default([...weekdays]),
+    at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour'),
+    for: duration,
+    reason: z.string().default(''),
+  })
+  .strict();
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as "UTC" or "Asia/Shanghai"' },
+);
+
+const configSchemaBase = z
   .object({
     /** Identifies this agent in logs and audit rows; defaults to hostname-pid. */
     agentId: z.string().min(1).optional(),
@@ -51,13 +148,18 @@ export const configSchema = z
         port: integer(0, 65535).default(8470),
         /** Bearer token for the JSON API; unset disables the API routes (never open by default). */
         apiToken: z.string().min(16, 'must be at least 16 characters').optional(),
+        /** Signs the acknowledge links in emails (HMAC); without it emails carry no such link. */
+        linkSecret: z.string().min(32, 'must be at least 32 characters').optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8470 }),
     slack: z
       .object({
         token: z.string().min(1),
+        /** Verifies interactions Slack POSTs to /slack/interactions (buttons); without it they get 401. */
         signingSecret: z.string().min(1).optional(),
+        /** App-level token (xapp-…): interactions arrive over Socket Mode, no public URL needed. */
+        appToken: z.string().min(1).optional(),
         /** Base URL of the Slack Web API; point it at a local emulator in tests and the demo. */
         apiUrl: url(['http:', 'https:']).default('https://slack.com/api/'),
         channel: z.string().min(1),
@@ -156,6 +258,45 @@ export const configSchema = z
     stateDir: z.string().min(1).default('.vigil/state'),
     /** Listeners, tails and timers that produce events (see src/sources). */
     sources: sourcesSchema,
+    /** Named places a message can go, used by routes and escalation policies. */
+    targets: z.record(refName, targetSchema).default({}),
+    /**
+     * Which targets an incident is told to: the first route that matches (and those after it while
+     * `continue`). Absent: one catch-all to the configured channels. A catch-all (no `match`) is required.
+     */
+    routes: z.array(routeSchema).min(1).optional(),
+    escalation: z
+      .object({
+        policies: z.record(refName, escalationPolicySchema).default({}),
+        /** Policy of routes and rules that name none; absent: one step at the ack SLA to the incident's own targets. */
+        default: refName.optional(),
+      })
+      .strict()
+      .prefault({}),
+    oncall: z
+      .object({
+        /** An acknowledged incident still firing this long after is firing again (0: never). */
+        ackExpiry: duration.default(14_400_000),
+        /** Times shown in messages, and maintenance windows' clock. */
+        timeZone: timeZone.default('UTC'),
+        /** How long an email acknowledge link works. */
+        ackLinkTtl: duration.default(86_400_000),
+        /** The Slack "Silence" button's length. */
+        silenceFor: duration.default(3_600_000),
+        /** More than `changes` state changes of one series within `window`: held as flapping until stable for `stableFor`. */
+        flapping: z
+          .object({
+            changes: integer(0, 1000).default(6),
+            window: duration.default(1_800_000),
+            stableFor: duration.default(600_000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** Recurring silences (maintenance windows). */
+    maintenance: z.array(maintenanceSchema).default([]),
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */
     publicUrl: url(['http:', 'https:']).optional(),
     shutdown: z
@@ -170,6 +311,65 @@ export const configSchema = z
       .default({ level: 'info' }),
   })
   .strict();
+
+export const configSchema = configSchemaBase.superRefine(checkRouting);
+
+/** Every name a route, policy or step uses must exist, and some route must catch everything. */
+function checkRouting(c: z.output<typeof configSchemaBase>, ctx: z.RefinementCtx): void {
+  const known = new Set([
+    ...Object.keys(c.targets),
+    ...(c.slack ? ['slack'] : []),
+    ...(c.email ? ['email'] : []),
+  ]);
+  const target = (name: string, path: (string | number)[]) => {
+    if (!known.has(name))
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `unknown target "${name}" (known: ${[...known].join(', ') || 'none: configure slack, email or targets'})`,
+      });
+  };
+  const policy = (name: string | undefined, path: (string | number)[]) => {
+    if (name !== undefined && !Object.hasOwn(c.escalation.policies, name))
+      ctx.addIssue({ code: 'custom', path, message: `unknown escalation policy "${name}"` });
+  };
+  c.routes?.forEach((r, i) => {
+    r.to.forEach((t, j) => target(t, ['routes', i, 'to', j]));
+    policy(r.escalation, ['routes', i, 'escalation']);
+  });
+  if (c.routes && !c.routes.some((r) => Object.keys(r.match).length === 0))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['routes'],
+      message: 'needs a catch-all route (one with no `match`), or some incidents would reach nobody',
+    });
+  policy(c.escalation.default, ['escalation', 'default']);
+  for (const [name, p] of Object.entries(c.escalation.policies))
+    p.steps.forEach((s, i) =>
+      s.to.forEach((t, j) => target(t, ['escalation', 'policies', name, 'steps', i, 'to', j])),
+    );
+  for (const name of Object.keys(c.targets))
+    if (name === 'slack' || name === 'email')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets', name],
+        message: `"${name}" is the ${name} channel's own target; choose another name`,
+      });
+  for (const [name, t] of Object.entries(c.targets)) {
+    if (t.slack && !c.slack)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets', name, 'slack'],
+        message: 'needs the `slack` section',
+      });
+    if (t.email && !c.email)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets', name, 'email'],
+        message: 'needs the `email` section',
+      });
+  }
+}
 
 export type VigilConfigInput = z.input<typeof configSchema>;
 export type VigilConfig = Readonly<z.output<typeof configSchema>>;

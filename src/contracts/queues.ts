@@ -1,10 +1,12 @@
 import { channelNames, type ChannelName } from './channels.js';
+import type { Actor } from './incident.js';
 
 /** Every queue Vigil uses; the Redis key prefix (config.redis.prefix) keeps deployments apart. */
 export const queueNames = {
   events: 'events',
   remediate: 'remediate',
   probes: 'probes',
+  actions: 'actions',
 } as const;
 
 export type QueueName = keyof typeof queueNames;
@@ -22,6 +24,21 @@ export interface QueuePayloads {
   remediate: { incidentId: string; ruleId: string; action: string };
   /** `spec` is the probe's full spec, checked by the worker that runs it. */
   probes: { probe: string; spec: unknown };
+  /** What a person asked for (a Slack button, an email link): answered at once, done here. */
+  actions: ActionJob;
+}
+
+export type ActionName = 'ack' | 'unack' | 'resolve' | 'silence' | 'not-actionable' | 'approve' | 'reject';
+
+export interface ActionJob {
+  action: ActionName;
+  incidentId: string;
+  actor: Actor;
+  /** Slack: where to say what happened to the person who pressed (ephemeral), when it did not change anything. */
+  responseUrl?: string;
+  /** For approve/reject: the remediation run it is about. */
+  runId?: string;
+  receivedAt: number;
 }
 
 /**

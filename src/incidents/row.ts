@@ -1,4 +1,4 @@
-import type { IncidentState, Incident, Severity } from '../contracts/incident.js';
+import type { Hold, IncidentState, Incident, Severity } from '../contracts/incident.js';
 
 /** A `vigil_incidents` row as pg returns it. */
 export interface IncidentRow {
@@ -19,6 +19,13 @@ export interface IncidentRow {
   /** bigint: pg returns it as text. */
   ack_sla_ms: string;
   seq: number;
+  targets: string[];
+  policy: string | null;
+  escalation_step: number;
+  ack_expires_at: Date | null;
+  resolved_by: string | null;
+  held: Hold | null;
+  held_by: string | null;
 }
 
 export function toIncident(r: IncidentRow): Incident {
@@ -39,5 +46,12 @@ export function toIncident(r: IncidentRow): Incident {
     resolvedAt: r.resolved_at,
     ackSlaMs: Number(r.ack_sla_ms),
     seq: r.seq,
+    targets: r.targets ?? [],
+    policy: r.policy ?? null,
+    escalationStep: r.escalation_step ?? 0,
+    ackExpiresAt: r.ack_expires_at ?? null,
+    resolvedBy: r.resolved_by ?? null,
+    held: r.held ?? null,
+    heldBy: r.held_by ?? null,
   };
 }

@@ -37,6 +37,18 @@ function headline(input: RenderInput): string {
       return `Incident #${i.id} escalated`;
     case 'reminder':
       return `Reminder: incident #${i.id} is still open`;
+    case 'unacknowledged':
+      return `Incident #${i.id} is no longer acknowledged`;
+    case 'ack-expired':
+      return `Incident #${i.id}: acknowledgement expired, still firing`;
+    case 'released':
+      return `Incident #${i.id} is firing (no longer ${i.held ?? 'held'})`;
+    case 'flapping':
+      return `Incident #${i.id}: its alert is flapping; further changes are held`;
+    case 'stable':
+      return `Incident #${i.id}: its alert is stable again`;
+    case 'silenced':
+      return `Incident #${i.id} silenced`;
   }
 }
 

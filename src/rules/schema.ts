@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from '../config/duration.js';
 import { eventSources } from '../contracts/event.js';
 import { channelNames } from '../contracts/channels.js';
+import { refName } from '../config/schema.js';
 import { probeSchema } from '../sources/probes/schema.js';
 import { conditionSchema } from './kinds/registry.js';
 
@@ -31,7 +32,38 @@ export const ruleSchema = z
     /** Event labels that split the rule into separate series (one incident per value). */
     groupBy: z.array(z.string().min(1)).default([]),
     condition: conditionSchema,
+    /** Channels this rule's incidents may use: targets of other channels are left out of its route. */
     notify: z.array(z.enum(channelNames)).default(['slack', 'email']),
+    /** Targets added to what the routes give, and the escalation policy that replaces the route's. */
+    route: z
+      .object({
+        to: z.array(refName).default([]),
+        escalation: refName.optional(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * While an incident of one of these rules is open (with the same values of `equal` labels), this
+     * rule's incidents are recorded but not sent; their resolutions are never hidden.
+     */
+    inhibitedBy: z
+      .array(
+        z.union([
+          z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9-]*$/)
+            .transform((rule) => ({ rule, equal: [] as string[] })),
+          z
+            .object({
+              rule: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+              equal: z.array(z.string().min(1)).default([]),
+            })
+            .strict(),
+        ]),
+      )
+      .default([]),
+    /** What to do, for the people paged: a link shown on every message. */
+    runbook: z.url({ protocol: /^https?$/ }).optional(),
     labels: z.record(z.string(), z.string()).default({}),
   })
   .strict()

@@ -19,6 +19,13 @@ export function incident(overrides: Partial<Incident> = {}): Incident {
     resolvedAt: null,
     ackSlaMs: 900_000,
     seq: 1,
+    targets: [],
+    policy: null,
+    escalationStep: 0,
+    ackExpiresAt: null,
+    resolvedBy: null,
+    held: null,
+    heldBy: null,
     ...overrides,
   };
 }
