@@ -87,7 +87,12 @@ function messageIdDomain(from: string): string {
  * delivered the message; when the worker retries, the copy carries the same Message-ID, which is what
  * lets a mail client or a dedup filter recognise it as a duplicate rather than a new alert.
  */
-export function incidentMessageId(incidentId: string, seq: number, from: string, destination?: string): string {
+export function incidentMessageId(
+  incidentId: string,
+  seq: number,
+  from: string,
+  destination?: string,
+): string {
   const id = incidentId.replace(/[^A-Za-z0-9.-]/g, '_');
   // Each target's list gets a mail of its own, so its own Message-ID (and its own thread).
   const to = destination ? `-${createHash('sha1').update(destination).digest('hex').slice(0, 10)}` : '';
@@ -130,7 +135,11 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger, options: Email
       const { incident, kind, thread } = ctx;
       const ack = await ackLinkFor(ctx);
       const links = ack ? { ...ctx.links, ack } : ctx.links;
-      const body = renderEmail({ ...ctx, links, ...(options.timeZone ? { timeZone: options.timeZone } : {}) });
+      const body = renderEmail({
+        ...ctx,
+        links,
+        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+      });
       const messageId = incidentMessageId(incident.id, ctx.seq, cfg.from, ctx.destination);
       const threaded = kind !== 'opened' && thread !== undefined;
       try {

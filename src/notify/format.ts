@@ -6,8 +6,10 @@ import type { NotificationContext } from './channel.js';
  * parameter) so tests can pin every string.
  */
 
-export interface RenderInput
-  extends Pick<NotificationContext, 'incident' | 'kind' | 'links' | 'note' | 'mention'> {
+export interface RenderInput extends Pick<
+  NotificationContext,
+  'incident' | 'kind' | 'links' | 'note' | 'mention'
+> {
   /** IANA zone of every time shown (`oncall.timeZone`); UTC when absent. */
   timeZone?: string;
   /** Length of the Silence button's silence (`oncall.silenceFor`), for its label. */

@@ -13,7 +13,11 @@ export interface ChannelDeps {
 }
 
 /** Builds a channel from the whole config, or returns undefined when that channel is not configured. */
-export type ChannelFactory = (config: VigilConfig, log: Logger, deps: ChannelDeps) => NotifyChannel | undefined;
+export type ChannelFactory = (
+  config: VigilConfig,
+  log: Logger,
+  deps: ChannelDeps,
+) => NotifyChannel | undefined;
 
 /** A small registry so adding a channel is one entry, and a name can never be claimed twice. */
 export class ChannelRegistry {

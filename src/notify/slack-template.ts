@@ -110,8 +110,10 @@ export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMe
     // Header blocks are plain_text (no markup, so no mention either) and capped at 150 characters.
     { type: 'header', text: plain(truncate(`${emoji} ${oneLine(i.title)}`, 150)) },
   ];
-  if (mention) blocks.push({ type: 'section', text: mrkdwn(`${mention} ${slackEscape(eventText(input, now))}`) });
-  if (i.summary.trim()) blocks.push({ type: 'section', text: mrkdwn(truncate(slackEscape(i.summary), 3000)) });
+  if (mention)
+    blocks.push({ type: 'section', text: mrkdwn(`${mention} ${slackEscape(eventText(input, now))}`) });
+  if (i.summary.trim())
+    blocks.push({ type: 'section', text: mrkdwn(truncate(slackEscape(i.summary), 3000)) });
   blocks.push({
     type: 'section',
     fields: [

@@ -116,7 +116,14 @@ describe('slack channel against the emulator', () => {
     let seq = 1;
     for (const kind of kinds) {
       seq += 1;
-      await slack.send({ incident: incident({ seq }), kind, seq, thread: ref, links: {}, mention: 'S0ONCALL' });
+      await slack.send({
+        incident: incident({ seq }),
+        kind,
+        seq,
+        thread: ref,
+        links: {},
+        mention: 'S0ONCALL',
+      });
     }
     const msg = emu.message(ref.channelId ?? '', ref.externalId);
     expect(msg?.replies.map((r) => r.text)).toHaveLength(kinds.length);

@@ -14,7 +14,9 @@ describe('email of an incident', () => {
     expect(emailSubject(incident({ state: 'resolved' }), 'resolved')).toBe(
       '[Vigil][RESOLVED] HELIX API health check failing (#42)',
     );
-    expect(emailSubject(incident({ title: 'two\r\nlines' }), 'opened')).toBe('[Vigil][CRITICAL] two lines (#42)');
+    expect(emailSubject(incident({ title: 'two\r\nlines' }), 'opened')).toBe(
+      '[Vigil][CRITICAL] two lines (#42)',
+    );
   });
 
   it('text and HTML: what happened, the state in the time zone, the details, and the links', () => {
@@ -42,7 +44,9 @@ describe('email of an incident', () => {
       '',
     ]);
     expect(mail.text).toContain('p99 latency 1.42 s > 1 s over 5m');
-    expect(mail.text).toContain(`Acknowledge: ${ack}\nRunbook: https://wiki.example/helix\nOpen in Vigil: https://vigil.example/incidents/42`);
+    expect(mail.text).toContain(
+      `Acknowledge: ${ack}\nRunbook: https://wiki.example/helix\nOpen in Vigil: https://vigil.example/incidents/42`,
+    );
     expect(mail.html).toContain(`<a href="${ack}">Acknowledge</a>`);
     expect(mail.html).toContain('<a href="https://wiki.example/helix">Runbook</a>');
     expect(mail.html).toContain('p99 latency 1.42 s &gt; 1 s over 5m');

@@ -81,7 +81,10 @@ describe('slack message of an incident', () => {
         color: '#ECB22E',
         fallback: '🔥 Firing since 10:00 UTC (12 min)',
         blocks: [
-          { type: 'section', text: { type: 'mrkdwn', text: '🔥 Firing since 10:00 UTC (12 min)', verbatim: true } },
+          {
+            type: 'section',
+            text: { type: 'mrkdwn', text: '🔥 Firing since 10:00 UTC (12 min)', verbatim: true },
+          },
         ],
       },
     ]);
@@ -109,13 +112,21 @@ describe('slack message of an incident', () => {
   });
 
   it('acknowledged: says by whom and when (in the zone), no Acknowledge button', () => {
-    const msg = render('acknowledged', { ...acked, ackExpiresAt: new Date('2024-05-01T14:05:00.000Z') }, {
-      timeZone: 'Europe/Paris',
-    });
+    const msg = render(
+      'acknowledged',
+      { ...acked, ackExpiresAt: new Date('2024-05-01T14:05:00.000Z') },
+      {
+        timeZone: 'Europe/Paris',
+      },
+    );
     expect(msg.attachments?.[0]?.fallback).toBe(
       '👀 Acknowledged by alice (slack U024BE7LH) at 12:05 GMT+2 (until 16:05 GMT+2); firing since 12:00 GMT+2 (12 min)',
     );
-    expect(buttonIds(msg).map(([id]) => id)).toEqual(['vigil_resolve', 'vigil_silence', 'vigil_not_actionable']);
+    expect(buttonIds(msg).map(([id]) => id)).toEqual([
+      'vigil_resolve',
+      'vigil_silence',
+      'vigil_not_actionable',
+    ]);
     expect(msg.attachments?.[0]?.color).toBe('#E01E5A');
   });
 
@@ -123,7 +134,9 @@ describe('slack message of an incident', () => {
     const msg = render('resolved', resolvedByAgent);
     expect(actions(msg.blocks)).toBeUndefined();
     expect(msg.attachments?.[0]?.color).toBe(resolvedColor);
-    expect(msg.attachments?.[0]?.fallback).toBe('✅ Resolved at 10:12 UTC after 12 min: the condition cleared');
+    expect(msg.attachments?.[0]?.fallback).toBe(
+      '✅ Resolved at 10:12 UTC after 12 min: the condition cleared',
+    );
     expect(msg.blocks[0]).toMatchObject({ text: { text: '✅ HELIX API health check failing' } });
     expect(msg.text).toMatch(/^✅ \[RESOLVED\]/);
   });
@@ -152,18 +165,23 @@ describe('mentions: only escalations page, and incident text never does', () => 
   it('an escalation renders its target mention, in the reply and in a fresh post', () => {
     const input = { incident: incident(), kind: 'escalated' as const, links: {}, mention: 'S0ONCALL' };
     const reply = renderSlackThreadReply(input, now);
-    expect(reply.text).toBe('<!subteam^S0ONCALL> ⚠️ Escalated: not acknowledged within 15 min — incident #42');
+    expect(reply.text).toBe(
+      '<!subteam^S0ONCALL> ⚠️ Escalated: not acknowledged within 15 min — incident #42',
+    );
     expect(mentions(renderSlack(input, now))).toEqual(['<!subteam^S0ONCALL>', '<!subteam^S0ONCALL>']);
     expect(renderSlackThreadReply({ ...input, mention: 'U0BOB' }, now).text).toMatch(/^<@U0BOB> /);
     expect(renderSlackThreadReply({ ...input, mention: 'here' }, now).text).toMatch(/^<!here> /);
     expect(renderSlackThreadReply({ ...input, mention: 'everyone>' }, now).text).not.toContain('<');
   });
 
-  it.each(notificationKinds.filter((k) => k !== 'escalated'))('%s: no mention even when one is given', (kind) => {
-    const input = { incident: incident(), kind, links: {}, mention: 'S0ONCALL' };
-    expect(mentions(renderSlack(input, now))).toEqual([]);
-    expect(mentions(renderSlackThreadReply(input, now))).toEqual([]);
-  });
+  it.each(notificationKinds.filter((k) => k !== 'escalated'))(
+    '%s: no mention even when one is given',
+    (kind) => {
+      const input = { incident: incident(), kind, links: {}, mention: 'S0ONCALL' };
+      expect(mentions(renderSlack(input, now))).toEqual([]);
+      expect(mentions(renderSlackThreadReply(input, now))).toEqual([]);
+    },
+  );
 
   it('escapes Slack control characters in every text that comes from the incident', () => {
     const evil = incident({
@@ -182,7 +200,11 @@ describe('mentions: only escalations page, and incident text never does', () => 
       expect(mentions(renderSlackThreadReply(input, now))).toEqual([]);
     }
     const text = everything(render('opened', evil));
-    expect(msgHeader(render('opened', evil))).toEqual({ type: 'plain_text', text: '🔴 <!channel> down', emoji: true });
+    expect(msgHeader(render('opened', evil))).toEqual({
+      type: 'plain_text',
+      text: '🔴 <!channel> down',
+      emoji: true,
+    });
     expect(text).toContain('ping &lt;!here&gt; &amp; &lt;@U123&gt;');
     expect(text).toContain('team=&lt;!subteam^S1&gt;');
   });
@@ -195,9 +217,17 @@ describe('thread replies', () => {
     ['ack-expired', incident(), '⏰ The acknowledgement expired and it is still firing, after 12 min'],
     ['reminder', incident(), '🔔 Reminder: still firing after 12 min'],
     ['released', incident(), '🔔 No longer held: still firing, since 10:00 UTC (12 min)'],
-    ['flapping', incident(), '🔁 Flapping: its alert keeps changing state; changes are held until it is stable'],
+    [
+      'flapping',
+      incident(),
+      '🔁 Flapping: its alert keeps changing state; changes are held until it is stable',
+    ],
     ['stable', incident(), '🟢 Stable again: changes are told again'],
-    ['silenced', incident({ heldBy: 's-9' }), '🔕 Silenced (silence s-9): nothing more until the silence ends, except its resolution'],
+    [
+      'silenced',
+      incident({ heldBy: 's-9' }),
+      '🔕 Silenced (silence s-9): nothing more until the silence ends, except its resolution',
+    ],
     ['escalated', incident({ escalationStep: 2 }), '⚠️ Escalated (step 2): not acknowledged within 15 min'],
     ['resolved', resolvedByAgent, '✅ Resolved at 10:12 UTC after 12 min: the condition cleared'],
   ] as const)('%s', (kind, i, line) => {
