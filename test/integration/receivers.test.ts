@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SocketModeClient, LogLevel } from '@slack/socket-mode';
 import { describe, it, expect, onTestFinished } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { createEmailChannel } from '../../src/notify/email.js';
@@ -180,5 +181,77 @@ describe('vigil receivers', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(agent.requests).toHaveLength(2);
+  }, 60_000);
+
+  it('--socket-mode: a press goes over the Socket Mode connection of an agent with an app token', async () => {
+    const child = spawnCli(
+      ['receivers', '--slack-port', '0', '--smtp-port', '0', '--web-port', '0', '--socket-mode'].concat([
+        '--user',
+        'dave',
+      ]),
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    onTestFinished(() => void child.kill('SIGKILL'));
+    const [point, page, yaml] = await Promise.all([
+      waitForLine(child, /Point an agent at them:/),
+      waitForLine(child, /Messages and buttons/),
+      waitForLine(child, /appToken: xapp-/),
+    ]);
+    const slackUrl = /SLACK_API_URL=(\S+)/.exec(point)?.[1] ?? '';
+    const webUrl = /(http:\/\/\S+)/.exec(page)?.[1] ?? '';
+    const appToken = /appToken: (\S+)/.exec(yaml)?.[1] ?? '';
+
+    // The real Socket Mode client stands in for the agent's end of the connection.
+    const socket = new SocketModeClient({
+      appToken,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: slackUrl },
+    });
+    const interaction = new Promise<{ body: { user: { name: string }; actions: { action_id: string }[] } }>(
+      (resolve) =>
+        socket.on('interactive', (event: { ack: () => Promise<void>; body: never }) => {
+          void event.ack();
+          resolve(event);
+        }),
+    );
+    await socket.start();
+    onTestFinished(() => socket.disconnect());
+
+    const slack = createSlackChannel(
+      {
+        token: 'xoxb-mine',
+        apiUrl: slackUrl,
+        channel: 'C0ALERTS',
+        timeout: 5000,
+        rateLimit: { perSecond: 0, burst: 1 },
+      },
+      log,
+    );
+    onTestFinished(() => slack.close());
+    const ref = await slack.send({
+      incident: incident(),
+      kind: 'opened',
+      seq: 1,
+      thread: undefined,
+      links: {},
+    });
+    const form = new URLSearchParams({
+      channel: 'C0ALERTS',
+      ts: ref.externalId,
+      actionId: 'vigil_silence',
+      value: '42',
+    });
+    const pressed = await fetch(new URL('/press', webUrl), {
+      method: 'POST',
+      body: form,
+      redirect: 'manual',
+    });
+    expect(pressed.status).toBe(303);
+    const { body } = await interaction;
+    expect(body).toMatchObject({ user: { name: 'dave' }, actions: [{ action_id: 'vigil_silence' }] });
+
+    await socket.disconnect();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   }, 60_000);
 });
