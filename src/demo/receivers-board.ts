@@ -14,6 +14,9 @@ export interface BoardEntry {
   buttons: BoardButton[];
 }
 
+/** Presses one button of a numbered message; what the agent answered, in words. */
+export type Presser = (n: number, actionId: string, value?: string) => Promise<string>;
+
 /** Short names for Vigil's buttons, so `press 3 ack` works as well as `press 3 vigil_ack`. */
 const shortNames: Record<string, string> = {
   ack: 'vigil_ack',

@@ -1,5 +1,4 @@
-import type { Board } from './receivers-board.js';
-import type { Presser } from './receivers.js';
+import type { Board, Presser } from './receivers-board.js';
 
 const help = [
   'Commands:',

@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Board } from './receivers-board.js';
+import type { Board, Presser } from './receivers-board.js';
 import { renderPage } from './receivers-page.js';
-import type { Presser } from './receivers.js';
 import type { ReceivedMail } from './smtp-sink.js';
 
 const maxFormBytes = 16_384;

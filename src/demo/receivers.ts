@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { closeOnSignals } from '../cli/shutdown.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
-import { actionIdOf, Board, buttonsOf } from './receivers-board.js';
+import { actionIdOf, Board, buttonsOf, type Presser } from './receivers-board.js';
 import { runReceiversCommand } from './receivers-commands.js';
 import { startReceiversWeb } from './receivers-web.js';
 import { say } from './say.js';
@@ -24,9 +24,6 @@ export interface ReceiversOptions {
   /** Who presses the buttons, as the agent records it. */
   user?: string;
 }
-
-/** Presses one button of a numbered message; what the agent answered, in words. */
-export type Presser = (n: number, actionId: string, value?: string) => Promise<string>;
 
 /**
  * `vigil receivers`: the Slack Web API emulator and the SMTP sink on their own, for an agent of your
