@@ -184,6 +184,14 @@ export class Agent {
               { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
+            slack: {
+              signingSecret: config.slack?.signingSecret,
+              redis: client,
+              prefix,
+              queue: queues.actions,
+              metrics: this.metrics,
+              log,
+            },
           });
     const thresholdListener = listenForThresholds({
       url: config.database.url,

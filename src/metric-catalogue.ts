@@ -47,6 +47,14 @@ export const catalogue = {
   vigil_digests_total: counter('Storm digest messages sent or updated, by channel', ['channel']),
   vigil_sweeper_requeued_total: counter('Owed notifications queued again by the sweeper', ['channel']),
   vigil_escalations_total: counter('Incidents escalated after their acknowledgement SLA'),
+  vigil_slack_interactions_total: counter(
+    'Slack interactions (button presses), by transport (http, socket) and outcome (queued, ignored, refused reasons)',
+    ['transport', 'outcome'],
+  ),
+  vigil_actions_total: counter(
+    'Actions people asked for (ack, resolve, silence, …), by outcome (changed, unchanged)',
+    ['action', 'outcome'],
+  ),
   vigil_rules_reload_total: counter(
     'Rule reloads, by result: ok (the new set runs) or failed (the last good set keeps running)',
     ['result'],

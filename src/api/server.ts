@@ -4,6 +4,7 @@ import type { Health } from '../health.js';
 import type { Metrics } from '../metrics.js';
 import { healthRoutes, type HealthCheck } from './health-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
+import { slackInteractions, type SlackInteractionsOptions } from './slack-interactions.js';
 
 export type { HealthCheck };
 
@@ -14,6 +15,8 @@ export interface HttpDeps {
   agentId: string;
   /** How long a dependency check may take (default 2 s). */
   checkTimeoutMs?: number;
+  /** POST /slack/interactions (refuses everything when no signing secret is configured). */
+  slack?: SlackInteractionsOptions;
 }
 
 /**
@@ -25,6 +28,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ logger: false });
   void app.register(healthRoutes, deps);
   void app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.slack) void app.register(slackInteractions, deps.slack);
   return app;
 }
 

@@ -115,7 +115,7 @@ export function deliverProcessor(d: DeliverDeps) {
         thread: row.kind === 'opened' ? undefined : thread,
         links,
         ...(row.note ? { note: row.note } : {}),
-        ...(dest.to !== undefined ? { destination: dest.to } : {}),
+        ...(dest.to !== undefined ? { destination: [dest.to].flat().join(',') } : {}),
         ...(dest.mention !== undefined && row.page ? { mention: dest.mention } : {}),
       };
       // Tried before (a lost answer, an agent killed mid-send): the service may have it already.
