@@ -86,6 +86,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const targets = new TargetBook(configuredChannels(config), config.targets);
   const channelOf = (t: string) => targets.channelOf(t);
   const holds: HoldJudge[] = [];
+  const runbooks = new Map<string, string>();
+  const learnRunbooks = (rules: RuleSet) => {
+    runbooks.clear();
+    for (const r of rules.rules) if (r.runbook) runbooks.set(r.id, r.runbook);
+  };
+  learnRunbooks(d.rules);
   const enqueue = async (lease: string, channels: readonly ChannelName[]) => {
     await Promise.all(
       channels.map((c) =>
@@ -169,6 +175,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         log: notifyLog,
         publicUrl: config.publicUrl,
         targets,
+        runbookOf: (id) => runbooks.get(id),
         timing: {
           leaseFor: n.leaseFor,
           backoff: n.backoff,
@@ -242,6 +249,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     replaceRules(rules) {
       thresholds.replaceRules(rules.rules);
       engine.replaceRules(rules.rules);
+      learnRunbooks(rules);
     },
     watchUnseen: () => engine.watchUnseen(),
   };
