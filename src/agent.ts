@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { createHttpServer, listenHttp } from './api/server.js';
+import { oncallHttpDeps } from './api/oncall-http.js';
 import type { VigilConfig } from './config/schema.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { migrate } from './db/migrate.js';
@@ -178,6 +179,7 @@ export class Agent {
               { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
+            oncall: oncallHttpDeps(config, pool, log),
           });
     const thresholdListener = listenForThresholds({
       url: config.database.url,

@@ -47,6 +47,10 @@ export const catalogue = {
   vigil_digests_total: counter('Storm digest messages sent or updated, by channel', ['channel']),
   vigil_sweeper_requeued_total: counter('Owed notifications queued again by the sweeper', ['channel']),
   vigil_escalations_total: counter('Incidents escalated after their acknowledgement SLA'),
+  vigil_http_refused_total: counter('HTTP requests refused, by surface (api, ack) and reason', [
+    'surface',
+    'reason',
+  ]),
   vigil_rules_reload_total: counter(
     'Rule reloads, by result: ok (the new set runs) or failed (the last good set keeps running)',
     ['result'],

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { DependencyError } from '../errors.js';
 import type { Health } from '../health.js';
 import type { Metrics } from '../metrics.js';
+import { mountOncall, type OncallHttpDeps } from './oncall-http.js';
 import { healthRoutes, type HealthCheck } from './health-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
 
@@ -14,6 +15,8 @@ export interface HttpDeps {
   agentId: string;
   /** How long a dependency check may take (default 2 s). */
   checkTimeoutMs?: number;
+  /** The JSON API and email acknowledge links: each mounted only when its secret is configured. */
+  oncall?: OncallHttpDeps;
 }
 
 /**
@@ -25,6 +28,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ logger: false });
   void app.register(healthRoutes, deps);
   void app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.oncall) mountOncall(app, deps.oncall, deps.metrics);
   return app;
 }
 

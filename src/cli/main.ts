@@ -11,6 +11,7 @@ import { runRulesSchema, runRulesValidate } from './rules.js';
 import { runRulesTest, type RulesTestOptions } from './rules-test.js';
 import { runStart } from './start.js';
 import { registerThresholdCommands } from './thresholds.js';
+import { registerIncidentCommands } from './incidents.js';
 
 const program = new Command()
   .name('vigil')
@@ -90,6 +91,7 @@ rules
   .action(() => runRulesSchema());
 
 registerThresholdCommands(program, withConfig);
+registerIncidentCommands(program, withConfig);
 
 const probes = program.command('probes').description('inspect and tidy the probe schedulers in Redis');
 withConfig(probes.command('list').description('list probe schedulers: id, probe, interval, next run'))
