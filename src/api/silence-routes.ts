@@ -5,7 +5,7 @@ import { VigilError } from '../errors.js';
 import { parseMatcher, type SilenceMatcher, type Silences } from '../incidents/silences.js';
 import { ApiInputError, parseInput } from './api-input.js';
 
-export type SilenceStore = Pick<Silences, 'add' | 'list' | 'expire'>;
+export type SilenceStore = Pick<Silences, 'add' | 'list' | 'expireOnce'>;
 
 const matcherObject = z
   .object({
@@ -34,6 +34,13 @@ const addBody = z
 const listQuery = z.object({ all: z.enum(['true', 'false']).optional() }).strict();
 const idParams = z.object({ id: z.string().regex(/^\d{1,18}$/, 'must be a silence number') });
 
+/** The store's refusals (a bad matcher, a window that ends before it starts) are bad input. */
+function asInput(err: unknown, path: string): unknown {
+  return err instanceof VigilError && err.code.startsWith('E_SILENCE')
+    ? new ApiInputError([{ path, message: err.message }])
+    : err;
+}
+
 /** A text matcher ("rule=api-health") parsed, its problem named by its place in the list. */
 function matcherAt(m: string | SilenceMatcher, i: number): SilenceMatcher {
   if (typeof m !== 'string') return m;
@@ -59,19 +66,18 @@ export const silenceRoutes: FastifyPluginAsync<{ silences: SilenceStore }> = asy
     const endsAt = body.until !== undefined ? new Date(body.until) : new Date(Date.now() + (body.for ?? 0));
     if (endsAt.getTime() <= Date.now())
       throw new ApiInputError([{ path: 'body.until', message: 'is in the past' }]);
-    const silence = await silences.add({
-      matchers,
-      endsAt,
-      createdBy: `${body.by ?? 'api'} (api)`,
-      reason: body.reason,
-    });
+    const silence = await silences
+      .add({ matchers, endsAt, createdBy: `${body.by ?? 'api'} (api)`, reason: body.reason })
+      .catch((err: unknown) => Promise.reject(asInput(err, 'body.matchers')));
     return reply.code(201).send({ silence });
   });
 
   app.delete('/silences/:id', async (req, reply) => {
     const { id } = parseInput(idParams, req.params, 'params');
-    const silence = await silences.expire(id, 'api');
-    if (!silence) return reply.code(404).send({ error: `no silence #${id}` });
-    return { silence };
+    const done = await silences.expireOnce(id, 'api');
+    if (!done) return reply.code(404).send({ error: `no silence #${id}` });
+    if (!done.changed)
+      return reply.code(409).send({ error: `silence #${id} has ended already`, silence: done.silence });
+    return { silence: done.silence };
   });
 };
