@@ -133,3 +133,46 @@ describe('JSON API', () => {
     expect((all.body.incidents as { id: string }[]).map((i) => i.id)).toContain(id);
   });
 });
+
+describe('silences through the JSON API', () => {
+  it('adds, lists and expires a silence, with the author and reason; bad bodies are 400 naming the field', async () => {
+    const added = await api('/api/silences', {
+      method: 'POST',
+      json: {
+        matchers: ['rule=api-health', { name: 'host', op: '=~', value: 'db-.*' }],
+        for: '2h',
+        reason: 'deploy',
+        by: 'erin',
+      },
+    });
+    expect(added.status).toBe(201);
+    const silence = added.body.silence as { id: string; createdBy: string; state: string; endsAt: string };
+    expect(silence).toMatchObject({ createdBy: 'erin (api)', state: 'active', reason: 'deploy' });
+    expect(Date.parse(silence.endsAt) - Date.now()).toBeGreaterThan(7_000_000);
+
+    const listed = await api('/api/silences');
+    expect((listed.body.silences as { id: string }[]).map((s) => s.id)).toContain(silence.id);
+
+    const bad = [
+      [{ matchers: [], for: '1h', reason: 'x' }, 'body.matchers'],
+      [{ matchers: ['rule api-health'], for: '1h', reason: 'x' }, 'body.matchers.0'],
+      [{ matchers: ['rule=a'], for: 'soon', reason: 'x' }, 'body.for'],
+      [{ matchers: ['rule=a'], until: 'tomorrow', reason: 'x' }, 'body.until'],
+      [{ matchers: ['rule=a'], for: '1h' }, 'body.reason'],
+      [{ matchers: ['rule=a'], reason: 'x' }, 'body.for'],
+    ] as const;
+    for (const [json, path] of bad) {
+      const res = await api('/api/silences', { method: 'POST', json });
+      expect([path, res.status]).toEqual([path, 400]);
+      expect((res.body.issues as { path: string }[]).map((i) => i.path)).toContain(path);
+    }
+
+    const expired = await api(`/api/silences/${silence.id}`, { method: 'DELETE' });
+    expect(expired.status).toBe(200);
+    expect((expired.body.silence as { state: string }).state).toBe('expired');
+    expect((await api(`/api/silences/${silence.id}`, { method: 'DELETE' })).status).toBe(409);
+    expect((await api('/api/silences/99999', { method: 'DELETE' })).status).toBe(404);
+    const after = await api('/api/silences');
+    expect((after.body.silences as { id: string }[]).map((s) => s.id)).not.toContain(silence.id);
+  });
+});
