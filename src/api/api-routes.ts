@@ -61,7 +61,10 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get('/incidents/:id', async (req, reply) => {
     const { id } = parseInput(idParams, req.params, 'params');
     const timeline = await readTimeline(deps.pool, id);
-    if (!timeline) return notFound(reply, id);
+    if (!timeline) {
+      refuse(deps, 'api', req, 'unknown-incident');
+      return notFound(reply, id);
+    }
     return timeline;
   });
 
@@ -70,6 +73,8 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       const { id } = parseInput(idParams, req.params, 'params');
       const body = parseInput(actionBody, req.body, 'body');
       const outcome = await deps.actions[action](id, { name: body.by ?? 'api', via: 'api' }, body.note);
+      if (!outcome.changed)
+        refuse(deps, 'api', req, outcome.incident ? 'nothing-to-do' : 'unknown-incident', outcome.message);
       return answer(reply, id, outcome);
     });
   }
