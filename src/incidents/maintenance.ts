@@ -23,7 +23,8 @@ export function localClock(now: Date, timeZone: string): { day: number; ms: numb
     });
     clocks.set(timeZone, f);
   }
-  const part = (type: string) => f.formatToParts(now).find((p) => p.type === type)?.value ?? '';
+  const parts = f.formatToParts(now);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   const day = weekdays.indexOf(part('weekday').toLowerCase() as (typeof weekdays)[number]);
   const ms =
     ((Number(part('hour')) * 60 + Number(part('minute'))) * 60 + Number(part('second'))) * 1000 +
