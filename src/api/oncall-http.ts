@@ -34,11 +34,22 @@ export function mountOncall(app: FastifyInstance, d: OncallHttpDeps, metrics: Me
   if (d.links?.enabled) void app.register(ackRoutes, { ...d, links: d.links, metrics, log });
 }
 
+/** The agent's acknowledge links: one instance for the email channel (create) and /ack (check, use). */
+export function ackLinksFor(config: VigilConfig, pool: pg.Pool): AckLinks {
+  return new AckLinks({
+    pool,
+    secret: config.http.linkSecret,
+    publicUrl: config.publicUrl,
+    ttlMs: config.oncall.ackLinkTtl,
+  });
+}
+
 /** The on-call HTTP surfaces of an agent, from its config. */
 export function oncallHttpDeps(
   config: VigilConfig,
   pool: pg.Pool,
   log: Logger,
+  links: AckLinks = ackLinksFor(config, pool),
   enqueue?: (leaseId: string, channels: readonly ChannelName[]) => Promise<void>,
 ): OncallHttpDeps {
   return {
@@ -51,12 +62,7 @@ export function oncallHttpDeps(
     }),
     silences: new Silences(pool),
     apiToken: config.http.apiToken,
-    links: new AckLinks({
-      pool,
-      secret: config.http.linkSecret,
-      publicUrl: config.publicUrl,
-      ttlMs: config.oncall.ackLinkTtl,
-    }),
+    links,
     timeZone: config.oncall.timeZone,
     log,
   };
