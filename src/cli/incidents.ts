@@ -110,9 +110,9 @@ function runAction(action: 'ack' | 'unack' | 'resolve', id: string, opts: Action
 }
 
 const exitCodes = `
-Exit codes: 0 done (or, for ack/unack/resolve, changed); 1 nothing to do (already in that state,
-no such incident) with the reason on stderr; 2 bad input (an id that is not a number, an unknown
---state).`;
+Exit codes: 0 done (for ack/unack/resolve: changed); 1 nothing to do (already in that state, no
+such incident) with the reason on stderr, or a failure (database unreachable); 2 bad input (an id
+that is not a number, an unknown --state) or an invalid config.`;
 
 /** Registers `vigil incidents list|show|ack|unack|resolve`. */
 export function registerIncidentCommands(program: Command, withConfig: (cmd: Command) => Command): void {
