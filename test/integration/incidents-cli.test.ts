@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { runCli } from '../support/cli.js';
 import { createTestEnv, DATABASE_URL, REDIS_URL, type TestEnv } from '../support/env.js';
-import { auditRows, insertIncident, stateOf } from '../support/oncall.js';
+import { auditRows, insertDelivery, insertIncident, stateOf } from '../support/oncall.js';
 import { quietPeriod } from '../support/quiet.js';
 
 let env: TestEnv | undefined;
@@ -37,6 +37,15 @@ describe('vigil incidents', () => {
   it('acknowledges once with who and why, and show prints the audit trail in the configured time zone', async () => {
     const { world, cli } = await setup();
     const id = await insertIncident(world, { title: 'HELIX API down' });
+    await insertDelivery(world, id, { seq: 1, kind: 'opened', channel: 'slack', state: 'sent' });
+    await insertDelivery(world, id, {
+      seq: 1,
+      kind: 'opened',
+      channel: 'email',
+      target: 'dba-list',
+      state: 'abandoned',
+      error: '550 mailbox unavailable',
+    });
 
     const ack = await cli('ack', id, '--by', 'carol', '--note', 'on it');
     expect([ack.code, ack.stderr]).toEqual([0, '']);
@@ -52,14 +61,27 @@ describe('vigil incidents', () => {
     const show = await cli('show', id);
     expect([show.code, show.stderr]).toEqual([0, '']);
     expect(show.stdout).toMatch(new RegExp(`^#${id} HELIX API down`));
-    expect(show.stdout).toMatch(/ opened +firing +by test-agent/);
+    expect(show.stdout).toMatch(/ opened +firing +by test-agent\n/);
+    expect(show.stdout).toMatch(/\n +slack: sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\+8\n/);
+    expect(show.stdout).toMatch(/ +email → dba-list: abandoned after 3 tries; 550 mailbox unavailable\n/);
     expect(show.stdout).toMatch(
       /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\+8 +acknowledged +firing → acknowledged +by carol \(cli\) — on it/,
     );
 
     const json = await cli('show', id, '--json');
-    const timeline = JSON.parse(json.stdout) as { transitions: { actor: string }[] };
+    const timeline = JSON.parse(json.stdout) as {
+      transitions: { actor: string }[];
+      deliveries: { channel: string; target: string; state: string; lastError: string | null }[];
+    };
     expect(timeline.transitions.map((t) => t.actor)).toEqual(['test-agent', 'carol (cli)']);
+    expect(timeline.deliveries).toContainEqual(
+      expect.objectContaining({
+        channel: 'email',
+        target: 'dba-list',
+        state: 'abandoned',
+        lastError: '550 mailbox unavailable',
+      }),
+    );
 
     const list = await cli('list');
     expect(list.code).toBe(0);

@@ -60,3 +60,18 @@ export async function stateOf(env: TestEnv, id: string): Promise<string | undefi
   );
   return rows[0]?.state;
 }
+
+/** A delivery row as the workers leave it: sent, still owed (with its last error), or abandoned. */
+export async function insertDelivery(
+  env: TestEnv,
+  id: string,
+  d: { seq: number; kind: string; channel: string; target?: string; state: string; error?: string },
+): Promise<void> {
+  await env.db.query(
+    `INSERT INTO ${env.schema}.vigil_deliveries (incident_id, channel, target, seq, kind, state, external_id,
+       delivered_at, attempts, last_error)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'sent' THEN 'ext-1' END, CASE WHEN $6 = 'sent' THEN now() END,
+       CASE WHEN $6 = 'sent' THEN 1 ELSE 3 END, $7)`,
+    [id, d.channel, d.target ?? '', d.seq, d.kind, d.state, d.error ?? null],
+  );
+}
