@@ -185,7 +185,7 @@ export class Agent {
               { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
-            oncall: oncallHttpDeps(config, pool, log),
+            oncall: oncallHttpDeps(config, pool, log, pipeline.actions),
           });
     const thresholdListener = listenForThresholds({
       url: config.database.url,

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import type { ChannelName } from '../contracts/channels.js';
 import type { VigilConfig } from '../config/schema.js';
-import { IncidentActions } from '../incidents/actions.js';
+import type { IncidentActions } from '../incidents/actions.js';
 import { Silences } from '../incidents/silences.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -44,22 +43,17 @@ export function ackLinksFor(config: VigilConfig, pool: pg.Pool): AckLinks {
   });
 }
 
-/** The on-call HTTP surfaces of an agent, from its config. */
+/** The on-call HTTP surfaces of an agent, from its config; `actions` are the pipeline's (they queue deliveries at once). */
 export function oncallHttpDeps(
   config: VigilConfig,
   pool: pg.Pool,
   log: Logger,
+  actions: OncallHttpDeps['actions'],
   links: AckLinks = ackLinksFor(config, pool),
-  enqueue?: (leaseId: string, channels: readonly ChannelName[]) => Promise<void>,
 ): OncallHttpDeps {
   return {
     pool,
-    actions: new IncidentActions({
-      pool,
-      leaseForMs: config.notify.leaseFor,
-      ackExpiryMs: config.oncall.ackExpiry,
-      ...(enqueue ? { enqueue } : {}),
-    }),
+    actions,
     silences: new Silences(pool),
     apiToken: config.http.apiToken,
     links,
