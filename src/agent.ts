@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { createHttpServer, listenHttp } from './api/server.js';
+import { ackLinksFor, oncallHttpDeps } from './api/oncall-http.js';
 import type { VigilConfig } from './config/schema.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { migrate } from './db/migrate.js';
@@ -157,7 +158,10 @@ export class Agent {
     const client = createRedis(config.redis.url, 'client', prefix, {}, redisWatch.connection('client'));
     const workerConn = createRedis(config.redis.url, 'worker', prefix, {}, redisWatch.connection('worker'));
     const queues = createQueues(client, prefix);
-    const channels = this.options.channels ?? createChannels(config, log);
+    // Emails carry a signed acknowledge link when http.linkSecret and publicUrl are set.
+    const ackLinks = ackLinksFor(config, pool);
+    const channels =
+      this.options.channels ?? createChannels(config, log, { ackLink: (id) => ackLinks.create(id) });
     for (const w of ruleWarnings(this.rules, channels, config.sources)) log.warn(w.detail, w.msg);
     const pipeline = buildPipeline({
       config,
@@ -192,6 +196,7 @@ export class Agent {
               metrics: this.metrics,
               log,
             },
+            oncall: oncallHttpDeps(config, pool, log, pipeline.actions, ackLinks),
           });
     const thresholdListener = listenForThresholds({
       url: config.database.url,

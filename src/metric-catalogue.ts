@@ -55,6 +55,10 @@ export const catalogue = {
     'Actions people asked for (ack, resolve, silence, …), by outcome (changed, unchanged)',
     ['action', 'outcome'],
   ),
+  vigil_http_refused_total: counter('HTTP requests refused, by surface (api, ack) and reason', [
+    'surface',
+    'reason',
+  ]),
   vigil_rules_reload_total: counter(
     'Rule reloads, by result: ok (the new set runs) or failed (the last good set keeps running)',
     ['result'],

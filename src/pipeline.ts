@@ -33,6 +33,7 @@ import { WindowStore } from './rules/window-store.js';
 import { ThresholdStore } from './rules/thresholds.js';
 import { Canary, canaryKey } from './watchdog/canary.js';
 import { Heartbeat } from './watchdog/heartbeat.js';
+import { SilenceRelease } from './incidents/silence-release.js';
 
 export interface PipelineDeps {
   config: VigilConfig;
@@ -204,6 +205,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     health: d.health,
     log: log.child({ component: 'sweeper' }),
     agentId: d.agentId,
+    silences: new SilenceRelease({
+      pool: d.pool,
+      config,
+      agentId: d.agentId,
+      log: log.child({ component: 'silences' }),
+    }),
     timing: {
       every: n.sweepEvery,
       leaseFor: n.leaseFor,

@@ -10,7 +10,9 @@ import { runProbesList, runProbesPrune } from './probes.js';
 import { runRulesSchema, runRulesValidate } from './rules.js';
 import { runRulesTest, type RulesTestOptions } from './rules-test.js';
 import { runStart } from './start.js';
+import { registerSilenceCommands } from './silences.js';
 import { registerThresholdCommands } from './thresholds.js';
+import { registerIncidentCommands } from './incidents.js';
 
 const program = new Command()
   .name('vigil')
@@ -90,6 +92,8 @@ rules
   .action(() => runRulesSchema());
 
 registerThresholdCommands(program, withConfig);
+registerIncidentCommands(program, withConfig);
+registerSilenceCommands(program, withConfig);
 
 const probes = program.command('probes').description('inspect and tidy the probe schedulers in Redis');
 withConfig(probes.command('list').description('list probe schedulers: id, probe, interval, next run'))
