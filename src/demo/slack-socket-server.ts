@@ -42,7 +42,7 @@ export class SlackSocketServer {
   private accept(ws: WebSocket): void {
     this.open.push(ws);
     ws.on('message', (data: Buffer) => {
-      let message: { envelope_id?: unknown } = {};
+      let message: { envelope_id?: unknown };
       try {
         message = JSON.parse(data.toString('utf8')) as { envelope_id?: unknown };
       } catch {

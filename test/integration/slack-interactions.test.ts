@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Agent } from '../../src/agent.js';
+import type { SlackCall } from '../../src/demo/slack-emulator.js';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { quietPeriod, until } from '../support/quiet.js';
+
+const signingSecret = 'test-signing-secret-0123456789';
+const alice = { id: 'U0ALICE', name: 'alice' };
+const isPost = (c: SlackCall) => c.method === 'chat.postMessage' && c.status === 200 && !c.args.thread_ts;
+
+let env: TestEnv;
+afterEach(async () => env?.cleanup());
+
+/** An agent whose api-health incident has an ack SLA of 3 s, with Slack interactivity by HTTP or socket. */
+async function agentWith(slack: { signingSecret?: string; appToken?: string }): Promise<Agent> {
+  env = await createTestEnv({ healthEvery: '150ms' });
+  const agent = env.agent(
+    env.config({
+      slack: { token: 'xoxb-test', apiUrl: env.slack.url, channel: 'C0ALERTS', timeout: '2s', ...slack },
+      rules: {
+        dir: 'test/fixtures/rules-ack-3s',
+        vars: { HELIX_API_URL: env.helix.url, HELIX_HEALTH_EVERY: '150ms', HELIX_HEALTH_TIMEOUT: '100ms' },
+      },
+    }),
+  );
+  await agent.start();
+  return agent;
+}
+
+/** Fires the incident and returns its Slack message. */
+async function fire(): Promise<{ id: string; channel: string; ts: string }> {
+  env.helix.setHealthy(false);
+  const post = await env.slack.waitFor(isPost);
+  const { channel, ts } = post.response as { channel: string; ts: string };
+  const { rows } = await env.db.query<{ id: string }>(`SELECT id FROM ${env.schema}.vigil_incidents`);
+  return { id: rows[0]!.id, channel, ts };
+}
+
+interface Snapshot {
+  state: string;
+  acknowledged_by: string | null;
+  escalate_at: Date | null;
+  transitions: { kind: string; actor: string }[];
+}
+
+async function snapshot(id: string): Promise<Snapshot> {
+  const incident = await env.db.query<Omit<Snapshot, 'transitions'>>(
+    `SELECT state, acknowledged_by, escalate_at FROM ${env.schema}.vigil_incidents WHERE id = $1`,
+    [id],
+  );
+  const transitions = await env.db.query<{ kind: string; actor: string }>(
+    `SELECT kind, actor FROM ${env.schema}.vigil_incident_transitions WHERE incident_id = $1 ORDER BY seq`,
+    [id],
+  );
+  return { ...incident.rows[0]!, transitions: transitions.rows };
+}
+
+const updatedAcknowledged = (c: SlackCall) =>
+  c.method === 'chat.update' && c.status === 200 && /acknowledged/i.test(String(c.args.text));
+
+/** Acknowledged by alice through Slack: audit row, message updated, and no escalation after the SLA. */
+async function expectAcknowledgedByAlice(id: string): Promise<void> {
+  await env.slack.waitFor(updatedAcknowledged);
+  const after = await snapshot(id);
+  expect(after.state).toBe('acknowledged');
+  expect(after.acknowledged_by).toBe('alice (slack U0ALICE)');
+  expect(after.escalate_at).toBeNull();
+  expect(after.transitions).toContainEqual({ kind: 'acknowledged', actor: 'alice (slack U0ALICE)' });
+  // Past the 3 s ack SLA: nothing escalated, and the acknowledgement was made once.
+  await quietPeriod(3500);
+  const later = await snapshot(id);
+  expect(later.transitions.map((t) => t.kind)).not.toContain('escalated');
+  expect(later.transitions.filter((t) => t.kind === 'acknowledged')).toHaveLength(1);
+  expect(env.smtp.messages.filter((m) => m.headers.get('x-vigil-kind') === 'escalated')).toEqual([]);
+}
+
+describe('Slack interactivity over HTTP', () => {
+  it('a correctly signed Acknowledge is answered at once and acknowledges, as the Slack user', async () => {
+    const agent = await agentWith({ signingSecret });
+    env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
+    const incident = await fire();
+
+    const res = await env.slack.press({ ...incident, actionId: 'vigil_ack', user: alice });
+    expect(res).toMatchObject({ status: 200, body: '' });
+    await expectAcknowledgedByAlice(incident.id);
+    expect(
+      agent.metrics.value('vigil_slack_interactions_total', { transport: 'http', outcome: 'queued' }),
+    ).toBe(1);
+  });
+
+  it('refuses a forged signature, a stale timestamp and a replay with 401, and changes nothing', async () => {
+    const agent = await agentWith({ signingSecret });
+    env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
+    const incident = await fire();
+    const before = await snapshot(incident.id);
+    const press = { ...incident, actionId: 'vigil_ack', user: alice };
+
+    const forged = await env.slack.press({ ...press, signingSecret: 'not-the-secret' });
+    const stale = await env.slack.press({ ...press, timestampSec: Math.floor(Date.now() / 1000) - 360 });
+    const unsigned = await env.slack.post({
+      ...forged.request!,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect([forged.status, stale.status, unsigned.status]).toEqual([401, 401, 401]);
+
+    // A resolve, signed correctly, is accepted once; the same bytes sent again are a replay.
+    const resolve = await env.slack.press({ ...incident, actionId: 'vigil_resolve', user: alice });
+    expect(resolve.status).toBe(200);
+    await env.slack.waitFor((c) => c.method === 'chat.update' && /RESOLVED/.test(String(c.args.text)));
+    const resolved = await snapshot(incident.id);
+    const replay = await env.slack.post(resolve.request!);
+    expect(replay.status).toBe(401);
+
+    await quietPeriod(1500);
+    const after = await snapshot(incident.id);
+    expect(after).toEqual(resolved);
+    expect(after.transitions.filter((t) => t.kind === 'acknowledged')).toEqual([]);
+    expect(after.transitions.slice(0, before.transitions.length)).toEqual(before.transitions);
+    const refused = (outcome: string) =>
+      agent.metrics.value('vigil_slack_interactions_total', { transport: 'http', outcome });
+    expect([refused('bad signature'), refused('stale timestamp'), refused('missing headers')]).toEqual([
+      1, 1, 1,
+    ]);
+    expect(refused('replayed')).toBe(1);
+  });
+
+  it('answers 400 naming the field of a bad payload', async () => {
+    const agent = await agentWith({ signingSecret });
+    env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
+    const incident = await fire();
+    const bad = await env.slack.press({ ...incident, actionId: 'vigil_ack', value: 'twelve' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toEqual({
+      error: expect.stringMatching(/^actions\.0\.value: an incident id/),
+    });
+    await quietPeriod(500);
+    expect((await snapshot(incident.id)).state).toBe('firing');
+  });
+
+  it('without a signing secret refuses everything with 401', async () => {
+    const agent = await agentWith({});
+    env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
+    const incident = await fire();
+    expect((await env.slack.press({ ...incident, actionId: 'vigil_ack' })).status).toBe(401);
+    await quietPeriod(500);
+    expect((await snapshot(incident.id)).state).toBe('firing');
+  });
+});
+
+describe('Slack interactivity over Socket Mode', () => {
+  it('an Acknowledge pressed over the socket acknowledges, as the Slack user; close() leaves no connection', async () => {
+    const agent = await agentWith({ appToken: 'xapp-1-test' });
+    env.slack.interactivity({ socketMode: true });
+    const incident = await fire();
+
+    const res = await env.slack.press({ ...incident, actionId: 'vigil_ack', user: alice });
+    expect(res.status).toBe(200);
+    await expectAcknowledgedByAlice(incident.id);
+    expect(env.slack.socketConnections()).toBe(1);
+    await agent.close();
+    await until('the socket to close', () => env.slack.socketConnections() === 0);
+  });
+});
