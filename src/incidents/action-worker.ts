@@ -1,9 +1,11 @@
-import type { Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { actorText, type Incident } from '../contracts/incident.js';
 import type { ActionJob } from '../contracts/queues.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { Redis } from '../queues/connection.js';
+import { createWorker } from '../queues/queues.js';
 import type { ActionOutcome, IncidentActions } from './actions.js';
 
 /** What the Silence button needs of the silences store (src/incidents/silences.ts). */
@@ -120,4 +122,17 @@ async function tell(d: ActionWorkerDeps, log: Logger, responseUrl: string, text:
   } catch (err) {
     log.warn({ err: errorMessage(err) }, 'response_url not reached');
   }
+}
+
+/** The `actions` queue's worker; it starts with the agent's other workers. */
+export function createActionWorker(
+  connection: Redis,
+  prefix: string,
+  d: ActionWorkerDeps,
+): Worker<ActionJob, string> {
+  return createWorker<ActionJob, string>('actions', connection, prefix, actionProcessor(d), {
+    concurrency: 4,
+    log: d.log,
+    backoffBaseMs: 500,
+  });
 }

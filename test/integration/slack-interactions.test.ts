@@ -56,7 +56,7 @@ async function snapshot(id: string): Promise<Snapshot> {
 }
 
 const updatedAcknowledged = (c: SlackCall) =>
-  c.method === 'chat.update' && c.status === 200 && /acknowledged/i.test(String(c.args.text));
+  c.method === 'chat.update' && c.status === 200 && /acknowledged by alice/i.test(String(c.args.text));
 
 /** Acknowledged by alice through Slack: audit row, message updated, and no escalation after the SLA. */
 async function expectAcknowledgedByAlice(id: string): Promise<void> {
@@ -86,42 +86,48 @@ describe('Slack interactivity over HTTP', () => {
     expect(
       agent.metrics.value('vigil_slack_interactions_total', { transport: 'http', outcome: 'queued' }),
     ).toBe(1);
+    // Pressed again (an old copy of the message): nothing changes, and only the presser is told why.
+    expect((await env.slack.press({ ...incident, actionId: 'vigil_ack', value: incident.id })).status).toBe(
+      200,
+    );
+    const note = await env.slack.waitFor((c) => c.method === 'response_url');
+    expect(note.args).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringMatching(/already acknowledged/),
+    });
   });
 
-  it('refuses a forged signature, a stale timestamp and a replay with 401, and changes nothing', async () => {
+  it('refuses a forged signature, a stale timestamp, no signature and a replay with 401, and changes nothing', async () => {
     const agent = await agentWith({ signingSecret });
     env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
     const incident = await fire();
-    const before = await snapshot(incident.id);
     const press = { ...incident, actionId: 'vigil_ack', user: alice };
 
     const forged = await env.slack.press({ ...press, signingSecret: 'not-the-secret' });
     const stale = await env.slack.press({ ...press, timestampSec: Math.floor(Date.now() / 1000) - 360 });
-    const unsigned = await env.slack.post({
-      ...forged.request!,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    const unsigned = await env.slack.post({ ...forged.request!, headers });
     expect([forged.status, stale.status, unsigned.status]).toEqual([401, 401, 401]);
+    await quietPeriod(1000);
+    const refusedOnly = await snapshot(incident.id);
+    expect(refusedOnly).toMatchObject({ state: 'firing', acknowledged_by: null });
+    expect(refusedOnly.transitions.map((t) => t.kind)).not.toContain('acknowledged');
 
-    // A resolve, signed correctly, is accepted once; the same bytes sent again are a replay.
-    const resolve = await env.slack.press({ ...incident, actionId: 'vigil_resolve', user: alice });
-    expect(resolve.status).toBe(200);
-    await env.slack.waitFor((c) => c.method === 'chat.update' && /RESOLVED/.test(String(c.args.text)));
-    const resolved = await snapshot(incident.id);
-    const replay = await env.slack.post(resolve.request!);
+    // Signed correctly it is taken once; the same bytes sent again are a replay.
+    const taken = await env.slack.press(press);
+    expect(taken.status).toBe(200);
+    await env.slack.waitFor(updatedAcknowledged);
+    const replay = await env.slack.post(taken.request!);
     expect(replay.status).toBe(401);
-
     await quietPeriod(1500);
     const after = await snapshot(incident.id);
-    expect(after).toEqual(resolved);
-    expect(after.transitions.filter((t) => t.kind === 'acknowledged')).toEqual([]);
-    expect(after.transitions.slice(0, before.transitions.length)).toEqual(before.transitions);
+    expect(after.acknowledged_by).toBe('alice (slack U0ALICE)');
+    expect(after.transitions.filter((t) => t.kind === 'acknowledged')).toHaveLength(1);
+
     const refused = (outcome: string) =>
       agent.metrics.value('vigil_slack_interactions_total', { transport: 'http', outcome });
-    expect([refused('bad signature'), refused('stale timestamp'), refused('missing headers')]).toEqual([
-      1, 1, 1,
-    ]);
-    expect(refused('replayed')).toBe(1);
+    const reasons = ['bad signature', 'stale timestamp', 'missing headers', 'replayed', 'queued'];
+    expect(reasons.map(refused)).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('answers 400 naming the field of a bad payload', async () => {
