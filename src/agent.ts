@@ -196,6 +196,7 @@ export class Agent {
           timeoutMs: config.slack.timeout,
           queue: queues.actions,
           metrics: this.metrics,
+          health: this.health,
           log,
         })
       : undefined;

@@ -166,4 +166,15 @@ describe('Slack interactivity over Socket Mode', () => {
     await agent.close();
     await until('the socket to close', () => env.slack.socketConnections() === 0);
   });
+
+  it('a refused app token: the agent starts anyway, /healthz says why, and close() ends the retries', async () => {
+    const agent = await agentWith({ appToken: 'xoxb-not-an-app-token' });
+    await until('the refusal to show in /healthz', async () => {
+      const res = await fetch(`${agent.httpUrl}/healthz`);
+      const body = (await res.json()) as { problems?: Record<string, string> };
+      return /not_allowed_token_type/.test(body.problems?.['slack-socket'] ?? '');
+    });
+    await agent.close();
+    expect(env.slack.socketConnections()).toBe(0);
+  });
 });
