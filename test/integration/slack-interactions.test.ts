@@ -143,6 +143,23 @@ describe('Slack interactivity over HTTP', () => {
     expect((await snapshot(incident.id)).state).toBe('firing');
   });
 
+  it('records Approve and Reject of a remediation run without touching the incident', async () => {
+    const agent = await agentWith({ signingSecret });
+    env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
+    const incident = await fire();
+    const value = `${incident.id}:run-7`;
+    expect(
+      (await env.slack.press({ ...incident, actionId: 'vigil_approve', value, user: alice })).status,
+    ).toBe(200);
+    expect(
+      (await env.slack.press({ ...incident, actionId: 'vigil_reject', value, user: alice })).status,
+    ).toBe(200);
+    const recorded = (action: string) =>
+      agent.metrics.value('vigil_actions_total', { action, outcome: 'changed' });
+    await until('both decisions to be recorded', () => recorded('approve') === 1 && recorded('reject') === 1);
+    expect((await snapshot(incident.id)).state).toBe('firing');
+  });
+
   it('without a signing secret refuses everything with 401', async () => {
     const agent = await agentWith({});
     env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
