@@ -143,6 +143,24 @@ describe('Slack interactivity over HTTP', () => {
     expect((await snapshot(incident.id)).state).toBe('firing');
   });
 
+  it('Resolve and Not actionable buttons resolve by hand and keep the feedback, as the Slack user', async () => {
+    const agent = await agentWith({ signingSecret });
+    env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
+    const incident = await fire();
+    const press = { ...incident, value: incident.id, user: alice };
+    expect((await env.slack.press({ ...press, actionId: 'vigil_not_actionable' })).status).toBe(200);
+    expect((await env.slack.press({ ...press, actionId: 'vigil_resolve' })).status).toBe(200);
+    await env.slack.waitFor((c) => c.method === 'chat.update' && /RESOLVED/.test(String(c.args.text)));
+    const after = await snapshot(incident.id);
+    expect(after.state).toBe('resolved');
+    expect(after.transitions).toContainEqual({ kind: 'resolved', actor: 'alice (slack U0ALICE)' });
+    const feedback = await env.db.query(
+      `SELECT kind, actor FROM ${env.schema}.vigil_feedback WHERE incident_id = $1`,
+      [incident.id],
+    );
+    expect(feedback.rows).toEqual([{ kind: 'not-actionable', actor: 'alice (slack U0ALICE)' }]);
+  });
+
   it('records Approve and Reject of a remediation run without touching the incident', async () => {
     const agent = await agentWith({ signingSecret });
     env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
