@@ -72,6 +72,7 @@ async function expectAcknowledgedByAlice(id: string): Promise<void> {
   expect(later.transitions.map((t) => t.kind)).not.toContain('escalated');
   expect(later.transitions.filter((t) => t.kind === 'acknowledged')).toHaveLength(1);
   expect(env.smtp.messages.filter((m) => m.headers.get('x-vigil-kind') === 'escalated')).toEqual([]);
+  expect(env.slack.calls.filter((c) => /Escalated/.test(String(c.args.text)))).toEqual([]);
 }
 
 describe('Slack interactivity over HTTP', () => {
