@@ -203,6 +203,22 @@ describe('Slack interactivity over Socket Mode', () => {
     await until('the socket to close', () => env.slack.socketConnections() === 0);
   });
 
+  it('reconnects when Slack drops the connection, and presses work again', async () => {
+    await agentWith({ appToken: 'xapp-1-test' });
+    env.slack.interactivity({ socketMode: true });
+    const incident = await fire();
+    await until('the socket to connect', () => env.slack.socketConnections() === 1);
+    env.slack.dropSocketConnections();
+    expect(env.slack.socketConnections()).toBe(0);
+
+    const res = await env.slack.press({ ...incident, actionId: 'vigil_ack', user: alice });
+    expect(res.status).toBe(200);
+    await env.slack.waitFor(updatedAcknowledged);
+    expect(
+      env.slack.calls.filter((c) => c.method === 'apps.connections.open' && c.status === 200),
+    ).toHaveLength(2);
+  });
+
   it('a refused app token: the agent starts anyway, /healthz says why, and close() ends the retries', async () => {
     const agent = await agentWith({ appToken: 'xoxb-not-an-app-token' });
     await until('the refusal to show in /healthz', async () => {
