@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { createHttpServer, listenHttp } from './api/server.js';
 import { ackLinksFor, oncallHttpDeps } from './api/oncall-http.js';
+import { SlackSocket } from './api/slack-socket.js';
 import type { VigilConfig } from './config/schema.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { migrate } from './db/migrate.js';
@@ -55,6 +56,7 @@ interface Running extends Pipeline {
   workerConn: Redis;
   queues: Queues;
   http: ReturnType<typeof createHttpServer> | undefined;
+  slackSocket: SlackSocket | undefined;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
   sources: Source[];
   thresholdListener: PgListener;
@@ -191,13 +193,24 @@ export class Agent {
             slack: {
               signingSecret: config.slack?.signingSecret,
               redis: client,
-              prefix,
+              keyPrefix: prefix,
               queue: queues.actions,
               metrics: this.metrics,
               log,
             },
             oncall: oncallHttpDeps(config, pool, log, pipeline.actions, ackLinks),
           });
+    const slackSocket = config.slack?.appToken
+      ? new SlackSocket({
+          appToken: config.slack.appToken,
+          apiUrl: config.slack.apiUrl,
+          timeoutMs: config.slack.timeout,
+          queue: queues.actions,
+          metrics: this.metrics,
+          health: this.health,
+          log,
+        })
+      : undefined;
     const thresholdListener = listenForThresholds({
       url: config.database.url,
       applicationName: `vigil ${this.agentId} thresholds`,
@@ -240,6 +253,7 @@ export class Agent {
       workerConn,
       queues,
       http,
+      slackSocket,
       channels,
       sources,
       thresholdListener,
@@ -267,6 +281,7 @@ export class Agent {
       pipeline.canary.start();
       pipeline.heartbeat?.start();
       if (http) this.httpUrl = await listenHttp(http, config.http.host, config.http.port);
+      slackSocket?.start();
       ruleWatcher.start();
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
@@ -328,6 +343,7 @@ export class Agent {
     await Promise.all([r.canary.close(), r.heartbeat?.close()]);
     await r.batcher.close();
     await r.http?.close();
+    await r.slackSocket?.close();
     await r.sweeper.close();
     await r.tick.close();
     await r.thresholdListener.close();

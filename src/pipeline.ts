@@ -5,6 +5,7 @@ import type { Pool } from './db/pool.js';
 import type { Health } from './health.js';
 import { IncidentStore } from './incidents/store.js';
 import { IncidentActions } from './incidents/actions.js';
+import { createActionWorker } from './incidents/action-worker.js';
 import { Escalations } from './incidents/escalation.js';
 import type { HoldJudge } from './incidents/holds.js';
 import { Router } from './incidents/routing.js';
@@ -241,9 +242,18 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         log: log.child({ component: 'heartbeat' }),
       })
     : undefined;
+  const actionWorker = createActionWorker(d.workerConn, prefix, {
+    actions,
+    silences: undefined,
+    incident: (id) => incidents.get(id),
+    silenceForMs: config.oncall.silenceFor,
+    slackApiUrl: config.slack?.apiUrl,
+    metrics: d.metrics,
+    log,
+  });
   return {
     batcher,
-    workers: [events, ...deliverers],
+    workers: [events, ...deliverers, actionWorker],
     tick,
     sweeper,
     canary,

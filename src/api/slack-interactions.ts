@@ -12,7 +12,8 @@ export interface SlackInteractionsOptions {
   /** Without it every request is refused: the endpoint is never open. */
   signingSecret: string | undefined;
   redis: Redis;
-  prefix: string;
+  /** The agent's Redis key prefix (not `prefix`: Fastify would take it for a route prefix). */
+  keyPrefix: string;
   queue: Queue<ActionJob>;
   metrics: Metrics;
   log: Logger;
@@ -74,7 +75,7 @@ export const slackInteractions: FastifyPluginAsync<SlackInteractionsOptions> = a
     if (problem || !signature) return refuse(reply, problem ?? 'missing headers', req.ip);
     try {
       // Twice the window: a signature stays refused for as long as its timestamp could still pass.
-      const key = `${opts.prefix}:slack-seen:${signature.slice(3)}`;
+      const key = `${opts.keyPrefix}:slack-seen:${signature.slice(3)}`;
       const fresh = await within(
         opts.redis.set(key, '1', 'PX', 2 * slackSignatureWindowMs, 'NX'),
         redisWithinMs,

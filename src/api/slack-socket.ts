@@ -2,6 +2,7 @@ import { LogLevel, SocketModeClient, type Logger as SlackLogger } from '@slack/s
 import type { Queue } from 'bullmq';
 import type { ActionJob } from '../contracts/queues.js';
 import { errorMessage } from '../errors.js';
+import type { Health } from '../health.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { enqueueActionJobs, SlackPayloadError, slackActionJobs } from './slack-actions.js';
@@ -13,6 +14,8 @@ export interface SlackSocketDeps {
   timeoutMs: number;
   queue: Queue<ActionJob>;
   metrics: Metrics;
+  /** A connection that fails shows in /healthz: buttons pressed meanwhile do nothing. */
+  health: Health;
   log: Logger;
   /** Pause before reconnecting after a failure, doubled each time up to 30 s (default 1 s). */
   retryBaseMs?: number;
@@ -101,14 +104,17 @@ export class SlackSocket {
         await this.client.start();
         if (this.closed) break;
         this.log.info('Socket Mode connected');
+        this.d.health.set('slack-socket', undefined);
         failures = 0;
         await disconnected;
         if (!this.closed) this.log.warn('Socket Mode disconnected; reconnecting');
       } catch (err) {
         this.client.removeListener('disconnected', onDisconnect);
         failures += 1;
-        if (!this.closed)
+        if (!this.closed) {
           this.log.warn({ err: errorMessage(err), failures }, 'Socket Mode connection failed');
+          this.d.health.set('slack-socket', `Socket Mode not connected: ${errorMessage(err)}`);
+        }
       }
       if (this.closed) break;
       const pauseMs = Math.min((this.d.retryBaseMs ?? 1000) * 2 ** Math.max(0, failures - 1), 30_000);

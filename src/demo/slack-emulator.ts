@@ -74,6 +74,8 @@ export interface SlackEmulator {
   post(request: SignedInteraction): Promise<{ status: number; body: string }>;
   /** Open Socket Mode connections. */
   socketConnections(): number;
+  /** Drops them all (no close handshake): the client has to reconnect. */
+  dropSocketConnections(): void;
   /** conversations.info: channels exist with the bot in them unless declared otherwise. */
   declareChannel(channel: string, declaration: ChannelDeclaration): void;
   declareUsergroup(group: Usergroup): void;
@@ -327,6 +329,7 @@ export async function startSlackEmulator(
     },
     post: postInteraction,
     socketConnections: () => sockets.connections,
+    dropSocketConnections: () => sockets.drop(),
     declareChannel: (channel, declaration) => directory.declareChannel(channel, declaration),
     declareUsergroup: (group) => directory.declareUsergroup(group),
     reset: () => {

@@ -42,7 +42,7 @@ export class SlackSocketServer {
   private accept(ws: WebSocket): void {
     this.open.push(ws);
     ws.on('message', (data: Buffer) => {
-      let message: { envelope_id?: unknown } = {};
+      let message: { envelope_id?: unknown };
       try {
         message = JSON.parse(data.toString('utf8')) as { envelope_id?: unknown };
       } catch {
@@ -106,9 +106,14 @@ export class SlackSocketServer {
     return acked;
   }
 
+  /** Drops every connection without a close handshake, as a Slack pod going away would. */
+  drop(): void {
+    for (const ws of this.open.splice(0)) ws.terminate();
+  }
+
   close(): Promise<void> {
     this.closed = true;
-    for (const ws of this.open.splice(0)) ws.terminate();
+    this.drop();
     for (const wake of this.waiting.splice(0)) wake();
     return new Promise((resolve) => this.wss.close(() => resolve()));
   }
