@@ -33,6 +33,7 @@ import { WindowStore } from './rules/window-store.js';
 import { ThresholdStore } from './rules/thresholds.js';
 import { Canary, canaryKey } from './watchdog/canary.js';
 import { Heartbeat } from './watchdog/heartbeat.js';
+import { SilenceJudge } from './incidents/silence-judge.js';
 import { SilenceRelease } from './incidents/silence-release.js';
 
 export interface PipelineDeps {
@@ -86,7 +87,8 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const transitions = new Transitions(d.pool);
   const targets = new TargetBook(configuredChannels(config), config.targets);
   const channelOf = (t: string) => targets.channelOf(t);
-  const holds: HoldJudge[] = [];
+  const maintenance = { windows: config.maintenance, timeZone: config.oncall.timeZone };
+  const holds: HoldJudge[] = [new SilenceJudge(d.pool, maintenance)];
   const enqueue = async (lease: string, channels: readonly ChannelName[]) => {
     await Promise.all(
       channels.map((c) =>
@@ -189,7 +191,15 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     schema: config.database.schema,
     transitions,
     escalations: new Escalations(d.pool, () => config.escalation.policies, channelOf, targets.channels),
-    passes: [],
+    passes: [
+      new SilenceRelease({
+        pool: d.pool,
+        maintenance,
+        targets,
+        agentId: d.agentId,
+        log: log.child({ component: 'silences' }),
+      }),
+    ],
     sweep: new OutboxSweep(d.pool),
     status,
     channels: d.channels,
@@ -198,12 +208,6 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     health: d.health,
     log: log.child({ component: 'sweeper' }),
     agentId: d.agentId,
-    silences: new SilenceRelease({
-      pool: d.pool,
-      config,
-      agentId: d.agentId,
-      log: log.child({ component: 'silences' }),
-    }),
     timing: {
       every: n.sweepEvery,
       leaseFor: n.leaseFor,
