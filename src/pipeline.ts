@@ -6,6 +6,7 @@ import type { Health } from './health.js';
 import { IncidentStore } from './incidents/store.js';
 import { IncidentActions } from './incidents/actions.js';
 import { createActionWorker } from './incidents/action-worker.js';
+import { Silences } from './incidents/silences.js';
 import { Escalations } from './incidents/escalation.js';
 import type { HoldJudge } from './incidents/holds.js';
 import { Router } from './incidents/routing.js';
@@ -34,6 +35,7 @@ import { WindowStore } from './rules/window-store.js';
 import { ThresholdStore } from './rules/thresholds.js';
 import { Canary, canaryKey } from './watchdog/canary.js';
 import { Heartbeat } from './watchdog/heartbeat.js';
+import { SilenceJudge } from './incidents/silence-judge.js';
 import { SilenceRelease } from './incidents/silence-release.js';
 
 export interface PipelineDeps {
@@ -87,7 +89,8 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const transitions = new Transitions(d.pool);
   const targets = new TargetBook(configuredChannels(config), config.targets);
   const channelOf = (t: string) => targets.channelOf(t);
-  const holds: HoldJudge[] = [];
+  const maintenance = { windows: config.maintenance, timeZone: config.oncall.timeZone };
+  const holds: HoldJudge[] = [new SilenceJudge(d.pool, maintenance)];
   const runbooks = new Map<string, string>();
   const learnRunbooks = (rules: RuleSet) => {
     runbooks.clear();
@@ -197,7 +200,15 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     schema: config.database.schema,
     transitions,
     escalations: new Escalations(d.pool, () => config.escalation.policies, channelOf, targets.channels),
-    passes: [],
+    passes: [
+      new SilenceRelease({
+        pool: d.pool,
+        maintenance,
+        targets,
+        agentId: d.agentId,
+        log: log.child({ component: 'silences' }),
+      }),
+    ],
     sweep: new OutboxSweep(d.pool),
     status,
     channels: d.channels,
@@ -206,12 +217,6 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     health: d.health,
     log: log.child({ component: 'sweeper' }),
     agentId: d.agentId,
-    silences: new SilenceRelease({
-      pool: d.pool,
-      config,
-      agentId: d.agentId,
-      log: log.child({ component: 'silences' }),
-    }),
     timing: {
       every: n.sweepEvery,
       leaseFor: n.leaseFor,
@@ -244,7 +249,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     : undefined;
   const actionWorker = createActionWorker(d.workerConn, prefix, {
     actions,
-    silences: undefined,
+    silences: new Silences(d.pool),
     incident: (id) => incidents.get(id),
     silenceForMs: config.oncall.silenceFor,
     slackApiUrl: config.slack?.apiUrl,

@@ -1,26 +1,17 @@
 import type pg from 'pg';
-import type { VigilConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { TargetBook } from '../notify/targets.js';
 import { holdMatching, openCandidates, reassign, release, subjectOf, type Release } from './silence-holds.js';
-import { activeHolders } from './silence-judge.js';
+import { activeHolders, type MaintenanceClock } from './silence-judge.js';
 
 export interface SilenceReleaseDeps {
   pool: pg.Pool;
-  config: Pick<VigilConfig, 'maintenance' | 'oncall' | 'targets' | 'slack' | 'email'>;
+  maintenance: MaintenanceClock;
+  /** Where an incident nobody was told of is told of its release: its targets, on their channels. */
+  targets: TargetBook;
   /** Credited with releases in the audit trail. */
   agentId: string;
   log: Logger;
-  /** Tests pass a clock for maintenance windows. */
-  now?: () => Date;
-}
-
-/** Target name → the channel that carries it: 'slack' and 'email' are the channels' own. */
-export function targetChannels(c: SilenceReleaseDeps['config']): Map<string, string> {
-  const map = new Map<string, string>();
-  if (c.slack) map.set('slack', 'slack');
-  if (c.email) map.set('email', 'email');
-  for (const [name, t] of Object.entries(c.targets)) map.set(name, t.slack ? 'slack' : 'email');
-  return map;
 }
 
 /**
@@ -29,19 +20,28 @@ export function targetChannels(c: SilenceReleaseDeps['config']): Map<string, str
  * incidents whose silence ended or was expired — unless another one still matches them.
  */
 export class SilenceRelease {
+  readonly name = 'silences';
+  /** Target name → channel, for the release statement. */
   private readonly targets: Map<string, string>;
 
   constructor(private readonly d: SilenceReleaseDeps) {
-    this.targets = targetChannels(d.config);
+    this.targets = new Map(
+      d.targets.names().flatMap((n) => {
+        const channel = d.targets.channelOf(n);
+        return channel ? [[n, channel] as const] : [];
+      }),
+    );
   }
 
-  async tick(): Promise<{ held: string[]; released: string[] }> {
+  /** A pass of the sweeper, under its lock: once per cluster. */
+  async tick(): Promise<void> {
+    await this.run();
+  }
+
+  /** Holds what newly matches, releases what no longer does; the incident ids of each. */
+  async run(): Promise<{ held: string[]; released: string[] }> {
     const { d } = this;
-    const holders = await activeHolders(d.pool, {
-      windows: d.config.maintenance,
-      timeZone: d.config.oncall.timeZone,
-      ...(d.now ? { now: d.now } : {}),
-    });
+    const holders = await activeHolders(d.pool, d.maintenance);
     const held = await holdMatching(d.pool, holders);
     if (held.length) d.log.info({ incidents: held }, 'open incidents silenced');
     const inForce = new Set(holders.map((h) => h.heldBy));

@@ -28,8 +28,6 @@ export interface SweeperDeps {
   health: Health;
   log: Logger;
   agentId: string;
-  /** Holds and releases incidents as silences and maintenance windows start and end. */
-  silences?: { tick(): Promise<unknown> };
   timing: {
     every: number;
     leaseFor: number;
@@ -151,10 +149,6 @@ export class Sweeper {
     const unscheduled = await d.transitions.scheduleUnscheduled();
     if (unscheduled)
       d.log.warn({ incidents: unscheduled }, 'escalation times given to incidents opened without one');
-    // Before leasing, so the notices it owes go out in this pass; its failure must not stop delivery.
-    await d.silences
-      ?.tick()
-      .catch((err) => d.log.warn({ err: errorMessage(err) }, 'silence holds not updated'));
     // A channel no agent serves gets no jobs nobody would take; its rows wait and are handed over.
     const paused = [...failed, ...(await this.unserved(failed))];
     const leases = await d.sweep.leaseDue(randomUUID(), d.timing.leaseFor, paused, LEASE_PART);

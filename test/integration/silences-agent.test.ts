@@ -48,8 +48,8 @@ describe('silences in a running agent', () => {
     const silenced = await env.smtp.waitFor((m) => /silenced/.test(m.text));
     expect(silenced.inReplyTo).toBeDefined();
     await until('the silenced notice on Slack too', sentOnBoth(pool, 'silenced'));
-    const { rows } = await pool.query(`SELECT held, held_by FROM vigil_incidents`);
-    expect(rows).toEqual([{ held: 'silenced', held_by: silence.id }]);
+    const { rows } = await pool.query(`SELECT held, held_by, escalate_at FROM vigil_incidents`);
+    expect(rows).toEqual([{ held: 'silenced', held_by: silence.id, escalate_at: null }]);
 
     await silences.expire(silence.id, 'bob');
     await env.smtp.waitFor((m) => /is firing \(no longer/.test(m.text));
@@ -78,5 +78,66 @@ describe('silences in a running agent', () => {
       { kind: 'released', note: `silence #${silence.id} expired by bob` },
       { kind: 'resolved' },
     ]);
+  }, 60_000);
+
+  it('silenced before it fires: recorded, nothing sent, not even its resolution', async () => {
+    const { env, silences, pool } = await world();
+    const silence = await silences.add({
+      matchers: [parseMatcher('rule=api-health')],
+      endsAt: new Date(Date.now() + 3_600_000),
+      createdBy: 'alice',
+      reason: 'deploy',
+    });
+    env.helix.setHealthy(false);
+    const opened = async () => (await pool.query(`SELECT 1 FROM vigil_incidents`)).rowCount === 1;
+    await until('the incident recorded', opened);
+    env.helix.setHealthy(true);
+    const resolved = async () =>
+      (await pool.query(`SELECT 1 FROM vigil_incidents WHERE state = 'resolved'`)).rowCount === 1;
+    await until('the incident resolved', resolved);
+    await quietPeriod();
+    expect(env.slack.messages()).toEqual([]);
+    expect(env.smtp.messages).toEqual([]);
+    expect((await pool.query(`SELECT * FROM vigil_deliveries`)).rows).toEqual([]);
+    const { rows } = await pool.query(`SELECT held, held_by FROM vigil_incidents`);
+    expect(rows).toEqual([{ held: 'silenced', held_by: silence.id }]);
+    const audit = await pool.query(`SELECT kind, note FROM vigil_incident_transitions ORDER BY seq`);
+    expect(audit.rows).toEqual([
+      { kind: 'opened', note: expect.stringContaining(`silenced by #${silence.id}: deploy (alice)`) },
+      { kind: 'resolved', note: expect.any(String) },
+    ]);
+  }, 60_000);
+
+  it('resolved while silenced: the resolution reaches those told it fired, and nothing is released', async () => {
+    const { env, silences, pool } = await world();
+    env.helix.setHealthy(false);
+    const posted = await env.slack.waitFor(isPost);
+    await env.smtp.waitFor((m) => /CRITICAL/.test(m.subject));
+    await silences.add({
+      matchers: [parseMatcher('rule=api-health')],
+      endsAt: new Date(Date.now() + 3_600_000),
+      createdBy: 'alice',
+      reason: 'deploy',
+    });
+    await until('the silenced notice on both', sentOnBoth(pool, 'silenced'));
+    env.helix.setHealthy(true);
+    const mail = await env.smtp.waitFor((m) => /RESOLVED/.test(m.subject));
+    expect(mail.inReplyTo).toBeDefined();
+    await env.slack.waitFor(
+      (c) =>
+        c.method === 'chat.update' &&
+        c.args.ts === (posted.response as { ts: string }).ts &&
+        /resolved/i.test(JSON.stringify(c.args.blocks)),
+    );
+    await quietPeriod();
+    const kinds = await pool.query(
+      `SELECT kind, count(*)::int AS n FROM vigil_deliveries WHERE state = 'sent' GROUP BY kind ORDER BY kind`,
+    );
+    expect(kinds.rows).toEqual([
+      { kind: 'opened', n: 2 },
+      { kind: 'resolved', n: 2 },
+      { kind: 'silenced', n: 2 },
+    ]);
+    expect(env.smtp.messages.filter((m) => /RESOLVED/.test(m.subject))).toHaveLength(1);
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import { SilenceJudge } from '../../src/incidents/silence-judge.js';
 import { SilenceRelease } from '../../src/incidents/silence-release.js';
 import { parseMatcher, Silences } from '../../src/incidents/silences.js';
 import { createLogger } from '../../src/log.js';
+import { configuredChannels, TargetBook } from '../../src/notify/targets.js';
 import { loadRules } from '../../src/rules/loader.js';
 import { DATABASE_URL, REDIS_URL } from '../support/env.js';
 import { silenceWorld, type SilenceWorld } from '../support/silence-world.js';
@@ -38,14 +39,16 @@ const config = (w: SilenceWorld, more: Partial<VigilConfigInput> = {}) =>
     },
   });
 
-const releaser = (w: SilenceWorld, more: Partial<VigilConfigInput> = {}, now?: () => Date) =>
-  new SilenceRelease({
+const releaser = (w: SilenceWorld, more: Partial<VigilConfigInput> = {}, now?: () => Date) => {
+  const c = config(w, more);
+  return new SilenceRelease({
     pool: w.pool,
-    config: config(w, more),
+    maintenance: { windows: c.maintenance, timeZone: c.oncall.timeZone, ...(now ? { now } : {}) },
+    targets: new TargetBook(configuredChannels(c), c.targets),
     agentId: 'agent-1',
     log: createLogger({ level: 'silent' }),
-    ...(now ? { now } : {}),
   });
+};
 
 const incidentRow = async (w: SilenceWorld, id: string) =>
   (
@@ -208,10 +211,10 @@ describe('adding a silence', () => {
     expect(later.state).toBe('pending');
     expect(await incidentRow(w, id)).toMatchObject({ held: null });
     await w.pool.query(`UPDATE vigil_silences SET starts_at = now() - interval '1 second'`);
-    expect(await releaser(w).tick()).toEqual({ held: [id], released: [] });
+    expect(await releaser(w).run()).toEqual({ held: [id], released: [] });
     expect(await incidentRow(w, id)).toMatchObject({ held: 'silenced', held_by: later.id });
     expect(await owed(w, id)).toEqual([{ channel: 'slack', target: 'slack', seq: 2, kind: 'silenced' }]);
-    expect(await releaser(w).tick()).toEqual({ held: [], released: [] });
+    expect(await releaser(w).run()).toEqual({ held: [], released: [] });
   });
 });
 
@@ -239,7 +242,7 @@ describe('releasing', () => {
     });
     await expect(silences.expire('999', 'bob')).resolves.toBeUndefined();
     expect(await incidentRow(w, id)).toMatchObject({ held: 'silenced' });
-    const ticks = await Promise.all([releaser(w).tick(), releaser(w).tick()]);
+    const ticks = await Promise.all([releaser(w).run(), releaser(w).run()]);
     expect(ticks.flatMap((t) => t.released)).toEqual([id]);
     const row = (await incidentRow(w, id))!;
     expect(row).toMatchObject({ held: null, held_by: null, seq: 3 });
@@ -273,7 +276,7 @@ describe('releasing', () => {
     });
     const resolved = await w.incident({ held: 'silenced', heldBy: s.id, state: 'resolved' });
     await silences.expire(s.id, 'alice');
-    expect((await releaser(w).tick()).released).toEqual([id]);
+    expect((await releaser(w).run()).released).toEqual([id]);
     expect(await owed(w, id)).toEqual([
       { channel: 'email', target: 'pager-mail', seq: 2, kind: 'released' },
       { channel: 'slack', target: 'db-team', seq: 2, kind: 'released' },
@@ -299,7 +302,7 @@ describe('releasing', () => {
       reason: 'b',
     });
     await silences.expire(first.id, 'alice');
-    expect(await releaser(w).tick()).toEqual({ held: [], released: [] });
+    expect(await releaser(w).run()).toEqual({ held: [], released: [] });
     expect(await incidentRow(w, id)).toMatchObject({ held: 'silenced', held_by: second.id, seq: 2 });
     expect((await silences.list()).map((s) => s.id)).toEqual([second.id]);
     expect((await silences.list({ all: true })).map((s) => s.state)).toEqual(['active', 'expired']);
@@ -322,8 +325,8 @@ describe('releasing', () => {
         },
       ],
     };
-    const tick = () => releaser(w, maintenance, () => now).tick();
-    expect(await tick()).toEqual({ held: [id], released: [] });
+    const run = () => releaser(w, maintenance, () => now).run();
+    expect(await run()).toEqual({ held: [id], released: [] });
     expect(await audit(w, id)).toMatchObject([
       {
         kind: 'silenced',
@@ -332,9 +335,9 @@ describe('releasing', () => {
       },
     ]);
     now = new Date('2024-05-06T00:30:00Z');
-    expect(await tick()).toEqual({ held: [], released: [] });
+    expect(await run()).toEqual({ held: [], released: [] });
     now = new Date('2024-05-06T01:00:00Z');
-    expect(await tick()).toEqual({ held: [], released: [id] });
+    expect(await run()).toEqual({ held: [], released: [id] });
     expect((await audit(w, id)).at(-1)).toMatchObject({
       kind: 'released',
       note: 'maintenance window nightly ended',
