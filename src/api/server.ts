@@ -29,7 +29,7 @@ export interface HttpDeps {
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // Request logging off: probes of /healthz and /metrics would drown the agent's own records.
   // maxParamLength: an acknowledge link's token (/ack/:token) is longer than Fastify's default 100.
-  const app = Fastify({ logger: false, maxParamLength: 1024 });
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 1024 } });
   void app.register(healthRoutes, deps);
   void app.register(metricsRoutes, { metrics: deps.metrics });
   if (deps.slack) void app.register(slackInteractions, deps.slack);

@@ -52,7 +52,7 @@ describe('silences in a running agent', () => {
     expect(rows).toEqual([{ held: 'silenced', held_by: silence.id, escalate_at: null }]);
 
     await silences.expire(silence.id, 'bob');
-    await env.smtp.waitFor((m) => /is firing \(no longer/.test(m.text));
+    await env.smtp.waitFor((m) => /No longer held: still firing/.test(m.text));
     await until('the released notice on Slack too', sentOnBoth(pool, 'released'));
 
     env.helix.setHealthy(true);
@@ -60,7 +60,7 @@ describe('silences in a running agent', () => {
     await until('the resolution on Slack too', sentOnBoth(pool, 'resolved'));
     await quietPeriod();
     const count = (re: RegExp) => env.smtp.messages.filter((m) => re.test(m.text)).length;
-    expect([count(/Incident #\d+ silenced/), count(/is firing \(no longer/)]).toEqual([1, 1]);
+    expect([count(/Silenced \(silence \d+\)/), count(/No longer held: still firing/)]).toEqual([1, 1]);
     expect(env.slack.calls.filter(isPost)).toHaveLength(1);
     const kinds = await pool.query(
       `SELECT kind, count(*)::int AS n FROM vigil_deliveries GROUP BY kind ORDER BY kind`,
