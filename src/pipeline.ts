@@ -16,6 +16,7 @@ import { Outbox } from './notify/outbox.js';
 import { OutboxSweep } from './notify/outbox-sweep.js';
 import { createPacer } from './notify/pacer.js';
 import { Sweeper } from './notify/sweeper.js';
+import { holdReleases } from './incidents/hold-releases.js';
 import { eventsBatcher, type Batcher } from './queues/batcher.js';
 import type { Redis } from './queues/connection.js';
 import { notifyQueueName, type NotifyJob } from './contracts/queues.js';
@@ -181,6 +182,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     health: d.health,
     log: log.child({ component: 'sweeper' }),
     agentId: d.agentId,
+    releases: holdReleases({ ...d, routing, log: log.child({ component: 'holds' }) }),
     timing: {
       every: n.sweepEvery,
       leaseFor: n.leaseFor,

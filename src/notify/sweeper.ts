@@ -25,6 +25,8 @@ export interface SweeperDeps {
   health: Health;
   log: Logger;
   agentId: string;
+  /** Holds that end by themselves (inhibitor resolved, series stable): what they owe is queued below. */
+  releases?: ReadonlyArray<{ tick(): Promise<unknown> }>;
   timing: {
     every: number;
     leaseFor: number;
@@ -137,6 +139,7 @@ export class Sweeper {
       d.metrics.inc('vigil_notifications_fallback_total', { from: h.from, to: h.to }, h.rows);
       d.log.warn({ from: h.from, to: h.to, rows: h.rows }, 'notifications handed to another channel');
     }
+    for (const release of d.releases ?? []) await release.tick();
     const unscheduled = await d.transitions.scheduleUnscheduled();
     if (unscheduled)
       d.log.warn({ incidents: unscheduled }, 'escalation times given to incidents opened without one');
