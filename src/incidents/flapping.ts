@@ -67,7 +67,12 @@ export class FlappingJudge implements HoldJudge {
          (upd.fingerprint IS NOT NULL OR cnt.changes > $4) AS flapping
        FROM cnt LEFT JOIN ins ON ins.fingerprint = cnt.fingerprint
        LEFT JOIN upd ON upd.fingerprint = cnt.fingerprint`,
-      [openings.map((o) => o.fingerprint), openings.map((o) => o.startedAt), this.cfg.window, this.cfg.changes],
+      [
+        openings.map((o) => o.fingerprint),
+        openings.map((o) => o.startedAt),
+        this.cfg.window,
+        this.cfg.changes,
+      ],
     );
     const byFingerprint = new Map(rows.map((r) => [r.fingerprint, r]));
     const window = formatDuration(this.cfg.window);
