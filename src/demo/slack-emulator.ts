@@ -49,6 +49,8 @@ export interface SlackEmulator {
   /** Calls `listener` on every future call; returns the unsubscribe function. */
   onCall(listener: (call: SlackCall) => void): () => void;
   failNext(count: number, failure: SlackFailure): void;
+  /** How conversations.info sees a channel; by default every channel exists with the bot in it. */
+  setChannel(channel: string, state: 'member' | 'not-member' | 'missing'): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -108,6 +110,7 @@ export async function startSlackEmulator(
   const calls: SlackCall[] = [];
   const messages = new Map<string, EmulatedMessage>();
   let faults: { remaining: number; failure: SlackFailure }[] = [];
+  const channelStates = new Map<string, 'member' | 'not-member' | 'missing'>();
   let tsCounter = 0;
   let url = '';
 
@@ -179,6 +182,18 @@ export async function startSlackEmulator(
       if (!parent) return { ok: false, error: 'thread_not_found' };
       return { ok: true, messages: listed([parent, ...parent.replies], args) };
     },
+    'conversations.info': (args) => {
+      const id = typeof args.channel === 'string' ? args.channel : '';
+      const state = channelStates.get(id) ?? 'member';
+      if (!/^[CGD][A-Z0-9]{2,}$/.test(id) || state === 'missing')
+        return { ok: false, error: 'channel_not_found' };
+      const channel = { id, name: id.toLowerCase(), is_channel: true, is_archived: false };
+      return { ok: true, channel: { ...channel, is_member: state === 'member' } };
+    },
+    'usergroups.list': () => ({
+      ok: true,
+      usergroups: [{ id: 'S0ONCALL', handle: 'oncall', name: 'On-call', is_usergroup: true }],
+    }),
     'chat.update': (args) => {
       if (typeof args.channel !== 'string' || !args.channel) return { ok: false, error: 'channel_not_found' };
       const channel = channelId(args.channel);
@@ -270,6 +285,7 @@ export async function startSlackEmulator(
         const seen = calls.map((c) => c.method).join(', ') || 'none';
         return `Slack emulator: waited for a call (${calls.length} recorded: ${seen})`;
       }),
+    setChannel: (channel, state) => void channelStates.set(channel, state),
     failNext: (count, failure) => {
       if (count > 0) faults.push({ remaining: count, failure });
     },
@@ -277,6 +293,7 @@ export async function startSlackEmulator(
       calls.length = 0;
       messages.clear();
       faults = [];
+      channelStates.clear();
       limiter.reset();
     },
     close: () => {
