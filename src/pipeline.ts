@@ -89,6 +89,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const incidents = new IncidentStore(d.notifyPool);
   const transitions = new Transitions(d.pool);
   const routing = routingOf(d.rules, d.channels);
+  let ruleSet = d.rules;
   const thresholds = new ThresholdStore(d.pool, d.rules.rules, {
     log: log.child({ component: 'thresholds' }),
     metrics: d.metrics,
@@ -182,7 +183,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     health: d.health,
     log: log.child({ component: 'sweeper' }),
     agentId: d.agentId,
-    releases: holdReleases({ ...d, routing, log: log.child({ component: 'holds' }) }),
+    releases: holdReleases({
+      ...d,
+      routing,
+      rules: () => ruleSet.rules,
+      log: log.child({ component: 'holds' }),
+    }),
     timing: {
       every: n.sweepEvery,
       leaseFor: n.leaseFor,
@@ -224,6 +230,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     incidents,
     thresholds,
     replaceRules(rules) {
+      ruleSet = rules;
       thresholds.replaceRules(rules.rules);
       // The one routing object is shared with the sweeper: both see the new map from now on.
       routing.byRule = routingOf(rules, d.channels).byRule;

@@ -36,10 +36,7 @@ export class InhibitionJudge implements HoldJudge {
     );
     return openings.map((o) => {
       for (const by of o.rule.inhibitedBy) {
-        // A series never inhibits itself (refused at load; a source of the same rule is not "another").
-        const source = rows.find(
-          (r) => r.rule_id === by.rule && r.rule_id !== o.rule.id && agrees(r.labels, o.labels, by.equal),
-        );
+        const source = rows.find((r) => r.rule_id === by.rule && agrees(r.labels, o.labels, by.equal));
         if (source)
           return {
             held: 'inhibited',

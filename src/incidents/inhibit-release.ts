@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { TargetDestinations } from './target-destinations.js';
+import type { Rule } from '../rules/schema.js';
 import type { Routing } from './transitions.js';
 
 export interface ReleaseDeps {
@@ -10,6 +11,8 @@ export interface ReleaseDeps {
   destinations: TargetDestinations;
   /** For incidents opened before targets existed (none recorded): their rule's channels. */
   routing: Routing;
+  /** The rules running now: a released incident still inhibited by another open incident stays held. */
+  rules: () => readonly Rule[];
   metrics: Metrics;
   log: Logger;
 }
@@ -63,34 +66,59 @@ export class InhibitionRelease {
   constructor(private readonly d: ReleaseDeps) {}
 
   async tick(limit = 200): Promise<Released[]> {
-    const { rows } = await this.d.pool.query<{ id: string; rule_id: string; note: string }>(
+    const inhibitions = this.d
+      .rules()
+      .flatMap((r) => r.inhibitedBy.map((i) => ({ rule_id: r.id, by_rule: i.rule, equal: i.equal })));
+    const { rows } = await this.d.pool.query<Released & { rule_id: string; kept: boolean }>(
       `WITH due AS (
-         SELECT i.id, CASE WHEN s.id IS NULL THEN 'inhibiting incident #' || i.held_by || ' is gone'
+         SELECT i.id, i.rule_id, i.labels, CASE WHEN s.id IS NULL THEN 'inhibiting incident #' || i.held_by || ' is gone'
            ELSE s.rule_id || ' #' || s.id || ' resolved' END AS note
          FROM vigil_incidents i
          LEFT JOIN vigil_incidents s
            ON s.id = CASE WHEN i.held_by ~ '^[0-9]{1,18}$' THEN i.held_by::bigint END
          WHERE i.held = 'inhibited' AND i.state <> 'resolved' AND (s.id IS NULL OR s.state = 'resolved')
          ORDER BY i.id LIMIT $2 FOR UPDATE OF i SKIP LOCKED),
-       rel AS (
-         UPDATE vigil_incidents i SET held = NULL, held_by = NULL, seq = i.seq + 1, updated_at = now(),
+       ib AS (SELECT * FROM jsonb_to_recordset($8::jsonb) AS ib(rule_id text, by_rule text, equal jsonb)),
+       -- Another open incident that inhibits it as the judge would (oldest first): it stays held.
+       still AS (
+         SELECT DISTINCT ON (due.id) due.id, s.id AS by_id, s.rule_id AS by_rule
+         FROM due JOIN ib ON ib.rule_id = due.rule_id
+         JOIN vigil_incidents s ON s.rule_id = ib.by_rule AND s.state <> 'resolved' AND s.id <> due.id
+         WHERE NOT EXISTS (
+           SELECT 1 FROM jsonb_array_elements_text(ib.equal) AS l(name)
+           WHERE coalesce(s.labels ->> l.name, '') <> coalesce(due.labels ->> l.name, ''))
+         ORDER BY due.id, s.started_at, s.id),
+       upd AS (
+         UPDATE vigil_incidents i SET seq = i.seq + 1, updated_at = now(),
+           held = CASE WHEN still.id IS NULL THEN NULL ELSE 'inhibited' END, held_by = still.by_id::text,
            -- Nobody was told, so nobody could acknowledge in time: the ack SLA starts now.
-           escalate_at = CASE WHEN i.state = 'firing' THEN now() + i.ack_sla_ms * interval '1 ms' END
-         FROM due WHERE i.id = due.id RETURNING i.id, i.seq, i.rule_id, i.targets, i.state, due.note),
+           escalate_at = CASE WHEN still.id IS NULL AND i.state = 'firing'
+             THEN now() + i.ack_sla_ms * interval '1 ms' END
+         FROM due LEFT JOIN still ON still.id = due.id WHERE i.id = due.id
+         RETURNING i.id, i.seq, i.rule_id, i.targets, i.state, still.id IS NOT NULL AS kept,
+           due.note || coalesce('; still inhibited by #' || still.by_id || ' (' || still.by_rule || ')', '') AS note),
        tr AS (
          INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note)
-         SELECT id, seq, state, state, 'released', $1, note FROM rel),
+         SELECT id, seq, state, state, CASE WHEN kept THEN 'inhibited' ELSE 'released' END, $1, note FROM upd),
+       rel AS (SELECT * FROM upd WHERE NOT kept),
        ${owedToTargets('released', 'rel.note')}
-       SELECT id, rule_id, note FROM rel ORDER BY id`,
-      [this.d.agentId, limit, ...owedArgs(this.d)],
+       SELECT id, rule_id AS "ruleId", note, kept FROM upd ORDER BY id`,
+      [this.d.agentId, limit, ...owedArgs(this.d), JSON.stringify(inhibitions)],
     );
-    if (rows.length) {
-      this.d.metrics.inc('vigil_holds_released_total', { hold: 'inhibited' }, rows.length);
-      this.d.log.info(
-        { incidents: rows.map((r) => r.id), why: [...new Set(rows.map((r) => r.note))] },
-        'inhibited incidents released: their targets are told now',
-      );
-    }
-    return rows.map((r) => ({ id: r.id, ruleId: r.rule_id, note: r.note }));
+    const released = rows.filter((r) => !r.kept);
+    if (released.length)
+      this.d.metrics.inc('vigil_holds_released_total', { hold: 'inhibited' }, released.length);
+    for (const [kept, list] of [
+      [false, released],
+      [true, rows.filter((r) => r.kept)],
+    ] as const)
+      if (list.length)
+        this.d.log.info(
+          { incidents: list.map((r) => r.id), why: [...new Set(list.map((r) => r.note))] },
+          kept
+            ? 'inhibiting incidents resolved, but others still inhibit these: held'
+            : 'inhibited incidents released: their targets are told now',
+        );
+    return released.map((r) => ({ id: r.id, ruleId: r.ruleId, note: r.note }));
   }
 }

@@ -84,6 +84,7 @@ describe('inhibition on real PostgreSQL', () => {
         agentId,
         destinations: targetDestinations(config),
         routing,
+        rules: () => [],
         metrics: db!.metrics,
         log: db!.log,
       });
@@ -146,6 +147,62 @@ describe('inhibition on real PostgreSQL', () => {
     expect(db.metrics.value('vigil_holds_released_total', { hold: 'inhibited' })).toBe(2);
   });
 
+  it('keeps holding an incident another open incident still inhibits, and says so', async () => {
+    db = await holdsDb();
+    const dbA = await db.insert({
+      ruleId: 'database-unreachable',
+      labels: { host: 'h1', db: 'a' },
+      startedAt: ago(60_000),
+    });
+    const dbB = await db.insert({ ruleId: 'database-unreachable', labels: { host: 'h1', db: 'b' } });
+    await db.insert({ ruleId: 'database-unreachable', labels: { host: 'h2', db: 'c' } });
+    const dependant = await db.insert({
+      ruleId: 'task-failure-rate',
+      labels: { host: 'h1' },
+      held: 'inhibited',
+      heldBy: dbA,
+      targets: ['slack'],
+    });
+    const rule = db.rule('task-failure-rate', {
+      inhibitedBy: [{ rule: 'database-unreachable', equal: ['host'] }],
+    });
+    const release = new InhibitionRelease({
+      pool: db.pool,
+      agentId: 'agent-a',
+      destinations: targetDestinations(db.env.config()),
+      routing,
+      rules: () => [rule],
+      metrics: db.metrics,
+      log: db.log,
+    });
+    const resolve = (id: string) =>
+      db!.pool.query(`UPDATE vigil_incidents SET state = 'resolved', resolved_at = now() WHERE id = $1`, [
+        id,
+      ]);
+
+    await resolve(dbA);
+    expect(await release.tick()).toEqual([]);
+    const { rows } = await db.pool.query(
+      `SELECT i.held, i.held_by, t.kind, t.note FROM vigil_incidents i
+       JOIN vigil_incident_transitions t ON t.incident_id = i.id AND t.seq = i.seq WHERE i.id = $1`,
+      [dependant],
+    );
+    expect(rows).toEqual([
+      {
+        held: 'inhibited',
+        held_by: dbB,
+        kind: 'inhibited',
+        note: `database-unreachable #${dbA} resolved; still inhibited by #${dbB} (database-unreachable)`,
+      },
+    ]);
+    expect((await db.pool.query('SELECT 1 FROM vigil_deliveries')).rows).toEqual([]);
+
+    await resolve(dbB);
+    expect(await release.tick()).toEqual([
+      { id: dependant, ruleId: 'task-failure-rate', note: `database-unreachable #${dbB} resolved` },
+    ]);
+  });
+
   it('releases an incident whose inhibiting incident no longer exists', async () => {
     db = await holdsDb();
     const id = await db.insert({ ruleId: 'task-failure-rate', held: 'inhibited', heldBy: '999999' });
@@ -154,6 +211,7 @@ describe('inhibition on real PostgreSQL', () => {
       agentId: 'agent-a',
       destinations: targetDestinations(db.env.config()),
       routing,
+      rules: () => [],
       metrics: db.metrics,
       log: db.log,
     }).tick();
