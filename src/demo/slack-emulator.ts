@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { hrNow, waitForRecord } from './records.js';
 import { createRateLimiter, type SlackRateLimit } from './slack-rate-limit.js';
 import { readArgs } from './slack-wire.js';
+import { SlackDirectory, type ChannelDeclaration, type Usergroup } from './slack-directory.js';
 
 export { slackDefaultRateLimit, type SlackRateLimit } from './slack-rate-limit.js';
 
@@ -49,8 +50,9 @@ export interface SlackEmulator {
   /** Calls `listener` on every future call; returns the unsubscribe function. */
   onCall(listener: (call: SlackCall) => void): () => void;
   failNext(count: number, failure: SlackFailure): void;
-  /** How conversations.info sees a channel; by default every channel exists with the bot in it. */
-  setChannel(channel: string, state: 'member' | 'not-member' | 'missing'): void;
+  /** conversations.info: channels exist with the bot in them unless declared otherwise. */
+  declareChannel(channel: string, declaration: ChannelDeclaration): void;
+  declareUsergroup(group: Usergroup): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -110,9 +112,9 @@ export async function startSlackEmulator(
   const calls: SlackCall[] = [];
   const messages = new Map<string, EmulatedMessage>();
   let faults: { remaining: number; failure: SlackFailure }[] = [];
-  const channelStates = new Map<string, 'member' | 'not-member' | 'missing'>();
   let tsCounter = 0;
   let url = '';
+  const directory = new SlackDirectory(channelId);
 
   const key = (channel: string, ts: string): string => `${channel}/${ts}`;
   // Monotonic across reset() so a ts is never handed out twice by one emulator.
@@ -130,6 +132,7 @@ export async function startSlackEmulator(
   };
 
   const handlers: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    ...directory.handlers,
     'auth.test': () => ({
       ok: true,
       url: url.replace(/api\/$/, ''),
@@ -182,18 +185,6 @@ export async function startSlackEmulator(
       if (!parent) return { ok: false, error: 'thread_not_found' };
       return { ok: true, messages: listed([parent, ...parent.replies], args) };
     },
-    'conversations.info': (args) => {
-      const id = typeof args.channel === 'string' ? args.channel : '';
-      const state = channelStates.get(id) ?? 'member';
-      if (!/^[CGD][A-Z0-9]{2,}$/.test(id) || state === 'missing')
-        return { ok: false, error: 'channel_not_found' };
-      const channel = { id, name: id.toLowerCase(), is_channel: true, is_archived: false };
-      return { ok: true, channel: { ...channel, is_member: state === 'member' } };
-    },
-    'usergroups.list': () => ({
-      ok: true,
-      usergroups: [{ id: 'S0ONCALL', handle: 'oncall', name: 'On-call', is_usergroup: true }],
-    }),
     'chat.update': (args) => {
       if (typeof args.channel !== 'string' || !args.channel) return { ok: false, error: 'channel_not_found' };
       const channel = channelId(args.channel);
@@ -285,15 +276,16 @@ export async function startSlackEmulator(
         const seen = calls.map((c) => c.method).join(', ') || 'none';
         return `Slack emulator: waited for a call (${calls.length} recorded: ${seen})`;
       }),
-    setChannel: (channel, state) => void channelStates.set(channel, state),
     failNext: (count, failure) => {
       if (count > 0) faults.push({ remaining: count, failure });
     },
+    declareChannel: (channel, declaration) => directory.declareChannel(channel, declaration),
+    declareUsergroup: (group) => directory.declareUsergroup(group),
     reset: () => {
       calls.length = 0;
       messages.clear();
+      directory.reset();
       faults = [];
-      channelStates.clear();
       limiter.reset();
     },
     close: () => {

@@ -22,8 +22,9 @@ const log = createLogger({ level: 'silent' });
 /** A world whose Slack has a channel without the bot and has lost another. */
 async function world(): Promise<TestEnv> {
   const e = await createTestEnv();
-  e.slack.setChannel('C0GONE', 'missing');
-  e.slack.setChannel('C0NOBOT', 'not-member');
+  e.slack.declareChannel('C0GONE', { exists: false });
+  e.slack.declareChannel('C0NOBOT', { member: false });
+  e.slack.declareUsergroup({ id: 'S0ONCALL', handle: 'oncall' });
   return e;
 }
 
@@ -58,7 +59,8 @@ describe('target reachability at start', () => {
   it('names every target that cannot be paged, and only those', async () => {
     env = await world();
     expect(await checkTargets(env.config({ targets: badTargets }), log)).toEqual(expected);
-    const good = { 'db-team': { slack: 'C0DB', mention: 'S0ONCALL' }, dba: { email: ['dba@example.test'] } };
+    env.slack.declareUsergroup({ id: 'S0DBA', handle: 'dba' });
+    const good = { 'db-team': { slack: 'C0DB', mention: 'S0DBA' }, dba: { email: ['dba@example.test'] } };
     expect(await checkTargets(env.config({ targets: good }), log)).toEqual([]);
   });
 
