@@ -139,7 +139,9 @@ export class Sweeper {
       d.metrics.inc('vigil_notifications_fallback_total', { from: h.from, to: h.to }, h.rows);
       d.log.warn({ from: h.from, to: h.to, rows: h.rows }, 'notifications handed to another channel');
     }
-    for (const release of d.releases ?? []) await release.tick();
+    // Before leasing, so what a release owes goes out in this pass; its failure must not stop delivery.
+    for (const release of d.releases ?? [])
+      await release.tick().catch((err) => d.log.warn({ err: errorMessage(err) }, 'hold release failed'));
     const unscheduled = await d.transitions.scheduleUnscheduled();
     if (unscheduled)
       d.log.warn({ incidents: unscheduled }, 'escalation times given to incidents opened without one');
