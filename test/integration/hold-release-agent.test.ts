@@ -48,4 +48,47 @@ describe('hold releases in a running agent', () => {
     expect(env.slack.calls.filter(isPost)).toHaveLength(1);
     expect(env.smtp.messages.filter((m) => m.subject.includes('task failure rate'))).toHaveLength(1);
   });
+
+  it('a flapping series found stable is told once, to those told it was flapping', async () => {
+    env = await createTestEnv();
+    const cfg = env.config({ oncall: { flapping: { changes: 2, window: '1m', stableFor: '300ms' } } });
+    const agents = [env.agent(cfg), env.agent(cfg)];
+    await Promise.all(agents.map((a) => a.start()));
+    const s = env.schema;
+    const insert = (startedAt: string, resolvedAt: string | null) =>
+      env!.db.query<{ id: string }>(
+        `INSERT INTO ${s}.vigil_incidents (fingerprint, rule_id, title, category, severity, state, started_at,
+           resolved_at, ack_sla_ms, held, held_by)
+         VALUES ('api-health{}', 'api-health', 'HELIX API health check failing', 'availability', 'critical',
+           CASE WHEN $2::timestamptz IS NULL THEN 'firing' ELSE 'resolved' END, $1, $2, 300000,
+           'flapping', 'api-health{}') RETURNING id`,
+        [startedAt, resolvedAt],
+      );
+    const since = new Date(Date.now() - 5000).toISOString();
+    const lead = (await insert(since, new Date(Date.now() - 4000).toISOString())).rows[0]!.id;
+    // The flapping notice went out on Slack only (say email was added to the route later).
+    await env.db.query(
+      `INSERT INTO ${s}.vigil_deliveries (incident_id, channel, target, seq, kind, state, external_id)
+       VALUES ($1, 'slack', '', 1, 'flapping', 'sent', '1700000000.000100')`,
+      [lead],
+    );
+    const latest = (await insert(new Date(Date.now() - 3000).toISOString(), null)).rows[0]!.id;
+    await env.db.query(
+      `INSERT INTO ${s}.vigil_flapping (fingerprint, since, last_change) VALUES ($1, $2, $2)`,
+      ['api-health{}', since],
+    );
+
+    const post = await env.slack.waitFor(isPost);
+    expect(JSON.stringify(post.args)).toContain(`#${latest}`);
+    await quietPeriod();
+    expect(env.slack.calls.filter(isPost)).toHaveLength(1);
+    expect(env.smtp.messages).toEqual([]);
+    const { rows } = await env.db.query(
+      `SELECT kind, note FROM ${s}.vigil_incident_transitions WHERE incident_id = $1`,
+      [latest],
+    );
+    expect(rows).toEqual([
+      { kind: 'stable', note: `stable for 300ms after flapping (notice on #${lead}): still firing` },
+    ]);
+  });
 });
