@@ -24,29 +24,8 @@ export interface Released {
   note: string;
 }
 
-/**
- * Owed rows, one per target of each incident in CTE `rel` (id, seq, rule_id, targets), of the kind
- * and note given. No lease: the sweeper that runs this queues them in the same pass. Shared by the
- * hold releases; an incident with no targets recorded is owed to its rule's channels ('' target).
- */
-export const owedToTargets = (kind: string, note: string) => `
-  dest AS (SELECT * FROM unnest($3::text[], $4::text[]) AS d(name, channel)),
-  rc AS (SELECT * FROM unnest($5::text[], $6::text[]) AS rc(rule_id, channels)),
-  owed AS (
-    SELECT rel.id, rel.seq, dest.channel, dest.name AS target, ${note} AS note
-    FROM rel CROSS JOIN LATERAL unnest(rel.targets) AS t(name) JOIN dest ON dest.name = t.name
-    UNION
-    SELECT rel.id, rel.seq, c.channel, '', ${note}
-    FROM rel LEFT JOIN rc ON rc.rule_id = rel.rule_id
-    CROSS JOIN LATERAL unnest(string_to_array(coalesce(rc.channels, $7), ',')) AS c(channel)
-    WHERE cardinality(rel.targets) = 0),
-  dl AS (
-    INSERT INTO vigil_deliveries (incident_id, channel, target, seq, kind, state, next_at, note)
-    SELECT id, channel, target, seq, '${kind}', 'owed', now(), note FROM owed
-    ON CONFLICT DO NOTHING)`;
-
-/** $3–$7 of owedToTargets. */
-export const owedArgs = (d: Pick<ReleaseDeps, 'destinations' | 'routing'>) => {
+/** $3–$7: where each target name goes, and each rule's channels. */
+const owedArgs = (d: Pick<ReleaseDeps, 'destinations' | 'routing'>) => {
   const ids = [...d.routing.byRule.keys()];
   return [
     d.destinations.names,
@@ -101,7 +80,22 @@ export class InhibitionRelease {
          INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note)
          SELECT id, seq, state, state, CASE WHEN kept THEN 'inhibited' ELSE 'released' END, $1, note FROM upd),
        rel AS (SELECT * FROM upd WHERE NOT kept),
-       ${owedToTargets('released', 'rel.note')}
+       dest AS (SELECT * FROM unnest($3::text[], $4::text[]) AS d(name, channel)),
+       rc AS (SELECT * FROM unnest($5::text[], $6::text[]) AS rc(rule_id, channels)),
+       -- One row per target; an incident opened before targets were recorded: its rule's channels.
+       owed AS (
+         SELECT rel.id, rel.seq, dest.channel, dest.name AS target, rel.note
+         FROM rel CROSS JOIN LATERAL unnest(rel.targets) AS t(name) JOIN dest ON dest.name = t.name
+         UNION
+         SELECT rel.id, rel.seq, c.channel, '', rel.note
+         FROM rel LEFT JOIN rc ON rc.rule_id = rel.rule_id
+         CROSS JOIN LATERAL unnest(string_to_array(coalesce(rc.channels, $7), ',')) AS c(channel)
+         WHERE cardinality(rel.targets) = 0),
+       -- No lease: the sweeper running this queues them in the same pass.
+       dl AS (
+         INSERT INTO vigil_deliveries (incident_id, channel, target, seq, kind, state, next_at, note)
+         SELECT id, channel, target, seq, 'released', 'owed', now(), note FROM owed
+         ON CONFLICT DO NOTHING)
        SELECT id, rule_id AS "ruleId", note, kept FROM upd ORDER BY id`,
       [this.d.agentId, limit, ...owedArgs(this.d), JSON.stringify(inhibitions)],
     );
