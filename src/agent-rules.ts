@@ -53,7 +53,7 @@ export interface ApplyRulesDeps {
 
 /**
  * Puts a reloaded rule set in place of the running one: evaluation first, in one synchronous swap
- * (engine, thresholds, routing), then the sources (probe schedules, host probes, log signals).
+ * (engine, thresholds), then the sources (probe schedules, host probes, log signals).
  * What a removed rule leaves is decided in README ("Hot reload"): its window series are forgotten
  * by the tick, its open incidents stay open (logged here), its cluster probe keeps its scheduler.
  */

@@ -7,6 +7,7 @@ import { checkPostgres, createPool, type Pool } from './db/pool.js';
 import { ChannelFailedError, errorMessage } from './errors.js';
 import type { VigilEvent } from './contracts/event.js';
 import { registerIncidentMetrics } from './incidents/incident-metrics.js';
+import type { IncidentActions } from './incidents/actions.js';
 import type { IncidentStore } from './incidents/store.js';
 import { Health } from './health.js';
 import { createLogger, redactUrl, type Logger } from './log.js';
@@ -112,6 +113,11 @@ export class Agent {
 
   get incidents(): IncidentStore {
     return this.mustRun().incidents;
+  }
+
+  /** Acknowledge, resolve, …: what the API, Slack buttons and email links do. */
+  get actions(): IncidentActions {
+    return this.mustRun().actions;
   }
 
   get thresholds(): ThresholdStore {

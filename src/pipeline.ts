@@ -4,7 +4,11 @@ import type { VigilConfig } from './config/schema.js';
 import type { Pool } from './db/pool.js';
 import type { Health } from './health.js';
 import { IncidentStore } from './incidents/store.js';
-import { Transitions, type Routing } from './incidents/transitions.js';
+import { IncidentActions } from './incidents/actions.js';
+import { Escalations } from './incidents/escalation.js';
+import type { HoldJudge } from './incidents/holds.js';
+import { Router } from './incidents/routing.js';
+import { Transitions } from './incidents/transitions.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { ChannelName } from './contracts/channels.js';
@@ -16,7 +20,8 @@ import { Outbox } from './notify/outbox.js';
 import { OutboxSweep } from './notify/outbox-sweep.js';
 import { createPacer } from './notify/pacer.js';
 import { Sweeper } from './notify/sweeper.js';
-import { holdReleases } from './incidents/hold-releases.js';
+import { configuredChannels, TargetBook } from './notify/targets.js';
+import { holdReleases, ruleHoldJudges } from './incidents/hold-releases.js';
 import { eventsBatcher, type Batcher } from './queues/batcher.js';
 import type { Redis } from './queues/connection.js';
 import { notifyQueueName, type NotifyJob } from './contracts/queues.js';
@@ -60,26 +65,17 @@ export interface Pipeline {
   heartbeat: Heartbeat | undefined;
   status: ChannelStatus;
   incidents: IncidentStore;
+  /** What people do to incidents (acknowledge, resolve, …), for the API, Slack and email links. */
+  actions: IncidentActions;
+  targets: TargetBook;
   thresholds: ThresholdStore;
   /**
-   * Swaps the rule set wherever evaluation reads it — the thresholds' rules, the routing, the
+   * Swaps the rule set wherever evaluation reads it — the thresholds' rules, the
    * engine's index — in one synchronous step (a hot reload, see rules/reload.ts).
    */
   replaceRules(rules: RuleSet): void;
   /** Starts watching the series of absence rules with no groupBy, new ones included. */
   watchUnseen(): Promise<void>;
-}
-
-/**
- * Which channels each rule's transitions are owed to: all the rule names, whether or not this agent
- * has them (another agent may; if none does, the rows show as owed and are handed over). A rule no
- * longer loaded notifies this agent's channels.
- */
-export function routingOf(rules: RuleSet, channels: ReadonlyMap<ChannelName, NotifyChannel>): Routing {
-  return {
-    byRule: new Map(rules.rules.map((r) => [r.id, r.notify])),
-    fallback: [...channels.keys()],
-  };
 }
 
 /** Wires the stages of DESIGN.md's data flow to their queues; nothing runs until the workers do. */
@@ -88,8 +84,23 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const prefix = config.redis.prefix;
   const incidents = new IncidentStore(d.notifyPool);
   const transitions = new Transitions(d.pool);
-  const routing = routingOf(d.rules, d.channels);
+  const targets = new TargetBook(configuredChannels(config), config.targets);
+  const channelOf = (t: string) => targets.channelOf(t);
+  const holds: HoldJudge[] = [...ruleHoldJudges(d.pool, config)];
   let ruleSet = d.rules;
+  const enqueue = async (lease: string, channels: readonly ChannelName[]) => {
+    await Promise.all(
+      channels.map((c) =>
+        queues.notify[c].add('deliver', { lease: `${lease}.${c}` }, { jobId: `${lease}.${c}` }),
+      ),
+    );
+  };
+  const actions = new IncidentActions({
+    pool: d.pool,
+    leaseForMs: config.notify.leaseFor,
+    ackExpiryMs: config.oncall.ackExpiry,
+    enqueue,
+  });
   const thresholds = new ThresholdStore(d.pool, d.rules.rules, {
     log: log.child({ component: 'thresholds' }),
     metrics: d.metrics,
@@ -108,7 +119,10 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     windows: new WindowStore(d.client, prefix),
     thresholds,
     transitions,
-    routing,
+    router: new Router(config, targets),
+    channelOf,
+    holds,
+    channels: [...d.channels.keys()],
     notify: queues.notify,
     leaseForMs: n.leaseFor,
     digest: { threshold: n.digest.threshold, windowMs: n.digest.window },
@@ -156,6 +170,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         metrics: d.metrics,
         log: notifyLog,
         publicUrl: config.publicUrl,
+        targets,
         timing: {
           leaseFor: n.leaseFor,
           backoff: n.backoff,
@@ -174,21 +189,21 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     pool: d.pool,
     schema: config.database.schema,
     transitions,
+    escalations: new Escalations(d.pool, () => config.escalation.policies, channelOf, targets.channels),
+    passes: holdReleases({
+      ...d,
+      targets,
+      rules: () => ruleSet.rules,
+      log: log.child({ component: 'holds' }),
+    }),
     sweep: new OutboxSweep(d.pool),
     status,
     channels: d.channels,
     queues,
-    routing,
     metrics: d.metrics,
     health: d.health,
     log: log.child({ component: 'sweeper' }),
     agentId: d.agentId,
-    releases: holdReleases({
-      ...d,
-      routing,
-      rules: () => ruleSet.rules,
-      log: log.child({ component: 'holds' }),
-    }),
     timing: {
       every: n.sweepEvery,
       leaseFor: n.leaseFor,
@@ -228,12 +243,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     heartbeat,
     status,
     incidents,
+    actions,
+    targets,
     thresholds,
     replaceRules(rules) {
       ruleSet = rules;
       thresholds.replaceRules(rules.rules);
-      // The one routing object is shared with the sweeper: both see the new map from now on.
-      routing.byRule = routingOf(rules, d.channels).byRule;
       engine.replaceRules(rules.rules);
     },
     watchUnseen: () => engine.watchUnseen(),

@@ -64,7 +64,7 @@ const routeSchema = z
 
 const escalationStepSchema = z
   .object({
-    /** Wait before this step: after the incident opened (step 1: default the rule's ackSla) or the previous step. */
+    /** Wait after the previous step; the first step (and each repeat of it) comes at the rule's ackSla. */
     after: duration.optional(),
     to: z.array(refName).min(1),
   })
@@ -79,6 +79,12 @@ const escalationPolicySchema = z
   .strict()
   .superRefine((p, ctx) => {
     p.steps.forEach((s, i) => {
+      if (i === 0 && s.after !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', 0, 'after'],
+          message: "the first step comes at the rule's ackSla (from the thresholds table); remove `after`",
+        });
       if (i > 0 && s.after === undefined)
         ctx.addIssue({
           code: 'custom',

@@ -1,16 +1,16 @@
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { TargetDestinations } from './target-destinations.js';
+import type { TargetBook } from '../notify/targets.js';
 import type { Rule } from '../rules/schema.js';
-import type { Routing } from './transitions.js';
+
+/** Which channel carries each target name. */
+export type TargetNames = Pick<TargetBook, 'names' | 'channelOf'>;
 
 export interface ReleaseDeps {
   pool: pg.Pool;
   agentId: string;
-  destinations: TargetDestinations;
-  /** For incidents opened before targets existed (none recorded): their rule's channels. */
-  routing: Routing;
+  targets: TargetNames;
   /** The rules running now: a released incident still inhibited by another open incident stays held. */
   rules: () => readonly Rule[];
   metrics: Metrics;
@@ -24,18 +24,6 @@ export interface Released {
   note: string;
 }
 
-/** $3–$7: where each target name goes, and each rule's channels. */
-const owedArgs = (d: Pick<ReleaseDeps, 'destinations' | 'routing'>) => {
-  const ids = [...d.routing.byRule.keys()];
-  return [
-    d.destinations.names,
-    d.destinations.channels,
-    ids,
-    ids.map((id) => (d.routing.byRule.get(id) ?? []).join(',')),
-    d.routing.fallback.join(','),
-  ];
-};
-
 /**
  * Lets go of incidents inhibited by an incident that is now resolved (or gone): they were recorded
  * and told to nobody; now their targets hear of them once ('released') and their escalation starts
@@ -48,6 +36,7 @@ export class InhibitionRelease {
     const inhibitions = this.d
       .rules()
       .flatMap((r) => r.inhibitedBy.map((i) => ({ rule_id: r.id, by_rule: i.rule, equal: i.equal })));
+    const names = this.d.targets.names();
     const { rows } = await this.d.pool.query<Released & { rule_id: string; kept: boolean }>(
       `WITH due AS (
          SELECT i.id, i.rule_id, i.labels, CASE WHEN s.id IS NULL THEN 'inhibiting incident #' || i.held_by || ' is gone'
@@ -57,7 +46,7 @@ export class InhibitionRelease {
            ON s.id = CASE WHEN i.held_by ~ '^[0-9]{1,18}$' THEN i.held_by::bigint END
          WHERE i.held = 'inhibited' AND i.state <> 'resolved' AND (s.id IS NULL OR s.state = 'resolved')
          ORDER BY i.id LIMIT $2 FOR UPDATE OF i SKIP LOCKED),
-       ib AS (SELECT * FROM jsonb_to_recordset($8::jsonb) AS ib(rule_id text, by_rule text, equal jsonb)),
+       ib AS (SELECT * FROM jsonb_to_recordset($5::jsonb) AS ib(rule_id text, by_rule text, equal jsonb)),
        -- Another open incident that inhibits it as the judge would (oldest first): it stays held.
        still AS (
          SELECT DISTINCT ON (due.id) due.id, s.id AS by_id, s.rule_id AS by_rule
@@ -81,23 +70,22 @@ export class InhibitionRelease {
          SELECT id, seq, state, state, CASE WHEN kept THEN 'inhibited' ELSE 'released' END, $1, note FROM upd),
        rel AS (SELECT * FROM upd WHERE NOT kept),
        dest AS (SELECT * FROM unnest($3::text[], $4::text[]) AS d(name, channel)),
-       rc AS (SELECT * FROM unnest($5::text[], $6::text[]) AS rc(rule_id, channels)),
-       -- One row per target; an incident opened before targets were recorded: its rule's channels.
        owed AS (
          SELECT rel.id, rel.seq, dest.channel, dest.name AS target, rel.note
-         FROM rel CROSS JOIN LATERAL unnest(rel.targets) AS t(name) JOIN dest ON dest.name = t.name
-         UNION
-         SELECT rel.id, rel.seq, c.channel, '', rel.note
-         FROM rel LEFT JOIN rc ON rc.rule_id = rel.rule_id
-         CROSS JOIN LATERAL unnest(string_to_array(coalesce(rc.channels, $7), ',')) AS c(channel)
-         WHERE cardinality(rel.targets) = 0),
+         FROM rel CROSS JOIN LATERAL unnest(rel.targets) AS t(name) JOIN dest ON dest.name = t.name),
        -- No lease: the sweeper running this queues them in the same pass.
        dl AS (
          INSERT INTO vigil_deliveries (incident_id, channel, target, seq, kind, state, next_at, note)
          SELECT id, channel, target, seq, 'released', 'owed', now(), note FROM owed
          ON CONFLICT DO NOTHING)
        SELECT id, rule_id AS "ruleId", note, kept FROM upd ORDER BY id`,
-      [this.d.agentId, limit, ...owedArgs(this.d), JSON.stringify(inhibitions)],
+      [
+        this.d.agentId,
+        limit,
+        names,
+        names.map((n) => this.d.targets.channelOf(n)),
+        JSON.stringify(inhibitions),
+      ],
     );
     const released = rows.filter((r) => !r.kept);
     if (released.length)

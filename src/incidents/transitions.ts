@@ -2,14 +2,11 @@ import type pg from 'pg';
 import { withTransaction } from '../db/pool.js';
 import type { ChannelName } from '../contracts/channels.js';
 import type { Rule } from '../rules/schema.js';
+import type { HoldVerdict } from './holds.js';
+import { owedToTold } from './owed.js';
+import type { RoutePlan } from './routing.js';
 import { toIncident, type IncidentRow } from './row.js';
 import type { Incident } from '../contracts/incident.js';
-
-/** Which channels each rule's notifications go to, and where an unknown rule's go. */
-export interface Routing {
-  byRule: ReadonlyMap<string, readonly ChannelName[]>;
-  fallback: readonly ChannelName[];
-}
 
 /** The lease the rows a statement inserts are given: a job named after it sends them. */
 export interface Lease {
@@ -24,6 +21,10 @@ export interface OpenRequest {
   value: number;
   summary: string;
   startedAt: Date;
+  /** Its route: the targets told, the escalation policy. */
+  plan: RoutePlan;
+  /** Recorded but not sent (silenced, inhibited, flapping), and why. */
+  hold?: HoldVerdict | undefined;
 }
 
 export interface ResolveRequest {
@@ -37,35 +38,8 @@ export interface Committed {
   channels: ChannelName[];
 }
 
-const routingArgs = (r: Routing) => {
-  const ids = [...r.byRule.keys()];
-  return [ids, ids.map((id) => (r.byRule.get(id) ?? []).join(',')), r.fallback.join(',')];
-};
-
-/**
- * Owed rows for the transitions a statement made (CTE `t`: id, seq, rule_id, kind), one per routed
- * channel, leased to `$lease.channel`. Shared by every transition statement so that a transition and
- * what it owes always commit together.
- */
-const owedInsert = (
-  lease: string,
-  leaseFor: string,
-  routeIds: string,
-  routeChannels: string,
-  fallback: string,
-  digest = 'false',
-) => `
-  rc AS (SELECT * FROM unnest(${routeIds}::text[], ${routeChannels}::text[]) AS rc(rule_id, channels)),
-  owed AS (
-    SELECT t.id, t.seq, t.kind, c.channel,
-      row_number() OVER (PARTITION BY c.channel ORDER BY t.id) AS n
-    FROM t LEFT JOIN rc ON rc.rule_id = t.rule_id
-    CROSS JOIN LATERAL unnest(string_to_array(coalesce(rc.channels, ${fallback}), ',')) AS c(channel)),
-  dl AS (
-    INSERT INTO vigil_deliveries (incident_id, channel, seq, kind, state, lease_id, lease_until, in_digest)
-    SELECT owed.id, owed.channel, owed.seq, owed.kind, 'owed', ${lease} || '.' || owed.channel,
-      now() + ${leaseFor} * interval '1 millisecond', ${digest}
-    FROM owed RETURNING channel)`;
+/** Target name → channel, for the SQL that turns an incident's targets into delivery rows. */
+export type ChannelOf = (target: string) => ChannelName | undefined;
 
 /**
  * Set-based incident transitions: one statement per batch, whatever its size, so a storm of N
@@ -77,43 +51,81 @@ export class Transitions {
 
   /**
    * Opens the incidents of these fires. A fire whose incident exists already (another agent, an
-   * earlier attempt) or whose series still has an open incident is skipped. Beyond
-   * `digest.threshold` opened rows on a channel within `digest.windowMs`, rows go to the digest.
+   * earlier attempt) or whose series still has an open incident is skipped. Each is owed to the
+   * targets of its route, unless held (then to nobody, or its one notice). Beyond
+   * `digest.threshold` opened rows on a channel's own destination within `digest.windowMs`, rows go
+   * to the digest.
    */
   async open(
     reqs: readonly OpenRequest[],
     actor: string,
-    routing: Routing,
+    channelOf: ChannelOf,
     lease: Lease,
     digest: { threshold: number; windowMs: number },
   ): Promise<Committed> {
     if (reqs.length === 0) return { incidents: [], channels: [] };
-    const [routeIds, routeChannels, fallback] = routingArgs(routing);
+    const pairs = reqs.flatMap((r, n) =>
+      r.hold && !r.hold.notify
+        ? []
+        : r.plan.targets.flatMap((t) => {
+            const channel = channelOf(t);
+            return channel ? [{ n: n + 1, target: t, channel }] : [];
+          }),
+    );
     const run = (db: pg.Pool | pg.PoolClient) =>
       db.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
         `WITH req AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
-           $7::float8[], $8::text[], $9::timestamptz[], $10::bigint[])
-           AS r(fingerprint, rule_id, title, category, severity, labels, value, summary, started_at, ack_sla_ms)),
+           $7::float8[], $8::text[], $9::timestamptz[], $10::bigint[], $19::text[], $20::text[], $21::text[],
+           $22::text[], $23::text[], $24::text[])
+           WITH ORDINALITY AS r(fingerprint, rule_id, title, category, severity, labels, value, summary, started_at,
+             ack_sla_ms, targets, policy, held, held_by, hold_note, notice, n)),
+       -- A series resolved by hand while its condition held fires again: the new incident says so.
+       prev AS (
+         SELECT DISTINCT ON (i.fingerprint) i.fingerprint, i.resolved_by, i.resolved_at FROM vigil_incidents i
+         JOIN req ON req.fingerprint = i.fingerprint
+         WHERE i.state = 'resolved' ORDER BY i.fingerprint, i.started_at DESC),
        ins AS (
          INSERT INTO vigil_incidents (fingerprint, rule_id, title, category, severity, labels, state, value,
-           summary, started_at, ack_sla_ms, escalate_at)
+           summary, started_at, ack_sla_ms, escalate_at, targets, policy, held, held_by)
          SELECT fingerprint, rule_id, title, category, severity, labels, 'firing', value, summary, started_at,
-           ack_sla_ms, started_at + ack_sla_ms * interval '1 millisecond'
+           ack_sla_ms, CASE WHEN held IS NULL THEN started_at + ack_sla_ms * interval '1 millisecond' END,
+           string_to_array(targets, ','), policy, held, held_by
          FROM req ORDER BY fingerprint
          ON CONFLICT DO NOTHING RETURNING *),
+       opened AS (
+         SELECT ins.id, ins.rule_id, ins.value, req.n, req.notice, req.held,
+           concat_ws('; ', ins.summary, req.hold_note,
+             CASE WHEN p.resolved_by IS NOT NULL AND p.resolved_by <> $11
+               THEN 'fired again: ' || p.resolved_by || ' resolved the last one by hand at '
+                 || to_char(p.resolved_at AT TIME ZONE 'UTC', 'HH24:MI:SS') || 'Z while it still held' END) AS note
+         FROM ins JOIN req ON req.fingerprint = ins.fingerprint AND req.started_at = ins.started_at
+         LEFT JOIN prev p ON p.fingerprint = ins.fingerprint),
        tr AS (
          INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, value, note)
-         SELECT id, 1, NULL, 'firing', 'opened', $11, value, summary FROM ins),
-       t AS (SELECT id, 1 AS seq, rule_id, 'opened'::text AS kind FROM ins),
+         SELECT id, 1, NULL, 'firing', 'opened', $11, value, note FROM opened),
+       t AS (SELECT id, 1 AS seq, rule_id, coalesce(notice, 'opened') AS kind, n FROM opened
+             WHERE held IS NULL OR notice IS NOT NULL),
+       pairs AS (SELECT * FROM unnest($14::int[], $15::text[], $16::text[]) AS p(n, target, channel)),
        -- A storm is incidents that opened within the window and are still open: once it has passed
-       -- (everything resolved), the next alert is news again and goes alone.
+       -- (everything resolved), the next alert is news again and goes alone. Only a channel's own
+       -- destination has a digest; other targets get their messages one by one.
        recent AS (
          SELECT d.channel, count(*) AS n FROM vigil_deliveries d JOIN vigil_incidents i ON i.id = d.incident_id
          WHERE d.kind = 'opened' AND d.fallback_from IS NULL AND i.state <> 'resolved'
            AND d.created_at > now() - $17 * interval '1 millisecond'
          GROUP BY d.channel),
-       ${owedInsert('$12', '$13', '$14', '$15', '$16', '$18 > 0 AND coalesce((SELECT n FROM recent WHERE recent.channel = owed.channel), 0) + owed.n > $18')}
+       owed AS (
+         SELECT t.id, t.seq, t.kind, p.channel, p.target,
+           row_number() OVER (PARTITION BY p.channel ORDER BY t.id) AS n
+         FROM t JOIN pairs p ON p.n = t.n),
+       dl AS (
+         INSERT INTO vigil_deliveries (incident_id, channel, target, seq, kind, state, lease_id, lease_until, in_digest)
+         SELECT owed.id, owed.channel, owed.target, owed.seq, owed.kind, 'owed', $12 || '.' || owed.channel,
+           now() + $13 * interval '1 millisecond',
+           $18 > 0 AND owed.kind = 'opened' AND owed.target IN ('', owed.channel)
+             AND coalesce((SELECT n FROM recent WHERE recent.channel = owed.channel), 0) + owed.n > $18
+         FROM owed RETURNING channel)
        SELECT ins.*, (SELECT array_agg(DISTINCT channel) FROM dl) AS lease_channels FROM ins`,
         [
           reqs.map((r) => r.fingerprint),
@@ -129,11 +141,17 @@ export class Transitions {
           actor,
           lease.id,
           lease.forMs,
-          routeIds,
-          routeChannels,
-          fallback,
+          pairs.map((p) => p.n),
+          pairs.map((p) => p.target),
+          pairs.map((p) => p.channel),
           digest.windowMs,
           digest.threshold,
+          reqs.map((r) => r.plan.targets.join(',')),
+          reqs.map((r) => r.plan.policy ?? null),
+          reqs.map((r) => r.hold?.held ?? null),
+          reqs.map((r) => r.hold?.heldBy ?? null),
+          reqs.map((r) => r.hold?.note ?? null),
+          reqs.map((r) => r.hold?.notify ?? null),
         ],
       );
     // Which openings are "the first N" of a storm is counted from committed rows: batches opening at
@@ -149,44 +167,32 @@ export class Transitions {
   }
 
   /**
-   * Resolves each series' open incident that started at or before its `at`. A series with none open
-   * (another agent, or an earlier attempt, got there first) is skipped.
+   * Resolves each series' open incident that started at or before its `at`, told to everyone told of
+   * it. A series with none open (another agent, an earlier attempt, a person) is skipped.
    */
   async resolve(
     reqs: readonly ResolveRequest[],
     actor: string,
     note: string,
-    routing: Routing,
     lease: Lease,
   ): Promise<Committed> {
     if (reqs.length === 0) return { incidents: [], channels: [] };
-    const [routeIds, routeChannels, fallback] = routingArgs(routing);
     const { rows } = await this.pool.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
       `WITH req AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS r(fingerprint, at)),
        cur AS (
          SELECT i.id, i.state, req.at FROM vigil_incidents i JOIN req ON i.fingerprint = req.fingerprint
          WHERE i.state <> 'resolved' AND i.started_at <= req.at FOR UPDATE OF i),
        upd AS (
-         UPDATE vigil_incidents i SET state = 'resolved', resolved_at = cur.at, seq = i.seq + 1,
-           escalate_at = NULL, updated_at = now()
+         UPDATE vigil_incidents i SET state = 'resolved', resolved_at = cur.at, resolved_by = $3, seq = i.seq + 1,
+           escalate_at = NULL, ack_expires_at = NULL, updated_at = now()
          FROM cur WHERE i.id = cur.id RETURNING i.*, cur.state AS from_state),
        tr AS (
          INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note)
          SELECT id, seq, from_state, 'resolved', 'resolved', $3, $4 FROM upd),
-       t AS (SELECT id, seq, rule_id, 'resolved'::text AS kind FROM upd),
-       ${owedInsert('$5', '$6', '$7', '$8', '$9')}
+       t AS (SELECT id, seq, 'resolved'::text AS kind FROM upd),
+       ${owedToTold('$5', '$6')}
        SELECT upd.*, (SELECT array_agg(DISTINCT channel) FROM dl) AS lease_channels FROM upd`,
-      [
-        reqs.map((r) => r.fingerprint),
-        reqs.map((r) => r.at),
-        actor,
-        note,
-        lease.id,
-        lease.forMs,
-        routeIds,
-        routeChannels,
-        fallback,
-      ],
+      [reqs.map((r) => r.fingerprint), reqs.map((r) => r.at), actor, note, lease.id, lease.forMs],
     );
     return { incidents: rows.map(toIncident), channels: rows[0]?.lease_channels ?? [] };
   }
@@ -198,35 +204,9 @@ export class Transitions {
   async scheduleUnscheduled(): Promise<number> {
     const { rowCount } = await this.pool.query(
       `UPDATE vigil_incidents i SET escalate_at = i.started_at + i.ack_sla_ms * interval '1 millisecond'
-       WHERE i.state = 'firing' AND i.escalate_at IS NULL
+       WHERE i.state = 'firing' AND i.escalate_at IS NULL AND i.held IS NULL AND i.escalation_step = 0
          AND NOT EXISTS (SELECT 1 FROM vigil_incident_transitions t WHERE t.incident_id = i.id AND t.kind = 'escalated')`,
     );
     return rowCount ?? 0;
-  }
-
-  /**
-   * Escalates firing incidents whose ack SLA has passed (at most `limit`), once each: the escalation
-   * clears `escalate_at`, and agents racing on it skip each other's rows.
-   */
-  async escalateDue(actor: string, routing: Routing, lease: Lease, limit = 500): Promise<Committed> {
-    const [routeIds, routeChannels, fallback] = routingArgs(routing);
-    const { rows } = await this.pool.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
-      `WITH due AS (
-         SELECT i.id FROM vigil_incidents i WHERE i.escalate_at <= now() AND i.state = 'firing'
-           -- An agent of the previous version may have escalated it from its own queue.
-           AND NOT EXISTS (SELECT 1 FROM vigil_incident_transitions t WHERE t.incident_id = i.id AND t.kind = 'escalated')
-         ORDER BY i.escalate_at LIMIT $7 FOR UPDATE OF i SKIP LOCKED),
-       upd AS (
-         UPDATE vigil_incidents i SET seq = i.seq + 1, escalate_at = NULL, updated_at = now()
-         FROM due WHERE i.id = due.id RETURNING i.*),
-       tr AS (
-         INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note)
-         SELECT id, seq, 'firing', 'firing', 'escalated', $1, 'not acknowledged within its ack SLA' FROM upd),
-       t AS (SELECT id, seq, rule_id, 'escalated'::text AS kind FROM upd),
-       ${owedInsert('$2', '$3', '$4', '$5', '$6')}
-       SELECT upd.*, (SELECT array_agg(DISTINCT channel) FROM dl) AS lease_channels FROM upd`,
-      [actor, lease.id, lease.forMs, routeIds, routeChannels, fallback, limit],
-    );
-    return { incidents: rows.map(toIncident), channels: rows[0]?.lease_channels ?? [] };
   }
 }

@@ -20,6 +20,13 @@ export interface NotificationContext {
   thread: ThreadRef | undefined;
   /** Absolute links for buttons/links, when the agent has a public URL. */
   links: { incident?: string; ack?: string };
+  /**
+   * Where on the channel, when not its default: a Slack channel id, or email addresses (a target of
+   * vigil.yaml). Follow-ups of a thread go where its first message went.
+   */
+  destination?: string | readonly string[];
+  /** Who an escalation pages (Slack `S…` user group, `U…` user, `here`); other kinds never mention. */
+  mention?: string;
   /** Why this channel carries it, when it stands in for another ("Slack failing since … — sent by email"). */
   note?: string;
 }

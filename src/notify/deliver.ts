@@ -13,6 +13,7 @@ import type { Digests } from './digest.js';
 import { JobLease } from './job-lease.js';
 import type { Outbox, OwedRow } from './outbox.js';
 import type { Pacer } from './pacer.js';
+import type { TargetBook } from './targets.js';
 
 export interface DeliverDeps {
   channel: NotifyChannel;
@@ -25,6 +26,7 @@ export interface DeliverDeps {
   metrics: Metrics;
   log: Logger;
   publicUrl: string | undefined;
+  targets: TargetBook;
   timing: { leaseFor: number; backoff: number; maxBackoff: number; concurrency: number };
   /** Records a canary's dry-run delivery on this channel. */
   canaryDone: (agent: string, sentAt: number) => Promise<void>;
@@ -105,6 +107,7 @@ export function deliverProcessor(d: DeliverDeps) {
       const links = d.publicUrl
         ? { incident: new URL(`/incidents/${incident.id}`, d.publicUrl).toString() }
         : {};
+      const dest = d.targets.resolve(name, row.target);
       const ctx: NotificationContext = {
         incident,
         kind: row.kind,
@@ -112,12 +115,14 @@ export function deliverProcessor(d: DeliverDeps) {
         thread: row.kind === 'opened' ? undefined : thread,
         links,
         ...(row.note ? { note: row.note } : {}),
+        ...(dest.to !== undefined ? { destination: dest.to } : {}),
+        ...(dest.mention !== undefined && row.page ? { mention: dest.mention } : {}),
       };
       // Tried before (a lost answer, an agent killed mid-send): the service may have it already.
       const earlier = row.attempts > 0 || rerun ? await d.channel.findDelivered?.(ctx) : undefined;
       const ref = earlier ?? (await d.channel.send(ctx));
       const kept = row.kind === 'opened' || !thread ? ref : thread;
-      lease.record({ incidentId: row.incidentId, seq: row.seq, ref: kept });
+      lease.record({ incidentId: row.incidentId, target: row.target, seq: row.seq, ref: kept });
       done.add(row);
       d.metrics.inc('vigil_notifications_total', { channel: name, kind: row.kind });
       d.metrics.observe(
@@ -164,7 +169,7 @@ export function deliverProcessor(d: DeliverDeps) {
           continue;
         }
         if (row.kind === 'resolved' && shownResolved && d.channel.refresh) {
-          lease.record({ incidentId: row.incidentId, seq: row.seq, ref: thread });
+          lease.record({ incidentId: row.incidentId, target: row.target, seq: row.seq, ref: thread });
           done.add(row);
           continue;
         }
@@ -210,9 +215,12 @@ export function deliverProcessor(d: DeliverDeps) {
           }
         }
       }
+      // One thread per incident and target: a target's rows go in order, other targets' alongside.
       const byIncident = new Map<string, OwedRow[]>();
-      for (const r of rows.filter((x) => !inDigest(x)))
-        byIncident.set(r.incidentId, [...(byIncident.get(r.incidentId) ?? []), r]);
+      for (const r of rows.filter((x) => !inDigest(x))) {
+        const key = `${r.incidentId}/${r.target}`;
+        byIncident.set(key, [...(byIncident.get(key) ?? []), r]);
+      }
       const groups = [...byIncident.values()];
       let next = 0;
       await Promise.all(

@@ -13,6 +13,14 @@ export interface DigestPart {
   rows: OwedRow[];
 }
 
+/** An owed row a digest tells. */
+interface Told {
+  incident_id: string;
+  target: string;
+  seq: number;
+  kind: string;
+}
+
 /**
  * Storm digests: one message per channel and storm listing every incident that opened beyond the
  * threshold. A storm's digest stays current while incidents keep opening within the window;
@@ -72,16 +80,22 @@ export class Digests {
       // Our rows that are still owed (another job's digest may have taken them meanwhile), then, for
       // the current digest, openings other jobs hold and are not touching right now (SKIP LOCKED: a
       // job renewing its lease is never waited on, so the two cannot deadlock).
-      const { rows: ours } = await c.query<{ incident_id: string; seq: number; kind: string }>(
-        `SELECT incident_id, seq, kind FROM vigil_deliveries
-         WHERE channel = $1 AND state = 'owed' AND (incident_id, seq) IN (SELECT * FROM unnest($2::bigint[], $3::int[]))
+      const { rows: ours } = await c.query<Told>(
+        `SELECT incident_id, target, seq, kind FROM vigil_deliveries
+         WHERE channel = $1 AND state = 'owed'
+           AND (incident_id, seq, target) IN (SELECT * FROM unnest($2::bigint[], $3::int[], $4::text[]))
          FOR UPDATE`,
-        [channel.name, part.rows.map((r) => r.incidentId), part.rows.map((r) => r.seq)],
+        [
+          channel.name,
+          part.rows.map((r) => r.incidentId),
+          part.rows.map((r) => r.seq),
+          part.rows.map((r) => r.target),
+        ],
       );
       const { rows: taken } =
         part.digestId === undefined
-          ? await c.query<{ incident_id: string; seq: number; kind: string }>(
-              `SELECT incident_id, seq, kind FROM vigil_deliveries
+          ? await c.query<Told>(
+              `SELECT incident_id, target, seq, kind FROM vigil_deliveries
                WHERE channel = $1 AND state = 'owed' AND kind = 'opened' AND in_digest AND digest_id IS NULL
                  AND NOT (incident_id = ANY($2::bigint[]))
                ORDER BY created_at LIMIT 5000 FOR UPDATE SKIP LOCKED`,
@@ -117,8 +131,9 @@ export class Digests {
       await c.query(
         `UPDATE vigil_deliveries d SET state = 'sent', delivered_at = now(), external_id = $3, channel_id = $4,
            digest_id = $5, lease_id = NULL, lease_until = NULL
-         FROM unnest($2::bigint[], $6::int[]) AS u(incident_id, seq)
-         WHERE d.channel = $1 AND d.incident_id = u.incident_id AND d.seq = u.seq AND d.state = 'owed'`,
+         FROM unnest($2::bigint[], $6::int[], $7::text[]) AS u(incident_id, seq, target)
+         WHERE d.channel = $1 AND d.incident_id = u.incident_id AND d.seq = u.seq AND d.target = u.target
+           AND d.state = 'owed'`,
         [
           channel.name,
           owed.map((r) => r.incident_id),
@@ -126,6 +141,7 @@ export class Digests {
           ref.channelId ?? null,
           digest.id,
           owed.map((r) => r.seq),
+          owed.map((r) => r.target),
         ],
       );
       const told: Partial<Record<NotificationKind, number>> = {};

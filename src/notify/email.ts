@@ -98,7 +98,7 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel
       try {
         await transport.sendMail({
           from: cfg.from,
-          to: cfg.to,
+          to: ctx.destination === undefined ? cfg.to : [ctx.destination].flat(),
           messageId,
           // "Re:" plus In-Reply-To/References is what both header- and subject-threading clients group on.
           subject: threaded ? `Re: ${body.subject}` : body.subject,

@@ -34,7 +34,7 @@ export class OutboxSweep {
   ): Promise<Array<{ channel: ChannelName; lease: string; rows: number }>> {
     const { rows } = await this.pool.query<{ channel: ChannelName; lease: string; rows: string }>(
       `WITH due AS (
-         SELECT incident_id, channel, seq FROM vigil_deliveries
+         SELECT incident_id, channel, target, seq FROM vigil_deliveries
          WHERE state = 'owed' AND next_at <= now() AND (lease_until IS NULL OR lease_until < now())
            AND NOT (channel = ANY($3::text[]))
          ORDER BY next_at LIMIT $5 FOR UPDATE SKIP LOCKED),
@@ -45,7 +45,8 @@ export class OutboxSweep {
            lease_until = now() + $2 * interval '1 millisecond',
            -- A lapsed lease: its job may have sent the row before it was lost.
            attempts = d.attempts + CASE WHEN d.lease_id IS NULL THEN 0 ELSE 1 END
-         FROM numbered n WHERE d.incident_id = n.incident_id AND d.channel = n.channel AND d.seq = n.seq
+         FROM numbered n WHERE d.incident_id = n.incident_id AND d.channel = n.channel AND d.target = n.target
+           AND d.seq = n.seq
          RETURNING d.channel, d.lease_id)
        SELECT channel, lease_id AS lease, count(*) AS rows FROM upd GROUP BY channel, lease_id`,
       [leasePrefix, forMs, paused, part, limit],
@@ -60,11 +61,11 @@ export class OutboxSweep {
   async leaseTrial(channel: ChannelName, lease: string, forMs: number): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `UPDATE vigil_deliveries d SET lease_id = $2, lease_until = now() + $3 * interval '1 millisecond'
-       FROM (SELECT incident_id, seq FROM vigil_deliveries
+       FROM (SELECT incident_id, target, seq FROM vigil_deliveries
              WHERE channel = $1 AND state = 'owed' AND (lease_until IS NULL OR lease_until < now())
              -- The least tried first: one message the service keeps refusing must not be the only test.
              ORDER BY attempts, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) t
-       WHERE d.channel = $1 AND d.incident_id = t.incident_id AND d.seq = t.seq`,
+       WHERE d.channel = $1 AND d.incident_id = t.incident_id AND d.target = t.target AND d.seq = t.seq`,
       [channel, lease, forMs],
     );
     return (rowCount ?? 0) > 0;
@@ -84,17 +85,19 @@ export class OutboxSweep {
     if (pairs.length === 0) return [];
     const { rows } = await this.pool.query<{ from_channel: ChannelName; channel: ChannelName; rows: string }>(
       `WITH src AS (
-         SELECT incident_id, channel, seq, kind, in_digest, state FROM vigil_deliveries
+         SELECT incident_id, channel, target, seq, kind, in_digest, state FROM vigil_deliveries
          WHERE NOT handed_over AND fallback_from IS NULL AND channel = ANY($1::text[])
            AND (state = 'abandoned' OR (state = 'owed'
              AND (channel = ANY($5::text[]) OR created_at < now() - $6 * interval '1 millisecond')))
          ORDER BY created_at LIMIT 2000 FOR UPDATE SKIP LOCKED),
        mark AS (
          UPDATE vigil_deliveries d SET handed_over = true FROM src
-         WHERE d.incident_id = src.incident_id AND d.channel = src.channel AND d.seq = src.seq),
+         WHERE d.incident_id = src.incident_id AND d.channel = src.channel AND d.target = src.target
+           AND d.seq = src.seq),
+       -- A stand-in goes to the other channel's default destination: the failed target has no twin there.
        ins AS (
-         INSERT INTO vigil_deliveries (incident_id, channel, seq, kind, state, fallback_from, note, in_digest)
-         SELECT src.incident_id, p.channel, src.seq, src.kind, 'owed', src.channel,
+         INSERT INTO vigil_deliveries (incident_id, channel, target, seq, kind, state, fallback_from, note, in_digest)
+         SELECT src.incident_id, p.channel, '', src.seq, src.kind, 'owed', src.channel,
            CASE WHEN src.state = 'abandoned' THEN p.refused ELSE p.note END, src.in_digest
          FROM src JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(from_channel, channel, note, refused)
            ON p.from_channel = src.channel

@@ -6,8 +6,12 @@ import type { ThreadRef } from './channel.js';
 export interface OwedRow {
   incidentId: string;
   channel: ChannelName;
+  /** Where on the channel: a target name of vigil.yaml; '' or the channel's name is its default destination. */
+  target: string;
   seq: number;
   kind: NotificationKind;
+  /** An escalation step's own target: the message mentions who the target pages. */
+  page: boolean;
   /** Times it may have reached the service already: failed tries, and leases whose job was lost. */
   attempts: number;
   createdAt: Date;
@@ -23,18 +27,21 @@ export interface OwedRow {
 
 export interface Sent {
   incidentId: string;
+  target: string;
   seq: number;
   ref: ThreadRef | undefined;
   digestId?: string;
 }
 
-type Key = Pick<OwedRow, 'incidentId' | 'seq'>;
+type Key = Pick<OwedRow, 'incidentId' | 'target' | 'seq'>;
 
 interface Row {
   incident_id: string;
   channel: ChannelName;
+  target: string;
   seq: number;
   kind: NotificationKind;
+  page: boolean;
   attempts: number;
   created_at: Date;
   in_digest: boolean;
@@ -45,7 +52,11 @@ interface Row {
   opened_in_digest: boolean | null;
 }
 
-const keysOf = (keys: readonly Key[]) => [keys.map((k) => k.incidentId), keys.map((k) => k.seq)];
+const keysOf = (keys: readonly Key[]) => [
+  keys.map((k) => k.incidentId),
+  keys.map((k) => k.seq),
+  keys.map((k) => k.target),
+];
 
 /**
  * `vigil_deliveries` as the outbox of owed notifications: what a channel should get and has not.
@@ -62,24 +73,26 @@ export class Outbox {
     const { rows } = await this.pool.query<Row>(
       `UPDATE vigil_deliveries d SET lease_until = now() + $2 * interval '1 millisecond'
        WHERE d.lease_id = $1 AND d.state = 'owed'
-       RETURNING d.incident_id, d.channel, d.seq, d.kind, d.attempts, d.created_at, d.in_digest, d.fallback_from,
+       RETURNING d.incident_id, d.channel, d.target, d.seq, d.kind, d.page, d.attempts, d.created_at, d.in_digest, d.fallback_from,
          d.note,
          (SELECT json_build_object('externalId', t.external_id, 'channelId', t.channel_id) FROM vigil_deliveries t
-          WHERE t.incident_id = d.incident_id AND t.channel = d.channel AND t.state = 'sent'
+          WHERE t.incident_id = d.incident_id AND t.channel = d.channel AND t.target = d.target AND t.state = 'sent'
             AND t.digest_id IS NULL AND t.external_id IS NOT NULL
           ORDER BY t.seq LIMIT 1) AS thread,
          (SELECT o.state FROM vigil_deliveries o WHERE o.incident_id = d.incident_id AND o.channel = d.channel
-            AND o.kind = 'opened' ORDER BY o.seq LIMIT 1) AS opened_state,
+            AND o.target = d.target AND o.kind = 'opened' ORDER BY o.seq LIMIT 1) AS opened_state,
          (SELECT o.in_digest FROM vigil_deliveries o WHERE o.incident_id = d.incident_id AND o.channel = d.channel
-            AND o.kind = 'opened' ORDER BY o.seq LIMIT 1) AS opened_in_digest`,
+            AND o.target = d.target AND o.kind = 'opened' ORDER BY o.seq LIMIT 1) AS opened_in_digest`,
       [leaseId, forMs],
     );
     return rows
       .map((r): OwedRow => ({
         incidentId: r.incident_id,
         channel: r.channel,
+        target: r.target,
         seq: r.seq,
         kind: r.kind,
+        page: r.page,
         attempts: r.attempts,
         createdAt: r.created_at,
         inDigest: r.in_digest,
@@ -101,9 +114,10 @@ export class Outbox {
     await this.pool.query(
       `UPDATE vigil_deliveries d SET state = 'sent', delivered_at = now(), external_id = u.external_id,
          channel_id = u.channel_id, digest_id = u.digest_id, lease_id = NULL, lease_until = NULL, last_error = NULL
-       FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::bigint[])
-         AS u(incident_id, seq, external_id, channel_id, digest_id)
-       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'`,
+       FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+         AS u(incident_id, seq, target, external_id, channel_id, digest_id)
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.target = u.target AND d.seq = u.seq
+         AND d.state = 'owed'`,
       [
         channel,
         ...keysOf(sent),
@@ -129,11 +143,11 @@ export class Outbox {
     // Only rows this lease still holds: a row given to another job meanwhile is that job's.
     await this.pool.query(
       `UPDATE vigil_deliveries d SET lease_id = NULL, lease_until = NULL,
-         next_at = now() + u.delay * interval '1 millisecond', last_error = coalesce($5, d.last_error),
-         attempts = d.attempts + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END
-       FROM unnest($2::bigint[], $3::int[], $4::float8[]) AS u(incident_id, seq, delay)
-       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'
-         AND d.lease_id = $6`,
+         next_at = now() + u.delay * interval '1 millisecond', last_error = coalesce($6, d.last_error),
+         attempts = d.attempts + CASE WHEN $6::text IS NULL THEN 0 ELSE 1 END
+       FROM unnest($2::bigint[], $3::int[], $4::text[], $5::float8[]) AS u(incident_id, seq, target, delay)
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.target = u.target AND d.seq = u.seq
+         AND d.state = 'owed' AND d.lease_id = $7`,
       [channel, ...keysOf(keys), delayMs, error, lease],
     );
   }
@@ -163,10 +177,10 @@ export class Outbox {
   async abandon(channel: ChannelName, lease: string, keys: readonly Key[], error: string): Promise<void> {
     if (keys.length === 0) return;
     await this.pool.query(
-      `UPDATE vigil_deliveries d SET state = 'abandoned', lease_id = NULL, lease_until = NULL, last_error = $4
-       FROM unnest($2::bigint[], $3::int[]) AS u(incident_id, seq)
-       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.seq = u.seq AND d.state = 'owed'
-         AND d.lease_id = $5`,
+      `UPDATE vigil_deliveries d SET state = 'abandoned', lease_id = NULL, lease_until = NULL, last_error = $5
+       FROM unnest($2::bigint[], $3::int[], $4::text[]) AS u(incident_id, seq, target)
+       WHERE d.incident_id = u.incident_id AND d.channel = $1 AND d.target = u.target AND d.seq = u.seq
+         AND d.state = 'owed' AND d.lease_id = $6`,
       [channel, ...keysOf(keys), error, lease],
     );
   }

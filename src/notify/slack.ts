@@ -40,6 +40,9 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
     logger: slackLogger(clog.child({ component: 'slack-web-api' })),
   });
   let closed = false;
+  /** A target's channel, or the configured one. */
+  const where = (ctx: NotificationContext) =>
+    typeof ctx.destination === 'string' ? ctx.destination : cfg.channel;
 
   async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
     if (closed) throw new VigilError('E_CHANNEL_CLOSED', 'Slack channel is closed');
@@ -84,7 +87,7 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
 
     async refresh(ctx: NotificationContext): Promise<void> {
       if (!ctx.thread) return;
-      await update(ctx.thread.channelId ?? cfg.channel, ctx.thread, renderSlack(ctx));
+      await update(ctx.thread.channelId ?? where(ctx), ctx.thread, renderSlack(ctx));
     },
 
     async send(ctx: NotificationContext): Promise<ThreadRef> {
@@ -92,12 +95,12 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
       const message = renderSlack(ctx);
       if (kind === 'opened' || !thread) {
         // Without a thread (the `opened` delivery failed for good) a fresh message is better than nothing.
-        const ref = await post(ctx, cfg.channel, message);
+        const ref = await post(ctx, where(ctx), message);
         clog.debug({ incident: incident.id, kind, ts: ref.externalId }, 'slack message posted');
         return ref;
       }
       // chat.update needs the channel id Slack returned; a configured channel name would not match.
-      const channel = thread.channelId ?? cfg.channel;
+      const channel = thread.channelId ?? where(ctx);
       // A newer transition's notification renders the newer state: do not paint over it with ours.
       if (kind !== 'reminder' && incident.seq <= ctx.seq) await update(channel, thread, message);
       // The reply goes after the update so a retry after a failed reply repeats only idempotent work first.
@@ -164,7 +167,7 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
       const { incident, seq, thread } = ctx;
       const inThread = thread !== undefined && (ctx.kind === 'escalated' || ctx.kind === 'reminder');
       if (thread && !inThread) return undefined; // an update: repeating it is harmless
-      const channel = thread?.channelId ?? cfg.channel;
+      const channel = thread?.channelId ?? where(ctx);
       try {
         const res = inThread
           ? await client.conversations.replies({

@@ -3,7 +3,8 @@ import type pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import { errorMessage } from '../errors.js';
 import type { Health } from '../health.js';
-import type { Routing, Transitions } from '../incidents/transitions.js';
+import type { Escalations } from '../incidents/escalation.js';
+import type { Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Queues } from '../queues/queues.js';
@@ -16,11 +17,13 @@ export interface SweeperDeps {
   pool: pg.Pool;
   schema: string;
   transitions: Transitions;
+  escalations: Escalations;
+  /** Other passes of each sweep (releasing holds, …), run under the sweeper's lock. */
+  passes: ReadonlyArray<{ name: string; tick(): Promise<void> }>;
   sweep: OutboxSweep;
   status: ChannelStatus;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
   queues: Queues;
-  routing: Routing;
   metrics: Metrics;
   health: Health;
   log: Logger;
@@ -123,10 +126,16 @@ export class Sweeper {
     const { d } = this;
     await this.recheckFailed();
     const lease = { id: randomUUID(), forMs: d.timing.leaseFor };
-    const escalated = await d.transitions.escalateDue(d.agentId, d.routing, lease);
-    for (const i of escalated.incidents) d.log.warn({ incident: i.id, rule: i.ruleId }, 'incident escalated');
+    const expired = await d.escalations.expireAcks(d.agentId, lease);
+    for (const i of expired.incidents)
+      d.log.warn({ incident: i.id, rule: i.ruleId }, 'acknowledgement expired: firing again');
+    const escalated = await d.escalations.escalateDue(d.agentId, lease);
+    for (const i of escalated.incidents)
+      d.log.warn({ incident: i.id, rule: i.ruleId, step: i.escalationStep }, 'incident escalated');
     d.metrics.inc('vigil_escalations_total', {}, escalated.incidents.length);
-    await this.enqueue(escalated.channels.map((channel) => ({ channel, lease: `${lease.id}.${channel}` })));
+    const channels = new Set([...expired.channels, ...escalated.channels]);
+    await this.enqueue([...channels].map((channel) => ({ channel, lease: `${lease.id}.${channel}` })));
+    for (const pass of d.passes) await pass.tick();
     for (const g of await d.sweep.abandonExpired(d.timing.retryFor)) {
       d.metrics.inc('vigil_notifications_failed_total', { channel: g.channel, reason: 'expired' }, g.rows);
       d.log.error(

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelName } from '../contracts/channels.js';
-import type { Transitions, Routing } from '../incidents/transitions.js';
+import type { HoldJudge, HoldVerdict } from '../incidents/holds.js';
+import type { Router } from '../incidents/routing.js';
+import type { ChannelOf, Transitions } from '../incidents/transitions.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Queues } from '../queues/queues.js';
@@ -18,7 +20,13 @@ export interface Acting {
 
 export interface ActDeps {
   transitions: Transitions;
-  routing: Routing;
+  /** Which targets an incident is told, and its escalation policy. */
+  router: Router;
+  channelOf: ChannelOf;
+  /** Silences, inhibition, flapping: the first verdict holds an opening back. */
+  holds: readonly HoldJudge[];
+  /** Where canaries' dry runs go: every channel this agent delivers on. */
+  channels: readonly ChannelName[];
   notify: Queues['notify'];
   leaseForMs: number;
   digest: { threshold: number; windowMs: number };
@@ -47,7 +55,6 @@ export async function act(
       part.map((a) => ({ fingerprint: a.fingerprint, at: new Date(a.state.resolvedAtMs) })),
       d.agentId,
       'condition cleared',
-      d.routing,
       lease,
     );
     done.channels.forEach((c) => channels.add(c));
@@ -58,17 +65,20 @@ export async function act(
   const opening = acting.filter((a) => needsOpen(a.state));
   let opened = 0;
   if (opening.length > 0) {
+    const reqs = opening.map((a) => ({
+      rule: a.rule,
+      fingerprint: a.fingerprint,
+      labels: a.labels,
+      value: a.state.value,
+      summary: a.summary(),
+      startedAt: new Date(a.state.firedSinceMs),
+      plan: d.router.route(a.rule, a.labels),
+    }));
+    const verdicts = await judge(d.holds, reqs);
     const done = await d.transitions.open(
-      opening.map((a) => ({
-        rule: a.rule,
-        fingerprint: a.fingerprint,
-        labels: a.labels,
-        value: a.state.value,
-        summary: a.summary(),
-        startedAt: new Date(a.state.firedSinceMs),
-      })),
+      reqs.map((r, k) => ({ ...r, hold: verdicts[k] })),
       d.agentId,
-      d.routing,
+      d.channelOf,
       lease,
       d.digest,
     );
@@ -77,8 +87,14 @@ export async function act(
     for (const incident of done.incidents) {
       d.metrics.inc('vigil_incidents_opened_total', { rule: incident.ruleId });
       d.log.info(
-        { incident: incident.id, rule: incident.ruleId, fingerprint: incident.fingerprint },
-        'incident opened',
+        {
+          incident: incident.id,
+          rule: incident.ruleId,
+          fingerprint: incident.fingerprint,
+          targets: incident.targets,
+          ...(incident.held ? { held: incident.held, heldBy: incident.heldBy } : {}),
+        },
+        incident.held ? 'incident opened, held' : 'incident opened',
       );
     }
   }
@@ -89,4 +105,19 @@ export async function act(
     ),
   );
   return { opened, resolved };
+}
+
+/** Each opening's verdict: judges in order, the first that holds it wins; later judges see only the rest. */
+async function judge(
+  judges: readonly HoldJudge[],
+  openings: readonly Parameters<HoldJudge['judge']>[0][number][],
+): Promise<(HoldVerdict | undefined)[]> {
+  const verdicts: (HoldVerdict | undefined)[] = openings.map(() => undefined);
+  for (const j of judges) {
+    const open = openings.flatMap((o, k) => (verdicts[k] ? [] : [{ o, k }]));
+    if (open.length === 0) break;
+    const found = await j.judge(open.map((x) => x.o));
+    open.forEach((x, n) => (verdicts[x.k] = found[n]));
+  }
+  return verdicts;
 }

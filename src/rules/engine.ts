@@ -286,7 +286,7 @@ export class RuleEngine {
 
   /** A canary made it through evaluation: its dry run continues on every channel's queue. */
   private async passCanaries(canaries: readonly VigilEvent[]): Promise<void> {
-    const channels = this.deps.routing.fallback;
+    const channels = this.deps.channels;
     await Promise.all(
       canaries.flatMap((e) => {
         const canary = { agent: e.labels.agent ?? e.host, sentAt: Date.parse(e.at) };

@@ -6,6 +6,8 @@ import type { SlackCall } from '../../src/demo/slack-emulator.js';
 import type { Agent } from '../../src/agent.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { quietPeriod, until } from '../support/quiet.js';
+import { createLogger } from '../../src/log.js';
+import { createChannels } from '../../src/notify/registry.js';
 
 let env: TestEnv | undefined;
 afterEach(async () => {
@@ -183,13 +185,11 @@ describe('rows no agent can send', () => {
   it('a channel no agent serves gets no jobs piling up; /healthz says what waits, once it waits too long', async () => {
     env = await createTestEnv({ healthEvery: '150ms' });
     const world = env;
-    // The rule notifies Slack and email; this agent (the only one) has no email.
-    const agent = world.agent(
-      world.config({
-        email: undefined,
-        notify: { sweepEvery: '100ms', leaseFor: '300ms', fallbackAfter: '1s' },
-      }),
-    );
+    // The config routes to Slack and email; this agent (the only one) delivers on Slack alone.
+    const cfg = world.config({ notify: { sweepEvery: '100ms', leaseFor: '300ms', fallbackAfter: '1s' } });
+    const channels = createChannels(cfg, createLogger({ level: 'silent' }));
+    channels.delete('email');
+    const agent = world.agent(cfg, { channels });
     await agent.start();
     world.helix.setHealthy(false);
     await world.slack.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200);

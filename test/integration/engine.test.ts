@@ -17,6 +17,7 @@ import { loadRules } from '../../src/rules/loader.js';
 import { WindowStore } from '../../src/rules/window-store.js';
 import { SeriesStore } from '../../src/rules/series.js';
 import { ThresholdStore } from '../../src/rules/thresholds.js';
+import { routeToAll } from '../support/routing.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -77,7 +78,7 @@ async function world(): Promise<World> {
     windows: new WindowStore(redis, prefix),
     thresholds,
     transitions: new Transitions(pool),
-    routing: { byRule: new Map([['api-health', ['slack', 'email']]]), fallback: ['slack', 'email'] },
+    ...routeToAll(['slack', 'email']),
     notify: queues.notify,
     leaseForMs: 60_000,
     digest: { threshold: 10, windowMs: 60_000 },

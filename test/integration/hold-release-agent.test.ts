@@ -10,6 +10,9 @@ afterEach(async () => {
 });
 
 const isPost = (c: SlackCall) => c.method === 'chat.postMessage' && c.status === 200 && !c.args.thread_ts;
+// A busy machine may time the world's health probe out: its api-health incident is not what we count.
+const about = (title: string) => (c: SlackCall) => isPost(c) && String(c.args.text).includes(title);
+const tasks = about('HELIX task failure rate above 5 %');
 
 describe('hold releases in a running agent', () => {
   it('the sweeper releases an incident whose inhibitor resolved, and it is delivered once per channel', async () => {
@@ -26,26 +29,25 @@ describe('hold releases in a running agent', () => {
     const source = rows[0]!.id;
     await env.db.query(
       `INSERT INTO ${s}.vigil_incidents (fingerprint, rule_id, title, category, severity, state, started_at,
-         ack_sla_ms, held, held_by)
+         ack_sla_ms, held, held_by, targets)
        VALUES ('task-failure-rate{}', 'task-failure-rate', 'HELIX task failure rate above 5 %', 'business',
-         'high', 'firing', now(), 600000, 'inhibited', $1)`,
+         'high', 'firing', now(), 600000, 'inhibited', $1, '{slack,email}')`,
       [source],
     );
     // Several sweeps pass with the source open: nothing is sent.
     await quietPeriod(500);
-    expect(env.slack.calls.filter(isPost)).toEqual([]);
+    expect(env.slack.calls.filter(tasks)).toEqual([]);
 
     await env.db.query(
       `UPDATE ${s}.vigil_incidents SET state = 'resolved', resolved_at = now() WHERE id = $1`,
       [source],
     );
-    const post = await env.slack.waitFor(isPost);
-    expect(JSON.stringify(post.args)).toContain('HELIX task failure rate above 5 %');
+    await env.slack.waitFor(tasks);
     const mail = await env.smtp.waitFor((m) => m.subject.includes('HELIX task failure rate above 5 %'));
     // The audit note travels with the message: people read why they hear of it only now.
     expect(mail.text).toContain(`database-unreachable #${source} resolved`);
     await quietPeriod();
-    expect(env.slack.calls.filter(isPost)).toHaveLength(1);
+    expect(env.slack.calls.filter(tasks)).toHaveLength(1);
     expect(env.smtp.messages.filter((m) => m.subject.includes('task failure rate'))).toHaveLength(1);
   });
 
@@ -59,7 +61,7 @@ describe('hold releases in a running agent', () => {
       env!.db.query<{ id: string }>(
         `INSERT INTO ${s}.vigil_incidents (fingerprint, rule_id, title, category, severity, state, started_at,
            resolved_at, ack_sla_ms, held, held_by)
-         VALUES ('api-health{}', 'api-health', 'HELIX API health check failing', 'availability', 'critical',
+         VALUES ('api-health{}', 'api-health', 'A flapping series', 'availability', 'critical',
            CASE WHEN $2::timestamptz IS NULL THEN 'firing' ELSE 'resolved' END, $1, $2, 300000,
            'flapping', 'api-health{}') RETURNING id`,
         [startedAt, resolvedAt],
@@ -78,11 +80,12 @@ describe('hold releases in a running agent', () => {
       ['api-health{}', since],
     );
 
-    const post = await env.slack.waitFor(isPost);
+    const flapping = about('A flapping series');
+    const post = await env.slack.waitFor(flapping);
     expect(JSON.stringify(post.args)).toContain(`#${latest}`);
     await quietPeriod();
-    expect(env.slack.calls.filter(isPost)).toHaveLength(1);
-    expect(env.smtp.messages).toEqual([]);
+    expect(env.slack.calls.filter(flapping)).toHaveLength(1);
+    expect(env.smtp.messages.filter((m) => m.subject.includes('A flapping series'))).toEqual([]);
     const { rows } = await env.db.query(
       `SELECT kind, note FROM ${s}.vigil_incident_transitions WHERE incident_id = $1`,
       [latest],

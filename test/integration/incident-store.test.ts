@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { IncidentStore } from '../../src/incidents/store.js';
+import { Escalations } from '../../src/incidents/escalation.js';
 import { Transitions } from '../../src/incidents/transitions.js';
 import { createLogger } from '../../src/log.js';
 import { loadRules } from '../../src/rules/loader.js';
@@ -26,15 +27,22 @@ async function store() {
   pools.push(pool);
   await migrate(pool, env.schema);
   const rule = loadRules('rules', { HELIX_API_URL: env.helix.url }).rules.find((r) => r.id === 'api-health')!;
-  return { pool, incidents: new IncidentStore(pool), transitions: new Transitions(pool), rule };
+  return {
+    pool,
+    incidents: new IncidentStore(pool),
+    transitions: new Transitions(pool),
+    escalations: new Escalations(pool, () => ({}), channelOf),
+    rule,
+  };
 }
 
-const routing = { byRule: new Map(), fallback: ['slack', 'email'] as const };
+const channelOf = (t: string) => (t === 'slack' || t === 'email' ? t : undefined);
+const plan = { targets: ['slack', 'email'], policy: undefined };
 const lease = (id: string) => ({ id, forMs: 60_000 });
 
 describe('Transitions on real PostgreSQL', () => {
   it('escalates an incident once at its ack SLA, however many agents sweep at once', async () => {
-    const { transitions, incidents, rule } = await store();
+    const { transitions, escalations, incidents, rule } = await store();
     const opened = await transitions.open(
       [
         {
@@ -44,19 +52,20 @@ describe('Transitions on real PostgreSQL', () => {
           value: 3,
           summary: '3 consecutive failures',
           startedAt: new Date(Date.now() - 1000),
+          plan,
         },
       ],
       'test',
-      routing,
+      channelOf,
       lease('l1'),
       { threshold: 0, windowMs: 60_000 },
     );
     const id = opened.incidents[0]!.id;
     const sweeps = await Promise.all(
-      ['agent-a', 'agent-b', 'agent-c'].map((a, k) => transitions.escalateDue(a, routing, lease(`e${k}`))),
+      ['agent-a', 'agent-b', 'agent-c'].map((a, k) => escalations.escalateDue(a, lease(`e${k}`))),
     );
     expect(sweeps.flatMap((s) => s.incidents.map((i) => i.id))).toEqual([id]);
-    expect((await transitions.escalateDue('agent-d', routing, lease('e9'))).incidents).toEqual([]);
+    expect((await escalations.escalateDue('agent-d', lease('e9'))).incidents).toEqual([]);
     expect((await incidents.get(id))?.seq).toBe(2);
     const { rows } = await env!.db.query(
       `SELECT kind FROM ${env!.schema}.vigil_incident_transitions ORDER BY seq`,
@@ -84,10 +93,11 @@ describe('Transitions on real PostgreSQL', () => {
           value: 3,
           summary: '',
           startedAt: new Date(),
+          plan,
         },
       ],
       'test',
-      routing,
+      channelOf,
       lease('l1'),
       { threshold: 0, windowMs: 60_000 },
     );

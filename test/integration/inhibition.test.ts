@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.js';
 import { InhibitionJudge } from '../../src/incidents/inhibit-judge.js';
 import { InhibitionRelease } from '../../src/incidents/inhibit-release.js';
-import { targetDestinations } from '../../src/incidents/target-destinations.js';
-import type { Routing } from '../../src/incidents/transitions.js';
+import { configuredChannels, TargetBook } from '../../src/notify/targets.js';
+import type { VigilConfig } from '../../src/config/schema.js';
 import { ago, holdsDb, type HoldsDb } from '../support/holds-db.js';
 import { quietPeriod } from '../support/quiet.js';
 
@@ -13,7 +13,7 @@ afterEach(async () => {
   db = undefined;
 });
 
-const routing: Routing = { byRule: new Map([['task-failure-rate', ['email']]]), fallback: ['slack'] };
+const book = (c: VigilConfig) => new TargetBook(configuredChannels(c), c.targets);
 
 describe('inhibition on real PostgreSQL', () => {
   it('holds an opening while an incident of its inhibiting rule is open with the same `equal` labels', async () => {
@@ -62,13 +62,6 @@ describe('inhibition on real PostgreSQL', () => {
       targets: ['slack', 'db-team', 'dba'],
       ackSlaMs: 600_000,
     });
-    // Opened before targets were recorded: told on its rule's channels.
-    const legacy = await db.insert({
-      ruleId: 'task-failure-rate',
-      fingerprint: 'task-failure-rate{table=jobs}',
-      held: 'inhibited',
-      heldBy: source,
-    });
     // Resolved while held: its resolution went to nobody, and nothing is owed now either.
     await db.insert({
       ruleId: 'task-failure-rate',
@@ -82,8 +75,7 @@ describe('inhibition on real PostgreSQL', () => {
       new InhibitionRelease({
         pool,
         agentId,
-        destinations: targetDestinations(config),
-        routing,
+        targets: book(config),
         rules: () => [],
         metrics: db!.metrics,
         log: db!.log,
@@ -99,17 +91,12 @@ describe('inhibition on real PostgreSQL', () => {
     await quietPeriod(300);
     await Promise.all([a.tick(), b.tick()]);
 
-    expect(
-      racing
-        .flat()
-        .map((r) => r.id)
-        .sort(),
-    ).toEqual([dependant, legacy].sort());
+    expect(racing.flat().map((r) => r.id)).toEqual([dependant]);
     const { rows: audit } = await db.pool.query(
       `SELECT incident_id, seq, kind, actor, note FROM vigil_incident_transitions ORDER BY incident_id`,
     );
     expect(audit.map((r) => ({ ...r, actor: 'agent' }))).toEqual(
-      [dependant, legacy].map((id) => ({
+      [dependant].map((id) => ({
         incident_id: id,
         seq: 2,
         kind: 'released',
@@ -134,7 +121,6 @@ describe('inhibition on real PostgreSQL', () => {
       row(dependant, 'email', 'dba'),
       row(dependant, 'slack', 'db-team'),
       row(dependant, 'slack', 'slack'),
-      row(legacy, 'email', ''),
     ]);
     const { rows: after } = await db.pool.query(
       `SELECT held, held_by, seq, extract(epoch FROM escalate_at - now())::float8 AS due_in
@@ -144,7 +130,7 @@ describe('inhibition on real PostgreSQL', () => {
     expect(after[0]).toMatchObject({ held: null, held_by: null, seq: 2 });
     // The ack SLA counts from the release, not from when it opened unseen.
     expect(after[0].due_in).toBeGreaterThan(500);
-    expect(db.metrics.value('vigil_holds_released_total', { hold: 'inhibited' })).toBe(2);
+    expect(db.metrics.value('vigil_holds_released_total', { hold: 'inhibited' })).toBe(1);
   });
 
   it('keeps holding an incident another open incident still inhibits, and says so', async () => {
@@ -169,8 +155,7 @@ describe('inhibition on real PostgreSQL', () => {
     const release = new InhibitionRelease({
       pool: db.pool,
       agentId: 'agent-a',
-      destinations: targetDestinations(db.env.config()),
-      routing,
+      targets: book(db.env.config()),
       rules: () => [rule],
       metrics: db.metrics,
       log: db.log,
@@ -209,8 +194,7 @@ describe('inhibition on real PostgreSQL', () => {
     const released = await new InhibitionRelease({
       pool: db.pool,
       agentId: 'agent-a',
-      destinations: targetDestinations(db.env.config()),
-      routing,
+      targets: book(db.env.config()),
       rules: () => [],
       metrics: db.metrics,
       log: db.log,

@@ -13,6 +13,7 @@ import { ruleSchema, type Rule } from '../../src/rules/schema.js';
 import { SeriesStore } from '../../src/rules/series.js';
 import { ThresholdStore } from '../../src/rules/thresholds.js';
 import { WindowStore } from '../../src/rules/window-store.js';
+import { routeToAll } from './routing.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,7 +63,7 @@ export async function kindsWorld(admin: pg.Pool, adminRedis: Redis): Promise<Kin
         windows: new WindowStore(redis, prefix),
         thresholds: new ThresholdStore(pool, rules, { log, maxAgeMs: 1000 }),
         transitions: new Transitions(pool),
-        routing: { byRule: new Map(), fallback: ['slack'] },
+        ...routeToAll(['slack']),
         notify: queues.notify,
         leaseForMs: 60_000,
         digest: { threshold: 10, windowMs: 60_000 },

@@ -71,6 +71,16 @@ describe('loadConfig from a YAML file', () => {
         { kind: 'host-probes', name: 'host-probes' },
       ],
       stateDir: join(dirname(file), '.vigil/state'),
+      targets: {},
+      escalation: { policies: {} },
+      oncall: {
+        ackExpiry: 14_400_000,
+        timeZone: 'UTC',
+        ackLinkTtl: 86_400_000,
+        silenceFor: 3_600_000,
+        flapping: { changes: 6, window: 1_800_000, stableFor: 600_000 },
+      },
+      maintenance: [],
       shutdown: { deadline: 10_000 },
       log: { level: 'info' },
     });

@@ -20,7 +20,10 @@ CREATE INDEX vigil_incidents_fingerprint ON vigil_incidents (fingerprint, starte
 
 -- A delivery goes to a channel (the adapter and its queue) and a target on it (a Slack channel, an
 -- email list). '' is the channel's default destination (slack.channel, email.to), as before.
-ALTER TABLE vigil_deliveries ADD COLUMN target text NOT NULL DEFAULT '';
+ALTER TABLE vigil_deliveries ADD COLUMN target text NOT NULL DEFAULT '',
+  -- An escalation step's own target: its message mentions the target's people (`mention`). Others
+  -- told of the same step (a reply in their thread) are not paged.
+  ADD COLUMN page boolean NOT NULL DEFAULT false;
 ALTER TABLE vigil_deliveries DROP CONSTRAINT vigil_deliveries_pkey;
 ALTER TABLE vigil_deliveries ADD PRIMARY KEY (incident_id, channel, target, seq);
 
