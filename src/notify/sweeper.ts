@@ -28,8 +28,6 @@ export interface SweeperDeps {
   health: Health;
   log: Logger;
   agentId: string;
-  /** Holds that end by themselves (inhibitor resolved, series stable): what they owe is queued below. */
-  releases?: ReadonlyArray<{ tick(): Promise<unknown> }>;
   timing: {
     every: number;
     leaseFor: number;
@@ -148,9 +146,6 @@ export class Sweeper {
       d.metrics.inc('vigil_notifications_fallback_total', { from: h.from, to: h.to }, h.rows);
       d.log.warn({ from: h.from, to: h.to, rows: h.rows }, 'notifications handed to another channel');
     }
-    // Before leasing, so what a release owes goes out in this pass; its failure must not stop delivery.
-    for (const release of d.releases ?? [])
-      await release.tick().catch((err) => d.log.warn({ err: errorMessage(err) }, 'hold release failed'));
     const unscheduled = await d.transitions.scheduleUnscheduled();
     if (unscheduled)
       d.log.warn({ incidents: unscheduled }, 'escalation times given to incidents opened without one');
