@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { createHttpServer, listenHttp } from './api/server.js';
+import { ackLinksFor, oncallHttpDeps } from './api/oncall-http.js';
+import { SlackSocket } from './api/slack-socket.js';
 import type { VigilConfig } from './config/schema.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { migrate } from './db/migrate.js';
@@ -55,6 +57,7 @@ interface Running extends Pipeline {
   workerConn: Redis;
   queues: Queues;
   http: ReturnType<typeof createHttpServer> | undefined;
+  slackSocket: SlackSocket | undefined;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
   sources: Source[];
   thresholdListener: PgListener;
@@ -158,7 +161,10 @@ export class Agent {
     const client = createRedis(config.redis.url, 'client', prefix, {}, redisWatch.connection('client'));
     const workerConn = createRedis(config.redis.url, 'worker', prefix, {}, redisWatch.connection('worker'));
     const queues = createQueues(client, prefix);
-    const channels = this.options.channels ?? createChannels(config, log);
+    // Emails carry a signed acknowledge link when http.linkSecret and publicUrl are set.
+    const ackLinks = ackLinksFor(config, pool);
+    const channels =
+      this.options.channels ?? createChannels(config, log, { ackLink: (id) => ackLinks.create(id) });
     for (const w of ruleWarnings(this.rules, channels, config.sources)) log.warn(w.detail, w.msg);
     const pipeline = buildPipeline({
       config,
@@ -185,7 +191,27 @@ export class Agent {
               { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
               { name: 'redis', check: async () => void (await client.ping()) },
             ],
+            slack: {
+              signingSecret: config.slack?.signingSecret,
+              redis: client,
+              keyPrefix: prefix,
+              queue: queues.actions,
+              metrics: this.metrics,
+              log,
+            },
+            oncall: oncallHttpDeps(config, pool, log, pipeline.actions, ackLinks),
           });
+    const slackSocket = config.slack?.appToken
+      ? new SlackSocket({
+          appToken: config.slack.appToken,
+          apiUrl: config.slack.apiUrl,
+          timeoutMs: config.slack.timeout,
+          queue: queues.actions,
+          metrics: this.metrics,
+          health: this.health,
+          log,
+        })
+      : undefined;
     const thresholdListener = listenForThresholds({
       url: config.database.url,
       applicationName: `vigil ${this.agentId} thresholds`,
@@ -228,6 +254,7 @@ export class Agent {
       workerConn,
       queues,
       http,
+      slackSocket,
       channels,
       sources,
       thresholdListener,
@@ -256,6 +283,7 @@ export class Agent {
       pipeline.canary.start();
       pipeline.heartbeat?.start();
       if (http) this.httpUrl = await listenHttp(http, config.http.host, config.http.port);
+      slackSocket?.start();
       ruleWatcher.start();
     } catch (err) {
       // A half-started agent (e.g. its HTTP port taken) must not leave workers and connections behind.
@@ -317,6 +345,7 @@ export class Agent {
     await Promise.all([r.canary.close(), r.heartbeat?.close()]);
     await r.batcher.close();
     await r.http?.close();
+    await r.slackSocket?.close();
     await r.sweeper.close();
     await r.tick.close();
     await r.thresholdListener.close();

@@ -54,6 +54,18 @@ export const catalogue = {
   vigil_targets_unreachable: gauge(
     'Targets found unable to be paged at start (unknown Slack channel, bot not in it, bad address)',
   ),
+  vigil_slack_interactions_total: counter(
+    'Slack interactions (button presses), by transport (http, socket) and outcome (queued, ignored, refused reasons)',
+    ['transport', 'outcome'],
+  ),
+  vigil_actions_total: counter(
+    'Actions people asked for (ack, resolve, silence, …), by outcome (changed, unchanged)',
+    ['action', 'outcome'],
+  ),
+  vigil_http_refused_total: counter('HTTP requests refused, by surface (api, ack) and reason', [
+    'surface',
+    'reason',
+  ]),
   vigil_rules_reload_total: counter(
     'Rule reloads, by result: ok (the new set runs) or failed (the last good set keeps running)',
     ['result'],

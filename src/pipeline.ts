@@ -5,6 +5,8 @@ import type { Pool } from './db/pool.js';
 import type { Health } from './health.js';
 import { IncidentStore } from './incidents/store.js';
 import { IncidentActions } from './incidents/actions.js';
+import { createActionWorker } from './incidents/action-worker.js';
+import { Silences } from './incidents/silences.js';
 import { Escalations } from './incidents/escalation.js';
 import type { HoldJudge } from './incidents/holds.js';
 import { Router } from './incidents/routing.js';
@@ -34,6 +36,8 @@ import { WindowStore } from './rules/window-store.js';
 import { ThresholdStore } from './rules/thresholds.js';
 import { Canary, canaryKey } from './watchdog/canary.js';
 import { Heartbeat } from './watchdog/heartbeat.js';
+import { SilenceJudge } from './incidents/silence-judge.js';
+import { SilenceRelease } from './incidents/silence-release.js';
 
 export interface PipelineDeps {
   config: VigilConfig;
@@ -86,8 +90,15 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const transitions = new Transitions(d.pool);
   const targets = new TargetBook(configuredChannels(config), config.targets);
   const channelOf = (t: string) => targets.channelOf(t);
-  const holds: HoldJudge[] = [...ruleHoldJudges(d.pool, config)];
+  const maintenance = { windows: config.maintenance, timeZone: config.oncall.timeZone };
+  const holds: HoldJudge[] = [new SilenceJudge(d.pool, maintenance), ...ruleHoldJudges(d.pool, config)];
   let ruleSet = d.rules;
+  const runbooks = new Map<string, string>();
+  const learnRunbooks = (rules: RuleSet) => {
+    runbooks.clear();
+    for (const r of rules.rules) if (r.runbook) runbooks.set(r.id, r.runbook);
+  };
+  learnRunbooks(d.rules);
   const enqueue = async (lease: string, channels: readonly ChannelName[]) => {
     await Promise.all(
       channels.map((c) =>
@@ -171,6 +182,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         log: notifyLog,
         publicUrl: config.publicUrl,
         targets,
+        runbookOf: (id) => runbooks.get(id),
         timing: {
           leaseFor: n.leaseFor,
           backoff: n.backoff,
@@ -190,12 +202,16 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     schema: config.database.schema,
     transitions,
     escalations: new Escalations(d.pool, () => config.escalation.policies, channelOf, targets.channels),
-    passes: holdReleases({
-      ...d,
-      targets,
-      rules: () => ruleSet.rules,
-      log: log.child({ component: 'holds' }),
-    }),
+    passes: [
+      new SilenceRelease({
+        pool: d.pool,
+        maintenance,
+        targets,
+        agentId: d.agentId,
+        log: log.child({ component: 'silences' }),
+      }),
+      ...holdReleases({ ...d, targets, rules: () => ruleSet.rules, log: log.child({ component: 'holds' }) }),
+    ],
     sweep: new OutboxSweep(d.pool),
     status,
     channels: d.channels,
@@ -234,9 +250,18 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         log: log.child({ component: 'heartbeat' }),
       })
     : undefined;
+  const actionWorker = createActionWorker(d.workerConn, prefix, {
+    actions,
+    silences: new Silences(d.pool),
+    incident: (id) => incidents.get(id),
+    silenceForMs: config.oncall.silenceFor,
+    slackApiUrl: config.slack?.apiUrl,
+    metrics: d.metrics,
+    log,
+  });
   return {
     batcher,
-    workers: [events, ...deliverers],
+    workers: [events, ...deliverers, actionWorker],
     tick,
     sweeper,
     canary,
@@ -250,6 +275,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
       ruleSet = rules;
       thresholds.replaceRules(rules.rules);
       engine.replaceRules(rules.rules);
+      learnRunbooks(rules);
     },
     watchUnseen: () => engine.watchUnseen(),
   };

@@ -2,8 +2,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { DependencyError } from '../errors.js';
 import type { Health } from '../health.js';
 import type { Metrics } from '../metrics.js';
+import { mountOncall, type OncallHttpDeps } from './oncall-http.js';
 import { healthRoutes, type HealthCheck } from './health-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
+import { slackInteractions, type SlackInteractionsOptions } from './slack-interactions.js';
 
 export type { HealthCheck };
 
@@ -14,6 +16,10 @@ export interface HttpDeps {
   agentId: string;
   /** How long a dependency check may take (default 2 s). */
   checkTimeoutMs?: number;
+  /** POST /slack/interactions (refuses everything when no signing secret is configured). */
+  slack?: SlackInteractionsOptions;
+  /** The JSON API and email acknowledge links: each mounted only when its secret is configured. */
+  oncall?: OncallHttpDeps;
 }
 
 /**
@@ -22,9 +28,12 @@ export interface HttpDeps {
  */
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // Request logging off: probes of /healthz and /metrics would drown the agent's own records.
-  const app = Fastify({ logger: false });
+  // maxParamLength: an acknowledge link's token (/ack/:token) is longer than Fastify's default 100.
+  const app = Fastify({ logger: false, maxParamLength: 1024 });
   void app.register(healthRoutes, deps);
   void app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.slack) void app.register(slackInteractions, deps.slack);
+  if (deps.oncall) mountOncall(app, deps.oncall, deps.metrics);
   return app;
 }
 

@@ -104,5 +104,5 @@ function targetsCheck(config: VigilConfig, log: Logger): Check {
 /** A channel that cannot be reached on a machine without Slack or a mail server: say what stands in. */
 function channelHint(name: string): string {
   if (name !== 'slack' && name !== 'email') return '';
-  return `\n    fix: check the ${name} section; to try Vigil without a Slack workspace or mail server, run \`npx vigil stand-ins\` and set the SLACK_API_URL / SMTP_URL it prints (or remove the ${name}: section)`;
+  return `\n    fix: check the ${name} section; to try Vigil without a Slack workspace or mail server, run \`npx vigil receivers\` and set what it prints (or remove the ${name}: section)`;
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { defaultSucceeded } from '../sources/postgres/trigger-sql.js';
 import { reportFailure } from './fail.js';
 import { runDemo } from '../demo/run-demo.js';
-import { runStandIns } from '../demo/stand-ins.js';
+import { runReceivers, type ReceiversOptions } from '../demo/receivers.js';
 import { runDoctor } from './doctor.js';
 import { runInstallTriggers, type InstallTriggersOptions } from './install-triggers.js';
 import { runMigrate } from './migrate.js';
@@ -10,7 +10,9 @@ import { runProbesList, runProbesPrune } from './probes.js';
 import { runRulesSchema, runRulesValidate } from './rules.js';
 import { runRulesTest, type RulesTestOptions } from './rules-test.js';
 import { runStart } from './start.js';
+import { registerSilenceCommands } from './silences.js';
 import { registerThresholdCommands } from './thresholds.js';
+import { registerIncidentCommands } from './incidents.js';
 
 const program = new Command()
   .name('vigil')
@@ -90,6 +92,8 @@ rules
   .action(() => runRulesSchema());
 
 registerThresholdCommands(program, withConfig);
+registerIncidentCommands(program, withConfig);
+registerSilenceCommands(program, withConfig);
 
 const probes = program.command('probes').description('inspect and tidy the probe schedulers in Redis');
 withConfig(probes.command('list').description('list probe schedulers: id, probe, interval, next run'))
@@ -120,12 +124,27 @@ program
   .action((opts: { cycles?: number; port: number; namespace: string }) => runDemo(opts));
 
 program
-  .command('stand-ins')
-  .description("run the demo's Slack Web API emulator and SMTP sink alone, for an agent of your own")
+  .command('receivers')
+  .alias('stand-ins')
+  .description(
+    'a Slack Web API emulator and an SMTP sink for an agent of your own: shows what arrives, presses buttons',
+  )
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--slack-port <port>', 'Slack emulator port', (v) => Number(v), 8025)
   .option('--smtp-port <port>', 'SMTP sink port (vigil.yaml points at 1025)', (v) => Number(v), 1025)
-  .action((opts: { host: string; slackPort: number; smtpPort: number }) => runStandIns(opts));
+  .option('--web-port <port>', 'port of the page showing messages and their buttons', (v) => Number(v), 8026)
+  .option(
+    '--request-url <url>',
+    "the agent's interactivity URL, where pressed buttons go",
+    'http://127.0.0.1:8470/slack/interactions',
+  )
+  .option('--signing-secret <secret>', 'sign button presses with this (default: a new random one, printed)')
+  .option(
+    '--socket-mode',
+    'send button presses over the Socket Mode connection of an agent with slack.appToken',
+  )
+  .option('--user <name>', 'the Slack user pressing buttons (default: your login name)')
+  .action((opts: ReceiversOptions) => runReceivers({ ...opts, socketMode: opts.socketMode === true }));
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

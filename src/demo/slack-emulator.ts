@@ -5,8 +5,24 @@ import { hrNow, waitForRecord } from './records.js';
 import { createRateLimiter, type SlackRateLimit } from './slack-rate-limit.js';
 import { readArgs } from './slack-wire.js';
 import { SlackDirectory, type ChannelDeclaration, type Usergroup } from './slack-directory.js';
+import {
+  blockActionsPayload,
+  deliverPress,
+  postInteraction,
+  type InteractivityConfig,
+  type PressOptions,
+  type PressResult,
+  type SignedInteraction,
+} from './slack-interactivity.js';
+import { SlackSocketServer } from './slack-socket-server.js';
 
 export { slackDefaultRateLimit, type SlackRateLimit } from './slack-rate-limit.js';
+export type {
+  InteractivityConfig,
+  PressOptions,
+  PressResult,
+  SignedInteraction,
+} from './slack-interactivity.js';
 
 /**
  * `accepted: true` with 500: the message is posted, then the answer is lost (a timeout after Slack
@@ -50,6 +66,16 @@ export interface SlackEmulator {
   /** Calls `listener` on every future call; returns the unsubscribe function. */
   onCall(listener: (call: SlackCall) => void): () => void;
   failNext(count: number, failure: SlackFailure): void;
+  /** Where pressed buttons go: a signed POST to the agent's request URL, or its Socket Mode connection. */
+  interactivity(config: InteractivityConfig): void;
+  /** Presses a button of a posted message, as a person in Slack would (see PressOptions). */
+  press(opts: PressOptions): Promise<PressResult>;
+  /** Sends a signed interaction again, byte for byte: a replay. */
+  post(request: SignedInteraction): Promise<{ status: number; body: string }>;
+  /** Open Socket Mode connections. */
+  socketConnections(): number;
+  /** Drops them all (no close handshake): the client has to reconnect. */
+  dropSocketConnections(): void;
   /** conversations.info: channels exist with the bot in them unless declared otherwise. */
   declareChannel(channel: string, declaration: ChannelDeclaration): void;
   declareUsergroup(group: Usergroup): void;
@@ -67,9 +93,12 @@ function channelId(channel: string): string {
   return `C${hash.toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
-function rejectionOf(knownMethod: boolean, token: unknown): string | undefined {
+function rejectionOf(method: string, knownMethod: boolean, token: unknown): string | undefined {
   if (!knownMethod) return 'unknown_method';
   if (typeof token !== 'string' || !token) return 'not_authed';
+  // Socket Mode's connection is opened with the app-level token; everything else takes a bot token.
+  if (method === 'apps.connections.open')
+    return token.startsWith('xapp-') ? undefined : 'not_allowed_token_type';
   return token.startsWith('xox') ? undefined : 'invalid_auth';
 }
 
@@ -114,7 +143,10 @@ export async function startSlackEmulator(
   let faults: { remaining: number; failure: SlackFailure }[] = [];
   let tsCounter = 0;
   let url = '';
+  let interactivity: InteractivityConfig | undefined;
+  let responses = 0;
   const directory = new SlackDirectory(channelId);
+  const sockets = new SlackSocketServer(() => url.replace(/^http/, 'ws').replace(/api\/$/, ''));
 
   const key = (channel: string, ts: string): string => `${channel}/${ts}`;
   // Monotonic across reset() so a ts is never handed out twice by one emulator.
@@ -133,6 +165,7 @@ export async function startSlackEmulator(
 
   const handlers: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
     ...directory.handlers,
+    'apps.connections.open': () => sockets.connectionsOpen(),
     'auth.test': () => ({
       ok: true,
       url: url.replace(/api\/$/, ''),
@@ -212,13 +245,19 @@ export async function startSlackEmulator(
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const reqUrl = new URL(req.url ?? '/', 'http://emulator');
+    if (reqUrl.pathname.startsWith('/response/')) {
+      // A response_url: what the agent said to the person who pressed (an ephemeral message).
+      const args = await readArgs(req, reqUrl.searchParams);
+      record({ method: 'response_url', args, status: 200, response: 'ok' });
+      return send(res, 200, 'ok');
+    }
     const method = reqUrl.pathname.startsWith('/api/') ? reqUrl.pathname.slice('/api/'.length) : undefined;
     if (method === undefined) return send(res, 404, { ok: false, error: 'not_found' });
     const { token, ...args } = await readArgs(req, reqUrl.searchParams);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? token;
     // hasOwn: a method named e.g. 'constructor' must not reach Object.prototype.
     const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
-    const rejection = rejectionOf(handler !== undefined, bearer);
+    const rejection = rejectionOf(method, handler !== undefined, bearer);
     const channel = handler && !rejection ? limitedChannel(args) : undefined;
     const retryAfterSec = channel === undefined ? undefined : limiter.take(method, channel);
     if (retryAfterSec !== undefined) {
@@ -254,6 +293,7 @@ export async function startSlackEmulator(
       if (!res.headersSent) send(res, 400, { ok: false, error: 'invalid_request', detail: String(err) });
     });
   });
+  server.on('upgrade', (req, socket, head) => sockets.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -279,6 +319,17 @@ export async function startSlackEmulator(
     failNext: (count, failure) => {
       if (count > 0) faults.push({ remaining: count, failure });
     },
+    interactivity: (config) => void (interactivity = config),
+    press: async (pressOpts) => {
+      const msg = messages.get(key(channelId(pressOpts.channel), pressOpts.ts));
+      if (!msg) throw new Error(`Slack emulator: no message ${pressOpts.ts} in ${pressOpts.channel}`);
+      const responseUrl = `${url.replace(/api\/$/, '')}response/${++responses}`;
+      const payload = blockActionsPayload(msg, pressOpts, responseUrl);
+      return deliverPress(interactivity, payload, pressOpts, sockets);
+    },
+    post: postInteraction,
+    socketConnections: () => sockets.connections,
+    dropSocketConnections: () => sockets.drop(),
     declareChannel: (channel, declaration) => directory.declareChannel(channel, declaration),
     declareUsergroup: (group) => directory.declareUsergroup(group),
     reset: () => {
@@ -289,10 +340,13 @@ export async function startSlackEmulator(
       limiter.reset();
     },
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      closing ??= Promise.all([
+        sockets.close(),
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+      ]).then(() => undefined);
       return closing;
     },
   };

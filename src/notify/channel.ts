@@ -18,14 +18,20 @@ export interface NotificationContext {
   seq: number;
   /** The `opened` delivery of this channel, when there was one (absent for `opened` itself). */
   thread: ThreadRef | undefined;
-  /** Absolute links for buttons/links, when the agent has a public URL. */
-  links: { incident?: string; ack?: string };
   /**
-   * Where on the channel, when not its default: a Slack channel id, or email addresses (a target of
-   * vigil.yaml). Follow-ups of a thread go where its first message went.
+   * Absolute links shown in the message: the incident page and the email acknowledge link (when the
+   * agent has a public URL), the rule's `runbook`.
    */
-  destination?: string | readonly string[];
-  /** Who an escalation pages (Slack `S…` user group, `U…` user, `here`); other kinds never mention. */
+  links: { incident?: string; ack?: string; runbook?: string };
+  /**
+   * The target's own destination (Slack channel id; email addresses, comma-joined) when it is not the
+   * channel's default (`slack.channel`, `email.to`).
+   */
+  destination?: string;
+  /**
+   * The target's `mention` (Slack user group `S…`, user `U…`, or `here`). Only an `escalated`
+   * notification pages with it; updates and other replies never mention anyone.
+   */
   mention?: string;
   /** Why this channel carries it, when it stands in for another ("Slack failing since … — sent by email"). */
   note?: string;

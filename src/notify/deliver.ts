@@ -27,6 +27,8 @@ export interface DeliverDeps {
   log: Logger;
   publicUrl: string | undefined;
   targets: TargetBook;
+  /** The rule's runbook link, shown on every message about its incidents. */
+  runbookOf: (ruleId: string) => string | undefined;
   timing: { leaseFor: number; backoff: number; maxBackoff: number; concurrency: number };
   /** Records a canary's dry-run delivery on this channel. */
   canaryDone: (agent: string, sentAt: number) => Promise<void>;
@@ -104,9 +106,11 @@ export function deliverProcessor(d: DeliverDeps) {
     const sendOne = async (row: OwedRow, thread: ThreadRef | undefined): Promise<ThreadRef | undefined> => {
       const incident = incidents.get(row.incidentId);
       if (!incident) throw new VigilError('E_NOTIFY_INCIDENT', `incident ${row.incidentId} does not exist`);
-      const links = d.publicUrl
-        ? { incident: new URL(`/incidents/${incident.id}`, d.publicUrl).toString() }
-        : {};
+      const runbook = d.runbookOf(incident.ruleId);
+      const links = {
+        ...(d.publicUrl ? { incident: new URL(`/incidents/${incident.id}`, d.publicUrl).toString() } : {}),
+        ...(runbook ? { runbook } : {}),
+      };
       const dest = d.targets.resolve(name, row.target);
       const ctx: NotificationContext = {
         incident,
@@ -115,7 +119,7 @@ export function deliverProcessor(d: DeliverDeps) {
         thread: row.kind === 'opened' ? undefined : thread,
         links,
         ...(row.note ? { note: row.note } : {}),
-        ...(dest.to !== undefined ? { destination: dest.to } : {}),
+        ...(dest.to !== undefined ? { destination: [dest.to].flat().join(',') } : {}),
         ...(dest.mention !== undefined && row.page ? { mention: dest.mention } : {}),
       };
       // Tried before (a lost answer, an agent killed mid-send): the service may have it already.

@@ -1,15 +1,8 @@
 import type { Incident } from '../contracts/incident.js';
 import type { NotificationKind } from '../contracts/channels.js';
-import {
-  htmlEscape,
-  labelsText,
-  oneLine,
-  severityEmoji,
-  severityLabel,
-  sinceText,
-  stateLine,
-  type RenderInput,
-} from './format.js';
+import { htmlEscape, labelsText, oneLine, severityEmoji, severityLabel, type RenderInput } from './format.js';
+import { eventText, stateText, stateWord } from './story.js';
+import { sinceText } from './when.js';
 
 /** Pure renderer: Incident + kind + links → mail subject, text and HTML bodies. No I/O. */
 
@@ -24,32 +17,10 @@ export function emailSubject(incident: Incident, kind: NotificationKind): string
   return `[Vigil][${tag}] ${oneLine(incident.title)} (#${oneLine(incident.id)})`;
 }
 
-function headline(input: RenderInput): string {
+/** First line of the mail: what this one says. "Incident #42 opened", "Incident #42: ⚠️ Escalated: …". */
+function headline(input: RenderInput, now: Date): string {
   const { incident: i, kind } = input;
-  switch (kind) {
-    case 'opened':
-      return `Incident #${i.id} opened`;
-    case 'acknowledged':
-      return `Incident #${i.id} acknowledged by ${i.acknowledgedBy ?? 'someone'}`;
-    case 'resolved':
-      return `Incident #${i.id} resolved`;
-    case 'escalated':
-      return `Incident #${i.id} escalated`;
-    case 'reminder':
-      return `Reminder: incident #${i.id} is still open`;
-    case 'unacknowledged':
-      return `Incident #${i.id} is no longer acknowledged`;
-    case 'ack-expired':
-      return `Incident #${i.id}: acknowledgement expired, still firing`;
-    case 'released':
-      return `Incident #${i.id} is firing (no longer ${i.held ?? 'held'})`;
-    case 'flapping':
-      return `Incident #${i.id}: its alert is flapping; further changes are held`;
-    case 'stable':
-      return `Incident #${i.id}: its alert is stable again`;
-    case 'silenced':
-      return `Incident #${i.id} silenced`;
-  }
+  return kind === 'opened' ? `Incident #${i.id} opened` : `Incident #${i.id}: ${eventText(input, now)}`;
 }
 
 export function renderEmail(input: RenderInput, now: Date = new Date()): EmailMessage {
@@ -57,14 +28,19 @@ export function renderEmail(input: RenderInput, now: Date = new Date()): EmailMe
   const rows: [string, string][] = [
     ['Severity', severityLabel(i.severity)],
     ['Rule', i.ruleId],
-    ['State', i.state],
-    ['Value', i.value === null ? '—' : String(i.value)],
-    ['Since', sinceText(i.startedAt, now)],
+    ['State', stateWord(i)],
+    ...(i.value === null ? [] : [['Value', String(i.value)] as [string, string]]),
+    ['Since', sinceText(i.startedAt, input.timeZone ?? 'UTC', now)],
   ];
   const labels = labelsText(i.labels);
   if (labels) rows.push(['Labels', labels]);
-  const state = stateLine(input, now);
-  const head = headline(input);
+  const state = stateText(input, now);
+  const head = headline(input, now);
+  const linkList: [string, string][] = [
+    ...(links.ack ? [['Acknowledge', links.ack] as [string, string]] : []),
+    ...(links.runbook ? [['Runbook', links.runbook] as [string, string]] : []),
+    ...(links.incident ? [['Open in Vigil', links.incident] as [string, string]] : []),
+  ];
 
   const text = [
     ...(input.note ? [input.note, ''] : []),
@@ -76,22 +52,19 @@ export function renderEmail(input: RenderInput, now: Date = new Date()): EmailMe
     ...rows.map(([k, v]) => `${k}: ${v}`),
     ...(i.summary.trim() ? ['', i.summary] : []),
     '',
-    ...(links.ack ? [`Acknowledge: ${links.ack}`] : []),
-    ...(links.incident ? [`Open in Vigil: ${links.incident}`] : []),
+    ...linkList.map(([k, v]) => `${k}: ${v}`),
+    ...(links.ack ? ['(the link asks you to confirm before it acknowledges)'] : []),
     '-- ',
     'Vigil alerting agent',
   ].join('\n');
 
   const e = htmlEscape;
-  const linkHtml = [
-    links.ack ? `<a href="${e(links.ack)}">Acknowledge</a>` : '',
-    links.incident ? `<a href="${e(links.incident)}">Open in Vigil</a>` : '',
-  ].filter(Boolean);
+  const linkHtml = linkList.map(([k, v]) => `<a href="${e(v)}">${e(k)}</a>`);
   const html = [
     '<!doctype html><html><body style="font-family:sans-serif">',
     input.note ? `<p><strong>${e(input.note)}</strong></p>` : '',
     `<p>${e(head)}</p>`,
-    `<h2>${e(severityEmoji(i.severity))} ${e(oneLine(i.title))}</h2>`,
+    `<h2>${e(i.state === 'resolved' ? '✅' : severityEmoji(i.severity))} ${e(oneLine(i.title))}</h2>`,
     `<p><strong>${e(state)}</strong></p>`,
     '<table cellpadding="4">',
     ...rows.map(([k, v]) => `<tr><th align="left">${e(k)}</th><td>${e(v)}</td></tr>`),

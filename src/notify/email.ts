@@ -3,11 +3,32 @@ import nodemailer from 'nodemailer';
 import { ChannelFailedError, DependencyError, RetryableError, VigilError, errorMessage } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import type { VigilConfig } from '../config/schema.js';
+import type { NotificationKind } from '../contracts/channels.js';
 import type { DigestContext, NotificationContext, NotifyChannel, ThreadRef } from './channel.js';
 import { renderEmailDigest } from './digest-template.js';
 import { renderEmail } from './email-template.js';
 
 type EmailConfig = NonNullable<VigilConfig['email']>;
+
+export interface EmailOptions {
+  /** `oncall.timeZone`: the zone of every time in the mails. */
+  timeZone?: string;
+  /**
+   * Makes a signed, single-use acknowledge link (AckLinks.create); undefined when links are off
+   * (no publicUrl or linkSecret). Asked for each mail that tells an unacknowledged incident fires.
+   */
+  ackLink?: (incidentId: string) => Promise<string | undefined>;
+}
+
+/** Mails that ask someone to act: they carry the acknowledge link while the incident is firing. */
+const ackKinds: ReadonlySet<NotificationKind> = new Set<NotificationKind>([
+  'opened',
+  'escalated',
+  'reminder',
+  'ack-expired',
+  'unacknowledged',
+  'released',
+]);
 
 /** Codes nodemailer (or the socket below it) uses when the connection, not the message, failed. */
 const transientCodes = new Set(['ETIMEDOUT', 'ECONNECTION', 'ECONNREFUSED', 'ECONNRESET', 'ESOCKET', 'EDNS']);
@@ -66,12 +87,19 @@ function messageIdDomain(from: string): string {
  * delivered the message; when the worker retries, the copy carries the same Message-ID, which is what
  * lets a mail client or a dedup filter recognise it as a duplicate rather than a new alert.
  */
-export function incidentMessageId(incidentId: string, seq: number, from: string): string {
+export function incidentMessageId(
+  incidentId: string,
+  seq: number,
+  from: string,
+  destination?: string,
+): string {
   const id = incidentId.replace(/[^A-Za-z0-9.-]/g, '_');
-  return `<vigil-incident-${id}-${seq}@${messageIdDomain(from)}>`;
+  // Each target's list gets a mail of its own, so its own Message-ID (and its own thread).
+  const to = destination ? `-${createHash('sha1').update(destination).digest('hex').slice(0, 10)}` : '';
+  return `<vigil-incident-${id}-${seq}${to}@${messageIdDomain(from)}>`;
 }
 
-export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel {
+export function createEmailChannel(cfg: EmailConfig, log: Logger, options: EmailOptions = {}): NotifyChannel {
   const clog = log.child({ component: 'notify.email' });
   // Keys next to `url` apply where the URL's query string does not set them.
   const transport = nodemailer.createTransport({
@@ -86,19 +114,39 @@ export function createEmailChannel(cfg: EmailConfig, log: Logger): NotifyChannel
     if (closed) throw new VigilError('E_CHANNEL_CLOSED', 'email channel is closed');
   };
 
+  /** The acknowledge link for this mail, if it should carry one; a failure to make one costs the link only. */
+  async function ackLinkFor(ctx: NotificationContext): Promise<string | undefined> {
+    if (ctx.links.ack) return ctx.links.ack;
+    const { incident } = ctx;
+    if (!options.ackLink || !ackKinds.has(ctx.kind) || incident.state !== 'firing') return undefined;
+    try {
+      return await options.ackLink(incident.id);
+    } catch (err) {
+      clog.warn({ incident: incident.id, err: errorMessage(err) }, 'no acknowledge link for this mail');
+      return undefined;
+    }
+  }
+
   return {
     name: 'email',
 
     async send(ctx: NotificationContext): Promise<ThreadRef> {
       ensureOpen();
       const { incident, kind, thread } = ctx;
-      const body = renderEmail(ctx);
-      const messageId = incidentMessageId(incident.id, ctx.seq, cfg.from);
+      const ack = await ackLinkFor(ctx);
+      const links = ack ? { ...ctx.links, ack } : ctx.links;
+      const body = renderEmail({
+        ...ctx,
+        links,
+        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+      });
+      const messageId = incidentMessageId(incident.id, ctx.seq, cfg.from, ctx.destination);
       const threaded = kind !== 'opened' && thread !== undefined;
       try {
         await transport.sendMail({
           from: cfg.from,
-          to: ctx.destination === undefined ? cfg.to : [ctx.destination].flat(),
+          // A target's own list (comma-joined addresses), else the configured one.
+          to: ctx.destination ?? cfg.to,
           messageId,
           // "Re:" plus In-Reply-To/References is what both header- and subject-threading clients group on.
           subject: threaded ? `Re: ${body.subject}` : body.subject,

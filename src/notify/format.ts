@@ -6,7 +6,15 @@ import type { NotificationContext } from './channel.js';
  * parameter) so tests can pin every string.
  */
 
-export type RenderInput = Pick<NotificationContext, 'incident' | 'kind' | 'links' | 'note'>;
+export interface RenderInput extends Pick<
+  NotificationContext,
+  'incident' | 'kind' | 'links' | 'note' | 'mention'
+> {
+  /** IANA zone of every time shown (`oncall.timeZone`); UTC when absent. */
+  timeZone?: string;
+  /** Length of the Silence button's silence (`oncall.silenceFor`), for its label. */
+  silenceForMs?: number;
+}
 
 const emojis: Record<Severity, string> = { critical: '🔴', high: '🟠', warning: '🟡', info: '🔵' };
 
@@ -21,6 +29,25 @@ export function severityLabel(severity: Severity): string {
 /** Slack treats `<`, `>` and `&` as control characters (`<!channel>` pings everyone): escape incident text. */
 export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A target's `mention` as Slack markup: user group `S…` → `<!subteam^S…>`, user `U…`/`W…` → `<@U…>`,
+ * `here`/`channel` → `<!here>`/`<!channel>`. Anything else is no mention at all: this is the only
+ * place Vigil writes mention markup, so a config typo cannot smuggle other markup into a message.
+ */
+export function slackMention(value: string | undefined): string | undefined {
+  const v = value?.trim().replace(/^@/, '') ?? '';
+  if (/^S[A-Z0-9]{2,}$/.test(v)) return `<!subteam^${v}>`;
+  if (/^[UW][A-Z0-9]{2,}$/.test(v)) return `<@${v}>`;
+  if (v === 'here' || v === 'channel') return `<!${v}>`;
+  return undefined;
+}
+
+/** A URL inside Slack's `<url|label>` link markup: the characters that would end the link are encoded. */
+export function slackLink(url: string, label: string): string {
+  const safe = url.replace(/[<>| ]/g, (c) => encodeURIComponent(c)).replace(/&/g, '&amp;');
+  return `<${safe}|${slackEscape(label)}>`;
 }
 
 export function htmlEscape(text: string): string {
@@ -39,41 +66,6 @@ export function oneLine(text: string): string {
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/** "45s", "3m 5s", "2h 10m", "1d 4h": two units are enough to tell a blip from an outage. */
-export function formatElapsed(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
-}
-
-/** "2024-05-01T10:00:00.000Z (3m ago)": absolute for the record, relative for the reader. */
-export function sinceText(startedAt: Date, now: Date): string {
-  return `${startedAt.toISOString()} (${formatElapsed(now.getTime() - startedAt.getTime())} ago)`;
-}
-
-/** One line saying where the incident stands after this notification. */
-export function stateLine(input: RenderInput, now: Date): string {
-  const { incident: i, kind } = input;
-  if (kind === 'resolved' || i.state === 'resolved') {
-    const at = i.resolvedAt ?? now;
-    return `✅ Resolved at ${at.toISOString()} (lasted ${formatElapsed(at.getTime() - i.startedAt.getTime())})`;
-  }
-  const acked =
-    i.state === 'acknowledged'
-      ? `acknowledged by ${i.acknowledgedBy ?? 'someone'}${i.acknowledgedAt ? ` at ${i.acknowledgedAt.toISOString()}` : ''}`
-      : undefined;
-  if (kind === 'escalated') {
-    return `⚠️ Escalated: ${acked ?? `not acknowledged within ${formatElapsed(i.ackSlaMs)}`}`;
-  }
-  if (kind === 'reminder') {
-    return `🔔 Reminder: still ${acked ?? 'firing'} after ${formatElapsed(now.getTime() - i.startedAt.getTime())}`;
-  }
-  if (acked) return `👀 ${acked.charAt(0).toUpperCase()}${acked.slice(1)}`;
-  return '🔥 Firing';
 }
 
 export function labelsText(labels: Record<string, string>): string {

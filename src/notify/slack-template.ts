@@ -3,12 +3,15 @@ import {
   oneLine,
   severityEmoji,
   severityLabel,
-  sinceText,
   slackEscape,
-  stateLine,
+  slackLink,
+  slackMention,
   truncate,
   type RenderInput,
 } from './format.js';
+import { eventText, stateText, stateWord } from './story.js';
+import { formatElapsed, sinceText } from './when.js';
+import type { Severity } from '../contracts/incident.js';
 
 /** Pure renderer: Incident + kind + links → Slack Block Kit. No I/O, so tests can pin every block. */
 
@@ -17,6 +20,7 @@ export interface SlackText {
   type: 'plain_text' | 'mrkdwn';
   text: string;
   emoji?: boolean;
+  verbatim?: boolean;
 }
 export interface SlackButton {
   type: 'button';
@@ -32,85 +36,126 @@ export type SlackBlock =
   | { type: 'context'; elements: SlackText[] }
   | { type: 'actions'; block_id?: string; elements: SlackButton[] };
 
+/** Only attachments carry a colour bar: one holds the state line, coloured by severity while open. */
+export interface SlackAttachment {
+  color: string;
+  fallback: string;
+  blocks: SlackBlock[];
+}
+
 export interface SlackMessage {
   /** Fallback for notifications and screen readers; Slack warns when it is missing. */
   text: string;
   blocks: SlackBlock[];
+  attachments?: SlackAttachment[];
 }
 
 export const slackActionIds = {
   ack: 'vigil_ack',
   resolve: 'vigil_resolve',
   silence: 'vigil_silence',
+  notActionable: 'vigil_not_actionable',
 } as const;
 
-const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
-const plain = (text: string): SlackText => ({ type: 'plain_text', text, emoji: true });
+const colors: Record<Severity, string> = {
+  critical: '#E01E5A',
+  high: '#F2952F',
+  warning: '#ECB22E',
+  info: '#36C5F0',
+};
+/** A resolved incident loses its severity colour. */
+export const resolvedColor = '#9E9E9E';
 
-export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMessage {
-  const { incident: i, kind, links } = input;
-  const emoji = severityEmoji(i.severity);
-  const sev = severityLabel(i.severity);
-  const state = stateLine(input, now);
-  const blocks: SlackBlock[] = [
-    // Header blocks are plain_text (no escaping needed) and capped at 150 characters by Slack.
-    { type: 'header', text: plain(truncate(`${emoji} ${oneLine(i.title)}`, 150)) },
-    {
-      type: 'section',
-      fields: [
-        mrkdwn(`*Incident*\n#${slackEscape(i.id)}`),
-        mrkdwn(`*Rule*\n\`${slackEscape(i.ruleId)}\``),
-        mrkdwn(`*Severity*\n${emoji} ${sev}`),
-        mrkdwn(`*Value*\n${i.value === null ? '—' : String(i.value)}`),
-        mrkdwn(`*Since*\n${sinceText(i.startedAt, now)}`),
-      ],
-    },
+/**
+ * verbatim: Slack still reads our own `<…>` markup (links, the escalation's mention) but does not
+ * auto-parse the text, so a label reading "@here" or "#ops" stays words.
+ */
+const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text, verbatim: true });
+const plain = (text: string): SlackText => ({ type: 'plain_text', text, emoji: true });
+const button = (label: string, actionId: string, value: string, style?: 'primary' | 'danger') => ({
+  type: 'button' as const,
+  text: plain(label),
+  action_id: actionId,
+  value,
+  ...(style ? { style } : {}),
+});
+
+/** Whom this notification pages: only an escalation pages anyone. */
+function mentionOf(input: RenderInput): string | undefined {
+  return input.kind === 'escalated' ? slackMention(input.mention) : undefined;
+}
+
+function buttons(input: RenderInput): SlackBlock[] {
+  const { incident: i } = input;
+  if (i.state === 'resolved') return [];
+  const silence = `Silence ${formatElapsed(input.silenceForMs ?? 3_600_000)}`;
+  const elements: SlackButton[] = [
+    ...(i.state === 'firing' ? [button('Acknowledge', slackActionIds.ack, i.id, 'primary')] : []),
+    button('Resolve', slackActionIds.resolve, i.id),
+    ...(i.held === 'silenced' ? [] : [button(silence, slackActionIds.silence, i.id, 'danger')]),
+    button('Not actionable', slackActionIds.notActionable, i.id),
   ];
+  return [{ type: 'actions', block_id: `vigil_incident_${i.id}`, elements }];
+}
+
+/** The incident's one message, rendered from the incident as it is now; edited in place on every change. */
+export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMessage {
+  const { incident: i, links } = input;
+  const resolved = i.state === 'resolved';
+  const emoji = resolved ? '✅' : severityEmoji(i.severity);
+  const sev = severityLabel(i.severity);
+  const state = stateText(input, now);
+  const mention = mentionOf(input);
+  const blocks: SlackBlock[] = [
+    // Header blocks are plain_text (no markup, so no mention either) and capped at 150 characters.
+    { type: 'header', text: plain(truncate(`${emoji} ${oneLine(i.title)}`, 150)) },
+  ];
+  if (mention)
+    blocks.push({ type: 'section', text: mrkdwn(`${mention} ${slackEscape(eventText(input, now))}`) });
   if (i.summary.trim())
     blocks.push({ type: 'section', text: mrkdwn(truncate(slackEscape(i.summary), 3000)) });
+  blocks.push({
+    type: 'section',
+    fields: [
+      mrkdwn(`*Severity*\n${severityEmoji(i.severity)} ${sev}`),
+      mrkdwn(`*Rule*\n\`${slackEscape(i.ruleId)}\``),
+      mrkdwn(`*Since*\n${sinceText(i.startedAt, input.timeZone ?? 'UTC', now)}`),
+      mrkdwn(`*State*\n${slackEscape(stateWord(i))}`),
+      mrkdwn(`*Incident*\n#${slackEscape(i.id)}`),
+      ...(i.value === null ? [] : [mrkdwn(`*Value*\n${i.value}`)]),
+    ],
+  });
   const labels = labelsText(i.labels);
   if (labels)
     blocks.push({ type: 'context', elements: [mrkdwn(truncate(`Labels: ${slackEscape(labels)}`, 2000))] });
-  blocks.push({ type: 'context', elements: [mrkdwn(slackEscape(state))] });
+  const linkList = [
+    ...(links.runbook ? [slackLink(links.runbook, '📖 Runbook')] : []),
+    ...(links.incident ? [slackLink(links.incident, `Incident #${i.id} in Vigil`)] : []),
+  ];
+  if (linkList.length) blocks.push({ type: 'context', elements: [mrkdwn(linkList.join('  ·  '))] });
   if (input.note) blocks.push({ type: 'context', elements: [mrkdwn(`ℹ️ ${slackEscape(input.note)}`)] });
+  blocks.push(...buttons(input));
 
-  // Every open incident keeps its buttons (acknowledged ones minus Acknowledge); resolved ones have none.
-  if (kind !== 'resolved' && i.state !== 'resolved') {
-    const buttons: SlackButton[] = [];
-    if (i.state !== 'acknowledged') {
-      buttons.push({
-        type: 'button',
-        text: plain('Acknowledge'),
-        action_id: slackActionIds.ack,
-        value: i.id,
-        style: 'primary',
-      });
-    }
-    buttons.push(
-      { type: 'button', text: plain('Resolve'), action_id: slackActionIds.resolve, value: i.id },
-      {
-        type: 'button',
-        text: plain('Silence'),
-        action_id: slackActionIds.silence,
-        value: i.id,
-        style: 'danger',
-      },
-    );
-    // A link button still sends an interaction payload; the distinct action_id lets the endpoint ignore it.
-    if (links.incident)
-      buttons.push({ type: 'button', text: plain('Open'), action_id: 'vigil_open', url: links.incident });
-    blocks.push({ type: 'actions', block_id: `vigil_incident_${i.id}`, elements: buttons });
-  }
-
+  const attachments: SlackAttachment[] = [
+    {
+      color: resolved ? resolvedColor : colors[i.severity],
+      fallback: slackEscape(state),
+      blocks: [{ type: 'section', text: mrkdwn(slackEscape(state)) }],
+    },
+  ];
   // The fallback text is what notifications preview: a resolved incident must not read as a red alert.
-  const tag = i.state === 'resolved' || kind === 'resolved' ? '✅ [RESOLVED]' : `${emoji} [${sev}]`;
-  const text = slackEscape(`${tag} ${oneLine(i.title)} (incident #${i.id}, ${i.state}): ${state}`);
-  return { text, blocks };
+  const tag = resolved ? '✅ [RESOLVED]' : `${emoji} [${sev}]`;
+  const text = `${mention ? `${mention} ` : ''}${slackEscape(`${tag} ${oneLine(i.title)} (incident #${i.id}, ${stateWord(i)}): ${state}`)}`;
+  return { text, blocks, attachments };
 }
 
-/** Thread reply for re-fires: short, so the channel's thread view reads as a timeline. */
+/**
+ * Thread reply: one line of the incident's timeline. Only an escalation's reply mentions anyone
+ * (its target's `mention`); every other reply is silent.
+ */
 export function renderSlackThreadReply(input: RenderInput, now: Date = new Date()): SlackMessage {
-  const line = slackEscape(stateLine(input, now));
-  const text = `${line} — incident #${slackEscape(input.incident.id)}`;
+  const mention = mentionOf(input);
+  const line = `${slackEscape(eventText(input, now))} — incident #${slackEscape(input.incident.id)}`;
+  const text = mention ? `${mention} ${line}` : line;
   return { text, blocks: [{ type: 'section', text: mrkdwn(text) }] };
 }

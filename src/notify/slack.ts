@@ -6,8 +6,28 @@ import type { DigestContext, NotificationContext, NotifyChannel, ThreadRef } fro
 import { renderSlackDigest, renderSlackDigestEscalation } from './digest-template.js';
 import { mapSlackError } from './slack-errors.js';
 import { renderSlack, renderSlackThreadReply, type SlackMessage } from './slack-template.js';
+import type { NotificationKind } from '../contracts/channels.js';
 
 type SlackConfig = NonNullable<VigilConfig['slack']>;
+
+/** How messages read: `oncall.timeZone` and `oncall.silenceFor` (the Silence button's label). */
+export interface SlackRenderOptions {
+  timeZone?: string;
+  silenceForMs?: number;
+}
+
+/** Notifications told as a reply in the incident's thread (besides updating its message). */
+const replyKinds: ReadonlySet<NotificationKind> = new Set<NotificationKind>([
+  'escalated',
+  'reminder',
+  'acknowledged',
+  'unacknowledged',
+  'ack-expired',
+  'released',
+  'flapping',
+  'stable',
+  'silenced',
+]);
 
 /** Slack message metadata type Vigil tags its messages with. */
 const METADATA_TYPE = 'vigil_notification';
@@ -30,7 +50,11 @@ export function slackLogger(log: Logger): SlackLogger {
   };
 }
 
-export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel {
+export function createSlackChannel(
+  cfg: SlackConfig,
+  log: Logger,
+  options: SlackRenderOptions = {},
+): NotifyChannel {
   const clog = log.child({ component: 'notify.slack' });
   const client = new WebClient(cfg.token, {
     slackApiUrl: cfg.apiUrl,
@@ -40,9 +64,6 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
     logger: slackLogger(clog.child({ component: 'slack-web-api' })),
   });
   let closed = false;
-  /** A target's channel, or the configured one. */
-  const where = (ctx: NotificationContext) =>
-    typeof ctx.destination === 'string' ? ctx.destination : cfg.channel;
 
   async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
     if (closed) throw new VigilError('E_CHANNEL_CLOSED', 'Slack channel is closed');
@@ -66,7 +87,13 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
     threadTs?: string,
     broadcast = false,
   ): Promise<ThreadRef> {
-    const base = { channel, text: msg.text, blocks: msg.blocks, metadata: tag(ctx) };
+    const base = {
+      channel,
+      text: msg.text,
+      blocks: msg.blocks,
+      ...(msg.attachments ? { attachments: msg.attachments } : {}),
+      metadata: tag(ctx),
+    };
     const res = await call('chat.postMessage', () =>
       threadTs
         ? client.chat.postMessage({ ...base, thread_ts: threadTs, reply_broadcast: broadcast })
@@ -78,34 +105,46 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
 
   async function update(channel: string, thread: ThreadRef, message: SlackMessage): Promise<void> {
     await call('chat.update', () =>
-      client.chat.update({ channel, ts: thread.externalId, text: message.text, blocks: message.blocks }),
+      client.chat.update({
+        channel,
+        ts: thread.externalId,
+        text: message.text,
+        blocks: message.blocks,
+        ...(message.attachments ? { attachments: message.attachments } : {}),
+      }),
     );
   }
+
+  const render = (ctx: NotificationContext) => ({ ...ctx, ...options });
+  /** Updates never page anyone: the mention is for an escalation's own post or reply. */
+  const quiet = (ctx: NotificationContext) => renderSlack({ ...render(ctx), mention: undefined });
+  /** The target's channel, else the configured one; chat.update needs the id Slack returned. */
+  const home = (ctx: NotificationContext) => ctx.thread?.channelId ?? ctx.destination ?? cfg.channel;
 
   return {
     name: 'slack',
 
     async refresh(ctx: NotificationContext): Promise<void> {
       if (!ctx.thread) return;
-      await update(ctx.thread.channelId ?? where(ctx), ctx.thread, renderSlack(ctx));
+      await update(home(ctx), ctx.thread, quiet(ctx));
     },
 
     async send(ctx: NotificationContext): Promise<ThreadRef> {
       const { kind, thread, incident } = ctx;
-      const message = renderSlack(ctx);
       if (kind === 'opened' || !thread) {
-        // Without a thread (the `opened` delivery failed for good) a fresh message is better than nothing.
-        const ref = await post(ctx, where(ctx), message);
+        // Without a thread (the `opened` delivery failed for good, a target first told by an escalation or
+        // a release) a fresh message is better than nothing.
+        const ref = await post(ctx, home(ctx), renderSlack(render(ctx)));
         clog.debug({ incident: incident.id, kind, ts: ref.externalId }, 'slack message posted');
         return ref;
       }
-      // chat.update needs the channel id Slack returned; a configured channel name would not match.
-      const channel = thread.channelId ?? where(ctx);
+      const channel = home(ctx);
       // A newer transition's notification renders the newer state: do not paint over it with ours.
-      if (kind !== 'reminder' && incident.seq <= ctx.seq) await update(channel, thread, message);
+      if (kind !== 'reminder' && incident.seq <= ctx.seq) await update(channel, thread, quiet(ctx));
       // The reply goes after the update so a retry after a failed reply repeats only idempotent work first.
-      if (kind === 'escalated' || kind === 'reminder') {
-        await post(ctx, channel, renderSlackThreadReply(ctx), thread.externalId, kind === 'escalated');
+      if (replyKinds.has(kind)) {
+        const reply = renderSlackThreadReply(render(ctx));
+        await post(ctx, channel, reply, thread.externalId, kind === 'escalated');
       }
       clog.debug({ incident: incident.id, kind, ts: thread.externalId }, 'slack thread updated');
       return thread;
@@ -165,9 +204,9 @@ export function createSlackChannel(cfg: SlackConfig, log: Logger): NotifyChannel
 
     async findDelivered(ctx: NotificationContext): Promise<ThreadRef | undefined> {
       const { incident, seq, thread } = ctx;
-      const inThread = thread !== undefined && (ctx.kind === 'escalated' || ctx.kind === 'reminder');
+      const inThread = thread !== undefined && replyKinds.has(ctx.kind);
       if (thread && !inThread) return undefined; // an update: repeating it is harmless
-      const channel = thread?.channelId ?? where(ctx);
+      const channel = home(ctx);
       try {
         const res = inThread
           ? await client.conversations.replies({

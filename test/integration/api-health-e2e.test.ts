@@ -38,7 +38,7 @@ describe('HELIX API health, end to end on real PostgreSQL, Redis, Slack client a
     const [incident] = await incidentRows(env);
     expect(blocksText(posted)).toContain(`*Incident*\\n#${incident!.id}`);
     expect(blocksText(posted)).toContain('*Value*\\n3');
-    expect(blocksText(posted)).toMatch(/\*Since\*\\n\d{4}-\d\d-\d\dT/);
+    expect(blocksText(posted)).toMatch(/\*Since\*\\n\d\d:\d\d UTC \(\d+ s\)/);
     const opened = await env.smtp.waitFor((m) => /CRITICAL/.test(m.subject));
     expect(opened.subject).toContain('HELIX API health check fails');
 

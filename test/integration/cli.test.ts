@@ -340,14 +340,14 @@ describe('vigil demo', () => {
   }, 60_000);
 });
 
-describe('vigil stand-ins', () => {
+describe('vigil stand-ins (the old name of vigil receivers)', () => {
   it('takes Slack messages and mail for an agent of your own, shows each, and stops on SIGTERM', async () => {
-    const child = spawnCli(['stand-ins', '--slack-port', '0', '--smtp-port', '0']);
+    const child = spawnCli(['stand-ins', '--slack-port', '0', '--smtp-port', '0', '--web-port', '0']);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const point = await waitForLine(child, /Point an agent at them:/);
     const slackUrl = /SLACK_API_URL=(\S+)/.exec(point)?.[1] ?? '';
     const smtpUrl = /SMTP_URL=(\S+)/.exec(point)?.[1] ?? '';
-    const posted = waitForLine(child, /📣 Slack chat\.postMessage: disk full \(channel C0OPS\)/);
+    const posted = waitForLine(child, /📣 \[1\] C0OPS: disk full/);
     const slack = new WebClient('xoxb-mine', { slackApiUrl: slackUrl, retryConfig: { retries: 0 } });
     await slack.chat.postMessage({ channel: 'C0OPS', text: 'disk full' });
     await posted;

@@ -6,11 +6,13 @@ import type { Incident } from '../../src/contracts/incident.js';
 import { createLogger } from '../../src/log.js';
 import type { NotificationKind } from '../../src/contracts/channels.js';
 import type { NotifyChannel, ThreadRef } from '../../src/notify/channel.js';
-import { createEmailChannel } from '../../src/notify/email.js';
+import { createEmailChannel, type EmailOptions } from '../../src/notify/email.js';
 import { createChannels } from '../../src/notify/registry.js';
 import { createSlackChannel } from '../../src/notify/slack.js';
 import type { VigilConfig } from '../../src/config/schema.js';
 import { incident as sampleIncident } from '../support/incident.js';
+import { notificationKinds } from '../support/notification-kinds.js';
+import { resolvedColor } from '../../src/notify/slack-template.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -27,6 +29,14 @@ const incident = (overrides: Partial<Incident> = {}): Incident =>
   });
 
 const resolvedIncident = () => incident({ state: 'resolved', resolvedAt: new Date(), seq: 2 });
+
+const ctxOf = (kind: NotificationKind, i: Incident) => ({
+  incident: i,
+  kind,
+  seq: i.seq,
+  thread: undefined,
+  links: {},
+});
 
 const send = (ch: NotifyChannel, kind: NotificationKind, i: Incident, thread?: ThreadRef, seq = i.seq) =>
   ch.send({ incident: i, kind, seq, thread, links: { incident: 'http://vigil.test/incidents/7' } });
@@ -56,7 +66,7 @@ async function slackSetup(
   return { emu, slack };
 }
 
-async function emailSetup(): Promise<{ sink: SmtpSink; email: NotifyChannel }> {
+async function emailSetup(options: EmailOptions = {}): Promise<{ sink: SmtpSink; email: NotifyChannel }> {
   const sink = await startSmtpSink();
   const email = createEmailChannel(
     {
@@ -67,6 +77,7 @@ async function emailSetup(): Promise<{ sink: SmtpSink; email: NotifyChannel }> {
       rateLimit: { perSecond: 0, burst: 1 },
     },
     log,
+    options,
   );
   onTestFinished(async () => {
     await email.close();
@@ -92,9 +103,44 @@ describe('slack channel against the emulator', () => {
     expect(update.args.ts).toBe(ref.externalId);
     const msg = emu.message(ref.channelId ?? '', ref.externalId);
     expect(msg?.history).toHaveLength(1);
-    expect(JSON.stringify(msg?.blocks)).toContain('Resolved at');
+    expect(JSON.stringify(msg?.attachments)).toContain('Resolved at');
+    expect(msg?.attachments).toMatchObject([{ color: resolvedColor }]);
     expect(JSON.stringify(msg?.blocks)).not.toContain('vigil_ack');
     expect(emu.messages()).toHaveLength(1);
+  });
+
+  it('tells each later kind as a thread reply; only the escalation mentions its target, updates never', async () => {
+    const { emu, slack } = await slackSetup();
+    const ref = await send(slack, 'opened', incident());
+    const kinds = notificationKinds.filter((k) => k !== 'opened' && k !== 'resolved');
+    let seq = 1;
+    for (const kind of kinds) {
+      seq += 1;
+      await slack.send({
+        incident: incident({ seq }),
+        kind,
+        seq,
+        thread: ref,
+        links: {},
+        mention: 'S0ONCALL',
+      });
+    }
+    const msg = emu.message(ref.channelId ?? '', ref.externalId);
+    expect(msg?.replies.map((r) => r.text)).toHaveLength(kinds.length);
+    const paging = emu.calls.filter((c) => JSON.stringify(c.args).includes('<!subteam^S0ONCALL>'));
+    expect(paging.map((c) => [c.method, c.args.thread_ts])).toEqual([['chat.postMessage', ref.externalId]]);
+    expect(paging[0]?.args.text).toMatch(/^<!subteam\^S0ONCALL> ⚠️ Escalated/);
+  });
+
+  it("posts to the target's own channel when the notification names one", async () => {
+    const { emu, slack } = await slackSetup();
+    const ref = await slack.send({ ...ctxOf('opened', incident()), destination: 'C0DBTEAM' });
+    expect(ref.channelId).toBe('C0DBTEAM');
+    await slack.send({ ...ctxOf('resolved', resolvedIncident()), thread: ref, destination: 'C0DBTEAM' });
+    expect(emu.calls.map((c) => [c.method, c.args.channel])).toEqual([
+      ['chat.postMessage', 'C0DBTEAM'],
+      ['chat.update', 'C0DBTEAM'],
+    ]);
   });
 
   it('escalation updates the message and replies in its thread', async () => {
@@ -221,6 +267,45 @@ describe('email channel against the SMTP sink', () => {
     expect(second.references).toEqual([first.messageId]);
   });
 
+  it('asks for an acknowledge link for mails about a firing incident, in the time zone', async () => {
+    const asked: string[] = [];
+    const { sink, email } = await emailSetup({
+      timeZone: 'Asia/Tokyo',
+      ackLink: async (id) => {
+        asked.push(id);
+        return `http://vigil.test/ack/token-${asked.length}`;
+      },
+    });
+    const ref = await send(email, 'opened', incident());
+    const opened = await sink.waitFor(() => true);
+    expect(opened.text).toContain('Acknowledge: http://vigil.test/ack/token-1');
+    expect(opened.html).toContain('<a href="http://vigil.test/ack/token-1">Acknowledge</a>');
+    expect(opened.text).toMatch(/Since: \d\d:\d\d GMT\+9 \(1 min\)/);
+    await send(email, 'escalated', incident({ seq: 2 }), ref, 2);
+    const escalated = await sink.waitFor((m) => m.text.includes('Escalated'));
+    expect(escalated.text).toContain('Acknowledge: http://vigil.test/ack/token-2');
+    await send(email, 'resolved', resolvedIncident(), ref, 3);
+    const resolved = await sink.waitFor((m) => m.subject.includes('RESOLVED'));
+    expect(resolved.text).not.toContain('Acknowledge');
+    expect(asked).toEqual(['7', '7']);
+  });
+
+  it('a mail goes without its link when making one fails', async () => {
+    const { sink, email } = await emailSetup({
+      ackLink: () => Promise.reject(new Error('redis down')),
+    });
+    await send(email, 'opened', incident());
+    expect((await sink.waitFor(() => true)).text).not.toContain('Acknowledge');
+  });
+
+  it("sends to the target's own list, with a Message-ID of its own", async () => {
+    const { sink, email } = await emailSetup();
+    await email.send({ ...ctxOf('opened', incident()), destination: 'dba@example.com,lead@example.com' });
+    const mail = await sink.waitFor(() => true);
+    expect(mail.envelope.to).toEqual(['dba@example.com', 'lead@example.com']);
+    expect(mail.messageId).toMatch(/^<vigil-incident-7-1-[0-9a-f]{10}@alerts\.test>$/);
+  });
+
   it('gives each notification its own Message-ID even when it goes out after the incident moved on', async () => {
     const { sink, email } = await emailSetup();
     // The `opened` mail was delayed (SMTP down) until after the incident resolved (seq 2).
@@ -265,7 +350,10 @@ describe('email channel against the SMTP sink', () => {
 
 describe('channel registry', () => {
   it('builds only the configured channels', async () => {
-    const base = { log: { level: 'silent' } } as unknown as VigilConfig;
+    const base = {
+      log: { level: 'silent' },
+      oncall: { timeZone: 'UTC', silenceFor: 3_600_000 },
+    } as unknown as VigilConfig;
     expect([...createChannels(base, log).keys()]).toEqual([]);
     const both = {
       ...base,

@@ -27,7 +27,7 @@ export function runCli(
 
 export function spawnCli(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: { env?: Record<string, string>; cwd?: string; stdin?: 'pipe' } = {},
 ): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'SLACK_BOT_TOKEN', 'SMTP_URL', 'VIGIL_DEBUG']) {
@@ -36,7 +36,7 @@ export function spawnCli(
   return spawn(process.execPath, [bin, ...args], {
     cwd: opts.cwd ?? process.cwd(),
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
 }
 

@@ -1,0 +1,138 @@
+import type { Job, Worker } from 'bullmq';
+import { actorText, type Incident } from '../contracts/incident.js';
+import type { ActionJob } from '../contracts/queues.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Redis } from '../queues/connection.js';
+import { createWorker } from '../queues/queues.js';
+import type { ActionOutcome, IncidentActions } from './actions.js';
+
+/** What the Silence button needs of the silences store (src/incidents/silences.ts). */
+export interface IncidentSilencer {
+  forIncident(
+    incident: Incident,
+    forMs: number,
+    createdBy: string,
+    reason: string,
+  ): Promise<{ id: string; endsAt: Date }>;
+}
+
+export interface ActionWorkerDeps {
+  actions: Pick<IncidentActions, 'ack' | 'unack' | 'resolve' | 'feedback'>;
+  /** Absent: the Silence button is answered that silences are not available here. */
+  silences: IncidentSilencer | undefined;
+  incident(id: string): Promise<Incident | undefined>;
+  /** How long the Slack "Silence" button silences (oncall.silenceFor). */
+  silenceForMs: number;
+  /** Slack's API base: a response_url elsewhere than Slack (or the emulator) is not called. */
+  slackApiUrl: string | undefined;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** A response_url must point at Slack: a payload must not make the agent POST wherever it says. */
+function mayRespondTo(responseUrl: string, slackApiUrl: string | undefined): boolean {
+  try {
+    const url = new URL(responseUrl);
+    if (url.protocol === 'https:' && url.hostname === 'hooks.slack.com') return true;
+    return slackApiUrl !== undefined && url.origin === new URL(slackApiUrl).origin;
+  } catch {
+    return false;
+  }
+}
+
+async function run(d: ActionWorkerDeps, job: ActionJob): Promise<ActionOutcome> {
+  const { incidentId: id, actor } = job;
+  switch (job.action) {
+    case 'ack':
+      return d.actions.ack(id, actor);
+    case 'unack':
+      return d.actions.unack(id, actor);
+    case 'resolve':
+      return d.actions.resolve(id, actor);
+    case 'not-actionable':
+      return d.actions.feedback(id, actor, 'not-actionable');
+    case 'silence': {
+      const incident = await d.incident(id);
+      if (!incident) return { changed: false, incident, message: `There is no incident #${id}` };
+      if (!d.silences)
+        return { changed: false, incident, message: 'Silences are not available on this agent' };
+      const silence = await d.silences.forIncident(
+        incident,
+        d.silenceForMs,
+        actorText(actor),
+        'silenced from Slack',
+      );
+      return {
+        changed: true,
+        incident,
+        message: `Silenced #${id} until ${silence.endsAt.toISOString()} (silence ${silence.id})`,
+      };
+    }
+    case 'approve':
+    case 'reject':
+      // Recorded only: remediation reads these decisions when it asks for approval.
+      return {
+        changed: true,
+        incident: undefined,
+        message: `${job.action === 'approve' ? 'Approved' : 'Rejected'} run ${job.runId ?? '?'} of #${id}`,
+      };
+  }
+}
+
+/** The `actions` queue's processor: what a person asked for in Slack (or by an email link), done. */
+export function actionProcessor(d: ActionWorkerDeps): (job: Job<ActionJob>) => Promise<string> {
+  const log = d.log.child({ component: 'actions' });
+  return async (job) => {
+    const data = job.data;
+    const outcome = await run(d, data);
+    d.metrics.inc('vigil_actions_total', {
+      action: data.action,
+      outcome: outcome.changed ? 'changed' : 'unchanged',
+    });
+    log.info(
+      {
+        action: data.action,
+        incident: data.incidentId,
+        actor: actorText(data.actor),
+        changed: outcome.changed,
+      },
+      outcome.message,
+    );
+    if (!outcome.changed && data.responseUrl) await tell(d, log, data.responseUrl, outcome.message);
+    return outcome.message;
+  };
+}
+
+/** Tells the person who pressed why nothing happened (ephemeral: only they see it). Best effort. */
+async function tell(d: ActionWorkerDeps, log: Logger, responseUrl: string, text: string): Promise<void> {
+  if (!mayRespondTo(responseUrl, d.slackApiUrl)) {
+    log.warn({ responseUrl }, 'response_url not on Slack: not called');
+    return;
+  }
+  try {
+    const res = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) log.warn({ status: res.status }, 'response_url refused the note');
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'response_url not reached');
+  }
+}
+
+/** The `actions` queue's worker; it starts with the agent's other workers. */
+export function createActionWorker(
+  connection: Redis,
+  prefix: string,
+  d: ActionWorkerDeps,
+): Worker<ActionJob, string> {
+  return createWorker<ActionJob, string>('actions', connection, prefix, actionProcessor(d), {
+    concurrency: 4,
+    log: d.log,
+    backoffBaseMs: 500,
+  });
+}
