@@ -1,3 +1,4 @@
+import { configuredChannels } from './notify/targets.js';
 import type { VigilConfig } from './config/schema.js';
 import type { ChannelName } from './contracts/channels.js';
 import type { Source } from './contracts/source.js';
@@ -20,10 +21,26 @@ import { scheduledProbes } from './sources/probes/scheduler.js';
 export function ruleWarnings(
   rules: RuleSet,
   channels: ReadonlyMap<ChannelName, NotifyChannel>,
-  sources: VigilConfig['sources'],
+  config: Pick<VigilConfig, 'sources' | 'targets' | 'escalation' | 'slack' | 'email'>,
 ): Array<{ msg: string; detail: Record<string, unknown> }> {
   const out: Array<{ msg: string; detail: Record<string, unknown> }> = [];
+  const sources = config.sources;
+  const targets = new Set([...configuredChannels(config), ...Object.keys(config.targets)]);
   for (const rule of rules.rules) {
+    // Not fatal either: the route's own targets still hear it. But a page that goes nowhere is
+    // found at start, not during an incident.
+    const unknown = (rule.route?.to ?? []).filter((t) => !targets.has(t));
+    if (unknown.length)
+      out.push({
+        msg: 'rule routes to targets vigil.yaml does not define',
+        detail: { rule: rule.id, unknown },
+      });
+    const policy = rule.route?.escalation;
+    if (policy !== undefined && !Object.hasOwn(config.escalation.policies, policy))
+      out.push({
+        msg: 'rule names an escalation policy vigil.yaml does not define: it escalates once, to its own targets',
+        detail: { rule: rule.id, policy },
+      });
     const missing = rule.notify.filter((c) => !channels.has(c));
     // Not fatal: what the rule owes such a channel waits for an agent that has it, and is handed to
     // the other channels after notify.fallbackAfter. But nobody should find out from silence.
@@ -65,10 +82,8 @@ export async function applyRules(
 ): Promise<void> {
   const { log } = d;
   d.pipeline.replaceRules(next);
-  const known = new Set(
-    ruleWarnings(before, d.channels, d.config.sources).map((w) => JSON.stringify(w.detail)),
-  );
-  for (const w of ruleWarnings(next, d.channels, d.config.sources))
+  const known = new Set(ruleWarnings(before, d.channels, d.config).map((w) => JSON.stringify(w.detail)));
+  for (const w of ruleWarnings(next, d.channels, d.config))
     if (!known.has(JSON.stringify(w.detail))) log.warn(w.detail, w.msg);
   const kept = new Set(scheduledProbes(next).map((p) => p.name));
   const dropped = scheduledProbes(before)

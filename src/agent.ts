@@ -165,7 +165,7 @@ export class Agent {
     const ackLinks = ackLinksFor(config, pool);
     const channels =
       this.options.channels ?? createChannels(config, log, { ackLink: (id) => ackLinks.create(id) });
-    for (const w of ruleWarnings(this.rules, channels, config.sources)) log.warn(w.detail, w.msg);
+    for (const w of ruleWarnings(this.rules, channels, config)) log.warn(w.detail, w.msg);
     const pipeline = buildPipeline({
       config,
       rules: this.rules,

@@ -31,6 +31,7 @@ import { createWorker, type Queues } from './queues/queues.js';
 import { RuleEngine } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
 import { SeriesStore } from './rules/series.js';
+import { seriesRestarter } from './rules/series-restart.js';
 import { RulesTick } from './rules/tick.js';
 import { WindowStore } from './rules/window-store.js';
 import { ThresholdStore } from './rules/thresholds.js';
@@ -111,6 +112,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     leaseForMs: config.notify.leaseFor,
     ackExpiryMs: config.oncall.ackExpiry,
     enqueue,
+    restartSeries: seriesRestarter(d.client, prefix),
   });
   const thresholds = new ThresholdStore(d.pool, d.rules.rules, {
     log: log.child({ component: 'thresholds' }),

@@ -4,6 +4,8 @@ import { loadConfig } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
 import { checkPostgres, createPool, type Pool } from '../db/pool.js';
 import { DependencyError, VigilError } from '../errors.js';
+import { oneShotRedis } from '../queues/connection.js';
+import { seriesRestarter } from '../rules/series-restart.js';
 import { IncidentActions } from '../incidents/actions.js';
 import { listIncidents, stateFilters, type StateFilter } from '../incidents/incident-list.js';
 import { readTimeline } from '../incidents/timeline.js';
@@ -95,13 +97,21 @@ type ActionOpts = Common & { by?: string; note?: string };
 
 function runAction(action: 'ack' | 'unack' | 'resolve', id: string, opts: ActionOpts): Promise<void> {
   return withPool(opts, async (pool, config) => {
+    // Resolving by hand starts the series over in Redis, so a condition that still holds fires again.
+    const redis = oneShotRedis(config.redis.url);
     const actions = new IncidentActions({
       pool,
       leaseForMs: config.notify.leaseFor,
       ackExpiryMs: config.oncall.ackExpiry,
+      restartSeries: async (fp) => {
+        await redis.connect();
+        await seriesRestarter(redis, config.redis.prefix)(fp);
+      },
     });
     const by = opts.by?.trim() || process.env.USER || userInfo().username;
-    const outcome = await actions[action](incidentId(id), { name: by, via: 'cli' }, opts.note);
+    const outcome = await actions[action](incidentId(id), { name: by, via: 'cli' }, opts.note).finally(() =>
+      redis.disconnect(),
+    );
     if (opts.json) console.log(JSON.stringify(outcome, null, 2));
     else if (outcome.changed) console.log(outcome.message);
     else process.stderr.write(`vigil: ${outcome.message}\n`);

@@ -13,6 +13,7 @@ const envOverrides: Array<[string, string[], (v: string) => unknown]> = [
   ['VIGIL_REDIS_PREFIX', ['redis', 'prefix'], String],
   ['SLACK_BOT_TOKEN', ['slack', 'token'], String],
   ['SLACK_SIGNING_SECRET', ['slack', 'signingSecret'], String],
+  ['SLACK_APP_TOKEN', ['slack', 'appToken'], String],
   ['SLACK_API_URL', ['slack', 'apiUrl'], String],
   ['SLACK_CHANNEL', ['slack', 'channel'], String],
   ['SMTP_URL', ['email', 'smtpUrl'], String],
@@ -21,6 +22,7 @@ const envOverrides: Array<[string, string[], (v: string) => unknown]> = [
   ['VIGIL_HTTP_HOST', ['http', 'host'], String],
   ['VIGIL_HTTP_PORT', ['http', 'port'], String],
   ['VIGIL_API_TOKEN', ['http', 'apiToken'], String],
+  ['VIGIL_LINK_SECRET', ['http', 'linkSecret'], String],
   ['VIGIL_LOG_LEVEL', ['log', 'level'], String],
 ];
 

@@ -20,6 +20,8 @@ export interface ActionDeps {
   ackExpiryMs: number;
   /** Queues the delivery jobs of a lease now; without it the sweeper finds the rows within sweepEvery. */
   enqueue?: (leaseId: string, channels: readonly ChannelName[]) => Promise<void>;
+  /** Starts an incident's series over after a resolve by hand (see rules/series-restart.ts). */
+  restartSeries?: (fingerprint: string) => Promise<void>;
 }
 
 type Row = IncidentRow & { lease_channels: ChannelName[] | null };
@@ -63,6 +65,16 @@ export class IncidentActions {
       from: `state <> 'resolved'`,
       set: `state = 'resolved', resolved_at = now(), resolved_by = $2, escalate_at = NULL, ack_expires_at = NULL`,
       done: (i) => `Resolved #${i.id} by hand`,
+      after: async (i) => {
+        if (!this.d.restartSeries) return '';
+        try {
+          await this.d.restartSeries(i.fingerprint);
+          return '; if its condition still holds it will fire again as a new incident';
+        } catch {
+          // Redis away: the series fires again only once its condition has cleared and come back.
+          return '; its series could not be restarted (Redis unreachable): it fires again only after it clears';
+        }
+      },
     });
   }
 
@@ -96,7 +108,15 @@ export class IncidentActions {
     id: string,
     actor: Actor,
     note: string,
-    t: { kind: string; from: string; set: string; params?: unknown[]; done: (i: Incident) => string },
+    t: {
+      kind: string;
+      from: string;
+      set: string;
+      params?: unknown[];
+      done: (i: Incident) => string;
+      /** Runs once the transition committed; what it returns is added to the message. */
+      after?: (i: Incident) => Promise<string>;
+    },
   ): Promise<ActionOutcome> {
     if (!/^\d{1,18}$/.test(id)) return { changed: false, incident: undefined, message: `no incident #${id}` };
     const lease = randomUUID();
@@ -125,7 +145,8 @@ export class IncidentActions {
     }
     const incident = toIncident(row);
     if (row.lease_channels?.length && this.d.enqueue) await this.d.enqueue(lease, row.lease_channels);
-    return { changed: true, incident, message: t.done(incident) };
+    const more = t.after ? await t.after(incident) : '';
+    return { changed: true, incident, message: t.done(incident) + more };
   }
 
   private async get(id: string): Promise<Incident | undefined> {

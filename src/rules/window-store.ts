@@ -212,3 +212,6 @@ function parse(text: string | null | undefined): Pick<Read, 'series' | 'version'
 const WINDOW_SUFFIX = ':w';
 const windowKey = (key: string) => `${key}${WINDOW_SUFFIX}`;
 const syncedKey = (key: string) => `${key}${WINDOW_SUFFIX}:synced`;
+
+/** Every key a series may have in either store: what starting it over deletes. */
+export const allSeriesKeys = (key: string) => [key, windowKey(key), syncedKey(key)];

@@ -143,7 +143,7 @@ describe('routing and escalation policies', () => {
     expect(await transitions('ack-expired')).toHaveLength(1);
   });
 
-  it('unacknowledge and resolve by hand are recorded with who did it, and told to everyone told', async () => {
+  it('unacknowledge and resolve by hand are recorded with who did it and told to everyone told; a condition that still holds fires again', async () => {
     env = await createTestEnv({ healthEvery: '100ms', healthTimeout: '50ms' });
     const agent = env.agent();
     await agent.start();
@@ -158,10 +158,12 @@ describe('routing and escalation policies', () => {
     expect((await agent.actions.unack(id, dave, 'handing over')).changed).toBe(true);
     const resolved = await agent.actions.resolve(id, dave, 'restarted it');
     expect(resolved.incident?.resolvedBy).toBe('dave (cli)');
+    expect(resolved.message).toMatch(/fire again as a new incident/);
     expect((await agent.actions.resolve(id, dave)).message).toMatch(/already resolved/);
     await env.smtp.waitFor((m) => /RESOLVED/.test(m.subject));
     const { rows: trail } = await env.db.query(
-      `SELECT kind, actor, note FROM ${env.schema}.vigil_incident_transitions ORDER BY seq`,
+      `SELECT kind, actor, note FROM ${env.schema}.vigil_incident_transitions WHERE incident_id = $1 ORDER BY seq`,
+      [id],
     );
     expect(trail).toEqual([
       expect.objectContaining({ kind: 'opened' }),
@@ -169,9 +171,24 @@ describe('routing and escalation policies', () => {
       { kind: 'unacknowledged', actor: 'dave (cli)', note: 'handing over' },
       { kind: 'resolved', actor: 'dave (cli)', note: 'resolved by hand: restarted it' },
     ]);
+    // The API still fails: its series started over, and fires again as a new incident that says why.
+    await until('the series to fire again', async () => {
+      const { rowCount } = await env.db.query(`SELECT 1 FROM ${env.schema}.vigil_incidents WHERE id <> $1`, [
+        id,
+      ]);
+      return rowCount === 1;
+    });
+    const { rows: again } = await env.db.query<{ note: string }>(
+      `SELECT t.note FROM ${env.schema}.vigil_incident_transitions t WHERE t.incident_id <> $1 AND t.kind = 'opened'`,
+      [id],
+    );
+    expect(again[0]!.note).toMatch(
+      /fired again: dave \(cli\) resolved the last one by hand at \d\d:\d\d:\d\dZ while it still held/,
+    );
     await quietPeriod(800);
     const { rows: sent } = await env.db.query(
-      `SELECT channel, kind, state FROM ${env.schema}.vigil_deliveries ORDER BY seq, channel`,
+      `SELECT channel, kind, state FROM ${env.schema}.vigil_deliveries WHERE incident_id = $1 ORDER BY seq, channel`,
+      [id],
     );
     expect(sent.filter((r) => r.state !== 'sent')).toEqual([]);
     expect(sent.map((r) => `${r.channel}:${r.kind}`)).toEqual([
