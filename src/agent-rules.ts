@@ -9,6 +9,7 @@ import type { NotifyChannel } from './notify/channel.js';
 import type { Pipeline } from './pipeline.js';
 import type { RuleSet } from './rules/loader.js';
 import type { RuleChange } from './rules/reload.js';
+import { inhibitionWarnings } from './rules/inhibit-check.js';
 import { groupByWarnings, unfedRules } from './sources/coverage.js';
 import { scheduledProbes } from './sources/probes/scheduler.js';
 
@@ -49,6 +50,8 @@ export function ruleWarnings(
         detail: { rule: rule.id, missing },
       });
   }
+  for (const problem of inhibitionWarnings(rules))
+    out.push({ msg: 'rule is inhibited by a rule that is not loaded', detail: { problem } });
   for (const problem of unfedRules(rules, sources))
     out.push({ msg: 'rule will never fire', detail: { problem } });
   for (const problem of groupByWarnings(rules, sources))

@@ -17,6 +17,7 @@ import { Metrics } from './metrics.js';
 import type { ChannelName } from './contracts/channels.js';
 import type { NotifyChannel } from './notify/channel.js';
 import { createChannels } from './notify/registry.js';
+import { reportTargets } from './notify/reachability-report.js';
 import { buildPipeline, type Pipeline } from './pipeline.js';
 import { adoptLegacyNotifyJobs } from './queues/legacy-notify.js';
 import { checkRedis, createRedis, type Redis } from './queues/connection.js';
@@ -265,6 +266,7 @@ export class Agent {
       await pipeline.status.refresh();
       await adoptLegacyNotifyJobs(client, prefix, pool, log);
       await this.checkChannels(channels, pipeline.status);
+      await reportTargets({ config, log, health: this.health, metrics: this.metrics });
       for (const w of pipeline.workers) {
         void w.run();
         await w.waitUntilReady();

@@ -47,6 +47,13 @@ export const catalogue = {
   vigil_digests_total: counter('Storm digest messages sent or updated, by channel', ['channel']),
   vigil_sweeper_requeued_total: counter('Owed notifications queued again by the sweeper', ['channel']),
   vigil_escalations_total: counter('Incidents escalated after their acknowledgement SLA'),
+  vigil_holds_released_total: counter(
+    'Held incidents let go and told: inhibited (the source resolved) or flapping (stable again)',
+    ['hold'],
+  ),
+  vigil_targets_unreachable: gauge(
+    'Targets found unable to be paged at start (unknown Slack channel, bot not in it, bad address)',
+  ),
   vigil_slack_interactions_total: counter(
     'Slack interactions (button presses), by transport (http, socket) and outcome (queued, ignored, refused reasons)',
     ['transport', 'outcome'],

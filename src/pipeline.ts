@@ -23,6 +23,7 @@ import { OutboxSweep } from './notify/outbox-sweep.js';
 import { createPacer } from './notify/pacer.js';
 import { Sweeper } from './notify/sweeper.js';
 import { configuredChannels, TargetBook } from './notify/targets.js';
+import { holdReleases, ruleHoldJudges } from './incidents/hold-releases.js';
 import { eventsBatcher, type Batcher } from './queues/batcher.js';
 import type { Redis } from './queues/connection.js';
 import { notifyQueueName, type NotifyJob } from './contracts/queues.js';
@@ -91,7 +92,8 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const targets = new TargetBook(configuredChannels(config), config.targets);
   const channelOf = (t: string) => targets.channelOf(t);
   const maintenance = { windows: config.maintenance, timeZone: config.oncall.timeZone };
-  const holds: HoldJudge[] = [new SilenceJudge(d.pool, maintenance)];
+  const holds: HoldJudge[] = [new SilenceJudge(d.pool, maintenance), ...ruleHoldJudges(d.pool, config)];
+  let ruleSet = d.rules;
   const runbooks = new Map<string, string>();
   const learnRunbooks = (rules: RuleSet) => {
     runbooks.clear();
@@ -210,6 +212,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         agentId: d.agentId,
         log: log.child({ component: 'silences' }),
       }),
+      ...holdReleases({ ...d, targets, rules: () => ruleSet.rules, log: log.child({ component: 'holds' }) }),
     ],
     sweep: new OutboxSweep(d.pool),
     status,
@@ -271,6 +274,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     targets,
     thresholds,
     replaceRules(rules) {
+      ruleSet = rules;
       thresholds.replaceRules(rules.rules);
       engine.replaceRules(rules.rules);
       learnRunbooks(rules);

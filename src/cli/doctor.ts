@@ -2,7 +2,9 @@ import { loadConfig } from '../config/load.js';
 import { pendingMigrations } from '../db/migrate.js';
 import { checkPostgres, createPool } from '../db/pool.js';
 import { DependencyError, errorMessage } from '../errors.js';
-import { createLogger, redactUrl } from '../log.js';
+import type { VigilConfig } from '../config/schema.js';
+import { createLogger, redactUrl, type Logger } from '../log.js';
+import { checkTargets, describeTargetProblem } from '../notify/reachability.js';
 import { createChannels } from '../notify/registry.js';
 import { checkRedis } from '../queues/connection.js';
 import { loadRules } from '../rules/loader.js';
@@ -52,6 +54,7 @@ export async function runDoctor(opts: { config?: string }): Promise<void> {
   ];
   const channels = createChannels(config, log);
   for (const [name, channel] of channels) checks.push({ name, run: () => channel.check() });
+  checks.push(targetsCheck(config, log));
   if (channels.size === 0) {
     checks.push({
       name: 'notify',
@@ -79,6 +82,23 @@ export async function runDoctor(opts: { config?: string }): Promise<void> {
     console.log(`${failed} problem(s) found`);
     process.exitCode = 1;
   } else console.log('all good');
+}
+
+/** Every target's Slack channel, mention and addresses: each one that cannot be paged on a line. */
+function targetsCheck(config: VigilConfig, log: Logger): Check {
+  return {
+    name: 'targets',
+    run: async () => {
+      const problems = await checkTargets(config, log);
+      if (problems.length) throw new Error(problems.map(describeTargetProblem).join('\n    '));
+      const names = [
+        ...(config.slack ? ['slack'] : []),
+        ...(config.email ? ['email'] : []),
+        ...Object.keys(config.targets),
+      ];
+      return `${names.length} target(s) can be paged: ${names.join(', ') || 'none'}`;
+    },
+  };
 }
 
 /** A channel that cannot be reached on a machine without Slack or a mail server: say what stands in. */

@@ -4,6 +4,7 @@ import { defaultConfigFile, loadConfig } from '../config/load.js';
 import { formatDuration } from '../config/duration.js';
 import { ruleJsonSchema } from '../rules/json-schema.js';
 import { ConfigError } from '../errors.js';
+import { inhibitionWarnings } from '../rules/inhibit-check.js';
 import { loadRules } from '../rules/loader.js';
 import { groupByWarnings, unfedRules } from '../sources/coverage.js';
 import { sourcesSchema } from '../sources/schema.js';
@@ -19,7 +20,10 @@ export function runRulesValidate(opts: { config?: string; dir?: string; json?: b
   const set = loadRules(dir, config?.rules.vars ?? {}, process.env, config?.rules.envPrefix);
   const unfed = unfedRules(set, config?.sources ?? sourcesSchema.parse(undefined));
   if (unfed.length) throw new ConfigError(unfed);
-  for (const w of groupByWarnings(set, config?.sources ?? sourcesSchema.parse(undefined)))
+  for (const w of [
+    ...groupByWarnings(set, config?.sources ?? sourcesSchema.parse(undefined)),
+    ...inhibitionWarnings(set),
+  ])
     process.stderr.write(`warning: ${w}\n`);
   if (opts.json) {
     console.log(JSON.stringify({ dir, rules: set.rules, probes: set.probes }, null, 2));

@@ -34,7 +34,7 @@ const METADATA_TYPE = 'vigil_notification';
 const DIGEST_METADATA_TYPE = 'vigil_digest';
 
 /** Routes the client's own logging into pino instead of its default console output. */
-function slackLogger(log: Logger): SlackLogger {
+export function slackLogger(log: Logger): SlackLogger {
   const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
   return {
     // The client's info lines are about its own retry pauses, which we disabled: debug is enough.

@@ -75,6 +75,11 @@ export function loadRules(
       const seen = ruleFiles.get(rule.id);
       if (seen) problems.push(`${source.where(['id'])} id: rule "${rule.id}" is already defined at ${seen}`);
       ruleFiles.set(rule.id, source.where(['id']));
+      const self = rule.inhibitedBy.findIndex((i) => i.rule === rule.id);
+      if (self >= 0)
+        problems.push(
+          `${source.where(['inhibitedBy', self])} inhibitedBy: rule "${rule.id}" cannot inhibit itself (its own incidents would hold each other's notifications)`,
+        );
       if (rule.probe) {
         const other = probeFiles.get(rule.probe.name);
         if (other)
