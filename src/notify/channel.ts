@@ -33,6 +33,12 @@ export interface NotificationContext {
    * notification pages with it; updates and other replies never mention anyone.
    */
   mention?: string;
+  /**
+   * What the audit trail says about this transition, when it says more than the kind: "resolved by
+   * hand: restarted it", "silenced by #3: deploy (alice)", "fired again: bob (cli) resolved the last
+   * one by hand at …", an escalation's step and targets.
+   */
+  why?: string;
   /** Why this channel carries it, when it stands in for another ("Slack failing since … — sent by email"). */
   note?: string;
 }

@@ -44,6 +44,17 @@ type Halt =
 /** A follow-up waiting for its thread's first message to go out first. */
 const THREAD_WAIT_MS = 1000;
 
+/**
+ * The audit note worth showing with a notification: not an opening's summary again (the message
+ * shows it), only what the note adds to it.
+ */
+function whyOf(row: OwedRow, incident: Incident): string {
+  const why = row.why.trim();
+  if (row.kind !== 'opened') return why;
+  const rest = why.startsWith(incident.summary) ? why.slice(incident.summary.length) : why;
+  return rest.replace(/^[;\s]+/, '');
+}
+
 /** The notification kind that renders an incident's current state. */
 function kindOfState(incident: Incident): NotificationKind {
   if (incident.state === 'resolved') return 'resolved';
@@ -119,6 +130,7 @@ export function deliverProcessor(d: DeliverDeps) {
         thread: row.kind === 'opened' ? undefined : thread,
         links,
         ...(row.note ? { note: row.note } : {}),
+        ...(whyOf(row, incident) ? { why: whyOf(row, incident) } : {}),
         ...(dest.to !== undefined ? { destination: [dest.to].flat().join(',') } : {}),
         ...(dest.mention !== undefined && row.page ? { mention: dest.mention } : {}),
       };

@@ -45,6 +45,7 @@ export function renderEmail(input: RenderInput, now: Date = new Date()): EmailMe
   const text = [
     ...(input.note ? [input.note, ''] : []),
     head,
+    ...(input.why ? [input.why] : []),
     '',
     oneLine(i.title),
     state,
@@ -64,6 +65,7 @@ export function renderEmail(input: RenderInput, now: Date = new Date()): EmailMe
     '<!doctype html><html><body style="font-family:sans-serif">',
     input.note ? `<p><strong>${e(input.note)}</strong></p>` : '',
     `<p>${e(head)}</p>`,
+    input.why ? `<p><em>${e(input.why)}</em></p>` : '',
     `<h2>${e(i.state === 'resolved' ? '✅' : severityEmoji(i.severity))} ${e(oneLine(i.title))}</h2>`,
     `<p><strong>${e(state)}</strong></p>`,
     '<table cellpadding="4">',

@@ -18,6 +18,8 @@ export interface OwedRow {
   inDigest: boolean;
   fallbackFrom: ChannelName | null;
   note: string;
+  /** The audit trail's note of the transition this row tells (see NotificationContext.why). */
+  why: string;
   /** The channel's first message of the incident, which follow-ups update or reply to. */
   thread: ThreadRef | undefined;
   /** State of the incident's `opened` row on this channel ('owed', 'sent', …), and whether it went to a digest. */
@@ -47,6 +49,7 @@ interface Row {
   in_digest: boolean;
   fallback_from: ChannelName | null;
   note: string;
+  why: string | null;
   thread: { externalId: string; channelId: string | null } | null;
   opened_state: string | null;
   opened_in_digest: boolean | null;
@@ -75,6 +78,7 @@ export class Outbox {
        WHERE d.lease_id = $1 AND d.state = 'owed'
        RETURNING d.incident_id, d.channel, d.target, d.seq, d.kind, d.page, d.attempts, d.created_at, d.in_digest, d.fallback_from,
          d.note,
+         (SELECT t.note FROM vigil_incident_transitions t WHERE t.incident_id = d.incident_id AND t.seq = d.seq) AS why,
          (SELECT json_build_object('externalId', t.external_id, 'channelId', t.channel_id) FROM vigil_deliveries t
           WHERE t.incident_id = d.incident_id AND t.channel = d.channel AND t.target = d.target AND t.state = 'sent'
             AND t.digest_id IS NULL AND t.external_id IS NOT NULL
@@ -98,6 +102,7 @@ export class Outbox {
         inDigest: r.in_digest,
         fallbackFrom: r.fallback_from,
         note: r.note,
+        why: r.why ?? '',
         thread: r.thread
           ? r.thread.channelId
             ? { externalId: r.thread.externalId, channelId: r.thread.channelId }

@@ -114,6 +114,9 @@ export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMe
     blocks.push({ type: 'section', text: mrkdwn(`${mention} ${slackEscape(eventText(input, now))}`) });
   if (i.summary.trim())
     blocks.push({ type: 'section', text: mrkdwn(truncate(slackEscape(i.summary), 3000)) });
+  // An opening's note beyond its summary: it fired again after a resolve by hand, or why it is held.
+  if (input.kind === 'opened' && input.why)
+    blocks.push({ type: 'context', elements: [mrkdwn(truncate(slackEscape(input.why), 2000))] });
   blocks.push({
     type: 'section',
     fields: [
@@ -155,7 +158,8 @@ export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMe
  */
 export function renderSlackThreadReply(input: RenderInput, now: Date = new Date()): SlackMessage {
   const mention = mentionOf(input);
-  const line = `${slackEscape(eventText(input, now))} — incident #${slackEscape(input.incident.id)}`;
+  const why = input.why ? `\n_${slackEscape(oneLine(input.why))}_` : '';
+  const line = `${slackEscape(eventText(input, now))} — incident #${slackEscape(input.incident.id)}${why}`;
   const text = mention ? `${mention} ${line}` : line;
   return { text, blocks: [{ type: 'section', text: mrkdwn(text) }] };
 }

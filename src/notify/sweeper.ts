@@ -133,7 +133,17 @@ export class Sweeper {
     d.metrics.inc('vigil_escalations_total', {}, escalated.incidents.length);
     const channels = new Set([...expired.channels, ...escalated.channels]);
     await this.enqueue([...channels].map((channel) => ({ channel, lease: `${lease.id}.${channel}` })));
-    for (const pass of d.passes) await pass.tick();
+    // A pass that fails (a release statement, say) is logged and tried next sweep; the owed rows
+    // below still go out.
+    for (const pass of d.passes)
+      await pass
+        .tick()
+        .catch((err: unknown) =>
+          d.log.warn(
+            { pass: pass.name, err: errorMessage(err) },
+            'sweep pass failed; next sweep tries again',
+          ),
+        );
     for (const g of await d.sweep.abandonExpired(d.timing.retryFor)) {
       d.metrics.inc('vigil_notifications_failed_total', { channel: g.channel, reason: 'expired' }, g.rows);
       d.log.error(

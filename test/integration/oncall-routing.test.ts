@@ -185,6 +185,12 @@ describe('routing and escalation policies', () => {
     expect(again[0]!.note).toMatch(
       /fired again: dave \(cli\) resolved the last one by hand at \d\d:\d\d:\d\dZ while it still held/,
     );
+    // …and its message says so, as does the resolve-by-hand reply of the first one.
+    await env.slack.waitFor(
+      (c) => postTo('C0ALERTS')(c) && /fired again: dave \(cli\)/.test(JSON.stringify(c.args.blocks)),
+    );
+    const reply = await env.smtp.waitFor((m) => /resolved by hand: restarted it/.test(m.text));
+    expect(reply.subject).toMatch(/RESOLVED/);
     await quietPeriod(800);
     const { rows: sent } = await env.db.query(
       `SELECT channel, kind, state FROM ${env.schema}.vigil_deliveries WHERE incident_id = $1 ORDER BY seq, channel`,
