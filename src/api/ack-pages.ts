@@ -14,11 +14,11 @@ button{font-size:1.1rem;padding:.6rem 1.4rem;cursor:pointer}p.muted{color:#666}<
 const name = (i: Incident) => `#${htmlEscape(i.id)} — ${htmlEscape(i.title)}`;
 
 /** GET: asks, changes nothing (mail scanners fetch links; only the button acknowledges). */
-export function confirmPage(i: Incident, token: string, stateText: string): string {
-  const action = `/ack/${encodeURIComponent(token)}`;
+export function confirmPage(i: Incident, stateText: string): string {
+  // action="": back to the link itself, whatever path prefix a reverse proxy put before /ack/.
   const form =
     i.state === 'firing'
-      ? `<form method="post" action="${htmlEscape(action)}"><button type="submit">Acknowledge</button></form>`
+      ? `<form method="post" action=""><button type="submit">Acknowledge</button></form>`
       : '<p>Nothing to acknowledge.</p>';
   return page(
     `Acknowledge incident #${htmlEscape(i.id)}`,

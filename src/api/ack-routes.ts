@@ -83,7 +83,7 @@ export const ackRoutes: FastifyPluginAsync<AckRoutesDeps> = async (app, deps) =>
         : incident.state === 'acknowledged'
           ? `Already acknowledged by ${incident.acknowledgedBy ?? 'someone'}.`
           : `Resolved at ${incident.resolvedAt ? zonedTime(incident.resolvedAt, deps.timeZone) : 'an unknown time'}.`;
-    return send(reply, 200, confirmPage(incident, req.params.token, state));
+    return send(reply, 200, confirmPage(incident, state));
   });
 
   app.post<{ Params: { token: string } }>('/ack/:token', async (req, reply) => {

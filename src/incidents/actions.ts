@@ -18,7 +18,7 @@ export interface ActionDeps {
   leaseForMs: number;
   /** An acknowledgement lapses after this (0: never). */
   ackExpiryMs: number;
-  /** Queues the delivery jobs of a lease now; without it the sweeper finds the rows within sweepEvery. */
+  /** Queues the delivery jobs of a lease now; without it (the CLI) the rows are unleased and the sweeper queues them on its next pass. */
   enqueue?: (leaseId: string, channels: readonly ChannelName[]) => Promise<void>;
   /** Starts an incident's series over after a resolve by hand (see rules/series-restart.ts). */
   restartSeries?: (fingerprint: string) => Promise<void>;
@@ -132,7 +132,15 @@ export class IncidentActions {
        t AS (SELECT id, seq, $3::text AS kind FROM upd),
        ${owedToTold('$5', '$6')}
        SELECT upd.*, (SELECT array_agg(DISTINCT channel) FROM dl) AS lease_channels FROM upd`,
-      [id, actorText(actor), t.kind, note, lease, this.d.leaseForMs, ...(t.params ?? [])],
+      [
+        id,
+        actorText(actor),
+        t.kind,
+        note,
+        this.d.enqueue ? lease : null,
+        this.d.leaseForMs,
+        ...(t.params ?? []),
+      ],
     );
     const row = rows[0];
     if (!row) {

@@ -81,9 +81,12 @@ export class Escalations {
       const { rows: due } = await c.query<Due>(
         `SELECT i.id, i.policy, i.escalation_step, i.targets, i.ack_sla_ms FROM vigil_incidents i
          WHERE i.escalate_at <= now() AND i.state = 'firing' AND i.held IS NULL
-           -- An agent of the previous version may have escalated it from its own queue.
+           -- An agent of the previous version may have escalated it from its own queue (an escalation
+           -- with no step). Escalation that started over (unacknowledged, ack expired) counts afresh.
            AND (i.escalation_step > 0 OR NOT EXISTS (
-             SELECT 1 FROM vigil_incident_transitions t WHERE t.incident_id = i.id AND t.kind = 'escalated'))
+             SELECT 1 FROM vigil_incident_transitions t WHERE t.incident_id = i.id AND t.kind = 'escalated'
+               AND t.seq > coalesce((SELECT max(u.seq) FROM vigil_incident_transitions u WHERE u.incident_id = i.id
+                 AND u.kind IN ('unacknowledged', 'ack-expired')), 0)))
          ORDER BY i.escalate_at LIMIT $1 FOR UPDATE OF i SKIP LOCKED`,
         [limit],
       );
@@ -143,7 +146,8 @@ export class Escalations {
     const { rows } = await this.pool.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
       `WITH cur AS (
          SELECT id, acknowledged_by, acknowledged_at FROM vigil_incidents
-         WHERE state = 'acknowledged' AND ack_expires_at <= now()
+         -- A held (silenced) incident says nothing: its acknowledgement lapses once it is released.
+         WHERE state = 'acknowledged' AND ack_expires_at <= now() AND held IS NULL
          ORDER BY ack_expires_at LIMIT $3 FOR UPDATE SKIP LOCKED),
        upd AS (
          UPDATE vigil_incidents i SET state = 'firing', acknowledged_at = NULL, acknowledged_by = NULL,

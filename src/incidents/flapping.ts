@@ -63,7 +63,10 @@ export class FlappingJudge implements HoldJudge {
        upd AS (
          UPDATE vigil_flapping f SET last_change = greatest(f.last_change, req.at)
          FROM req WHERE f.fingerprint = req.fingerprint RETURNING f.fingerprint)
-       SELECT cnt.fingerprint, cnt.changes, ins.fingerprint IS NOT NULL AS lead,
+       -- The same opening judged again (its open failed and is retried) is still the lead.
+       SELECT cnt.fingerprint, cnt.changes,
+         (ins.fingerprint IS NOT NULL OR EXISTS (
+           SELECT 1 FROM vigil_flapping f WHERE f.fingerprint = cnt.fingerprint AND f.since = cnt.at)) AS lead,
          (upd.fingerprint IS NOT NULL OR cnt.changes > $4) AS flapping
        FROM cnt LEFT JOIN ins ON ins.fingerprint = cnt.fingerprint
        LEFT JOIN upd ON upd.fingerprint = cnt.fingerprint`,

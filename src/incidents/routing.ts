@@ -60,6 +60,11 @@ export class Router {
       const channel = this.targets.channelOf(n);
       return channel !== undefined && rule.notify.includes(channel);
     });
-    return { targets, policy: rule.route?.escalation ?? policy ?? this.defaultPolicy };
+    // A route whose targets are all on channels this rule does not use would tell nobody: the rule's
+    // own channels hear it instead.
+    const told = targets.length
+      ? targets
+      : rule.notify.filter((c) => this.targets.channelOf(c) !== undefined);
+    return { targets: told, policy: rule.route?.escalation ?? policy ?? this.defaultPolicy };
   }
 }

@@ -41,12 +41,15 @@ export class SilenceRelease {
   /** Holds what newly matches, releases what no longer does; the incident ids of each. */
   async run(): Promise<{ held: string[]; released: string[] }> {
     const { d } = this;
+    // Candidates first: an incident held by a silence added after this read is not among them, so
+    // it cannot be released for a silence this pass has not seen yet.
+    const candidates = await openCandidates(d.pool, 'silenced');
     const holders = await activeHolders(d.pool, d.maintenance);
     const held = await holdMatching(d.pool, holders);
     if (held.length) d.log.info({ incidents: held }, 'open incidents silenced');
     const inForce = new Set(holders.map((h) => h.heldBy));
     const ended: Array<{ id: string; heldBy: string }> = [];
-    for (const r of await openCandidates(d.pool, 'silenced')) {
+    for (const r of candidates) {
       const heldBy = r.held_by ?? '';
       if (inForce.has(heldBy)) continue;
       const other = holders.find((h) => h.matches(subjectOf(r)));

@@ -64,8 +64,9 @@ export async function act(
   await resolve(acting.filter((a) => a.state.firing && needsResolve(a.state)));
   const opening = acting.filter((a) => needsOpen(a.state));
   let opened = 0;
-  if (opening.length > 0) {
-    const reqs = opening.map((a) => ({
+  const open = async (part: readonly Acting[]) => {
+    if (part.length === 0) return;
+    const reqs = part.map((a) => ({
       rule: a.rule,
       fingerprint: a.fingerprint,
       labels: a.labels,
@@ -83,7 +84,7 @@ export async function act(
       d.digest,
     );
     done.channels.forEach((c) => channels.add(c));
-    opened = done.incidents.length;
+    opened += done.incidents.length;
     for (const incident of done.incidents) {
       d.metrics.inc('vigil_incidents_opened_total', { rule: incident.ruleId });
       d.log.info(
@@ -97,7 +98,11 @@ export async function act(
         incident.held ? 'incident opened, held' : 'incident opened',
       );
     }
-  }
+  };
+  // Rules that others may inhibit open after the rest, so a database outage and the task failures it
+  // causes, crossing in one batch, find the outage's incident already open and are held by it.
+  await open(opening.filter((a) => a.rule.inhibitedBy.length === 0));
+  await open(opening.filter((a) => a.rule.inhibitedBy.length > 0));
   await resolve(acting.filter((a) => !a.state.firing && needsResolve(a.state)));
   await Promise.all(
     [...channels].map((c) =>

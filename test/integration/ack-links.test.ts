@@ -46,7 +46,7 @@ describe('email acknowledge links', () => {
       `Acknowledge incident #${id} — Disk &lt;script&gt;alert(1)&lt;/script&gt; full?`,
     );
     expect(shown.html).not.toContain('<script>');
-    expect(shown.html).toMatch(/<form method="post" action="\/ack\/[\w.-]+"><button/);
+    expect(shown.html).toMatch(/<form method="post" action=""><button/);
     await fetch(at(link)); // a mail scanner looking twice
     await quietPeriod();
     expect(await stateOf(env, id)).toBe('firing');

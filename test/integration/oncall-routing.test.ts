@@ -143,6 +143,27 @@ describe('routing and escalation policies', () => {
     expect(await transitions('ack-expired')).toHaveLength(1);
   });
 
+  it('escalation starts over after an unacknowledge, though it escalated before the acknowledgement', async () => {
+    env = await createTestEnv({ healthEvery: '100ms', healthTimeout: '50ms' });
+    const agent = env.agent(
+      env.config({ rules: { ...env.config().rules, dir: 'test/fixtures/rules-short-sla' } }),
+    );
+    await agent.start();
+    env.helix.setHealthy(false);
+    await until('the first escalation', async () => (await transitions('escalated')).length === 1);
+    const { rows } = await env.db.query<{ id: string }>(`SELECT id FROM ${env.schema}.vigil_incidents`);
+    const erin = { name: 'erin', via: 'cli' } as const;
+    expect((await agent.actions.ack(rows[0]!.id, erin)).changed).toBe(true);
+    expect((await agent.actions.unack(rows[0]!.id, erin)).changed).toBe(true);
+    await until(
+      'an escalation after the unacknowledge',
+      async () => (await transitions('escalated')).length === 2,
+    );
+    await quietPeriod(1000);
+    expect(await transitions('escalated')).toHaveLength(2);
+    expect((await agent.incidents.get(rows[0]!.id))?.escalationStep).toBe(1);
+  });
+
   it('unacknowledge and resolve by hand are recorded with who did it and told to everyone told; a condition that still holds fires again', async () => {
     env = await createTestEnv({ healthEvery: '100ms', healthTimeout: '50ms' });
     const agent = env.agent();
