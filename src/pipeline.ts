@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { VigilConfig } from './config/schema.js';
 import type { Pool } from './db/pool.js';
 import type { Health } from './health.js';
 import { IncidentStore } from './incidents/store.js';
 import { IncidentActions } from './incidents/actions.js';
-import { createActionWorker } from './incidents/action-worker.js';
+import { actionProcessor } from './incidents/action-worker.js';
 import { Silences } from './incidents/silences.js';
 import { Escalations } from './incidents/escalation.js';
 import type { HoldJudge } from './incidents/holds.js';
@@ -26,7 +26,7 @@ import { configuredChannels, TargetBook } from './notify/targets.js';
 import { holdReleases, ruleHoldJudges } from './incidents/hold-releases.js';
 import { eventsBatcher, type Batcher } from './queues/batcher.js';
 import type { Redis } from './queues/connection.js';
-import { notifyQueueName, type NotifyJob } from './contracts/queues.js';
+import { ACTION_JOB, notifyQueueName, type ActionJob, type NotifyJob } from './contracts/queues.js';
 import { createWorker, type Queues } from './queues/queues.js';
 import { RuleEngine } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
@@ -148,11 +148,23 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const batcher = eventsBatcher(queues.events, config.events, (err, events) =>
     log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
   );
+  const runAction = actionProcessor({
+    actions,
+    silences: new Silences(d.pool),
+    incident: (id) => incidents.get(id),
+    silenceForMs: config.oncall.silenceFor,
+    slackApiUrl: config.slack?.apiUrl,
+    metrics: d.metrics,
+    log,
+  });
   const events = createWorker(
     'events',
     d.workerConn,
     prefix,
-    (job) => engine.processBatch((job.data as { events: unknown }).events, `events job ${job.id}`),
+    async (job): Promise<unknown> =>
+      job.name === ACTION_JOB
+        ? runAction(job as Job<ActionJob>)
+        : engine.processBatch((job.data as { events: unknown }).events, `events job ${job.id}`),
     { concurrency: config.events.concurrency, log, backoffBaseMs: 200 },
   );
   const tick = new RulesTick({
@@ -252,18 +264,9 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         log: log.child({ component: 'heartbeat' }),
       })
     : undefined;
-  const actionWorker = createActionWorker(d.workerConn, prefix, {
-    actions,
-    silences: new Silences(d.pool),
-    incident: (id) => incidents.get(id),
-    silenceForMs: config.oncall.silenceFor,
-    slackApiUrl: config.slack?.apiUrl,
-    metrics: d.metrics,
-    log,
-  });
   return {
     batcher,
-    workers: [events, ...deliverers, actionWorker],
+    workers: [events, ...deliverers],
     tick,
     sweeper,
     canary,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Queue } from 'bullmq';
 import { VigilError } from '../errors.js';
-import type { ActionJob, ActionName } from '../contracts/queues.js';
+import { ACTION_JOB, type ActionJob, type ActionName, type QueuePayloads } from '../contracts/queues.js';
 
 /**
  * What each button asks for. Approve/Reject carry `<incidentId>:<runId>` as their value (the
@@ -88,10 +88,11 @@ export function slackActionJobs(raw: unknown, receivedAt = Date.now()): SlackAct
   });
 }
 
+/** Adds the jobs to the events queue as `action` jobs (see QueuePayloads.events). */
 export async function enqueueActionJobs(
-  queue: Queue<ActionJob>,
+  queue: Queue<QueuePayloads['events']>,
   jobs: readonly SlackActionJob[],
 ): Promise<void> {
   if (jobs.length)
-    await queue.addBulk(jobs.map((j) => ({ name: j.data.action, data: j.data, opts: { jobId: j.id } })));
+    await queue.addBulk(jobs.map((j) => ({ name: ACTION_JOB, data: j.data, opts: { jobId: j.id } })));
 }

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { ActionJob } from '../contracts/queues.js';
+import type { QueuePayloads } from '../contracts/queues.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -14,7 +14,7 @@ export interface SlackInteractionsOptions {
   redis: Redis;
   /** The agent's Redis key prefix (not `prefix`: Fastify would take it for a route prefix). */
   keyPrefix: string;
-  queue: Queue<ActionJob>;
+  queue: Queue<QueuePayloads['events']>;
   metrics: Metrics;
   log: Logger;
 }
@@ -46,7 +46,7 @@ function payloadOf(raw: string): unknown {
 /**
  * POST /slack/interactions: button presses from Slack. Its own authentication is the v0 signature over
  * the raw body; a replay of a signed request within the window is refused by remembering signatures
- * in Redis. The work goes to the actions queue, so Slack gets its answer at once.
+ * in Redis. The work goes to the events queue (an `action` job), so Slack gets its answer at once.
  */
 export const slackInteractions: FastifyPluginAsync<SlackInteractionsOptions> = async (app, opts) => {
   const log = opts.log.child({ component: 'slack-interactions' });

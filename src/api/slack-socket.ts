@@ -1,6 +1,6 @@
 import { LogLevel, SocketModeClient, type Logger as SlackLogger } from '@slack/socket-mode';
 import type { Queue } from 'bullmq';
-import type { ActionJob } from '../contracts/queues.js';
+import type { QueuePayloads } from '../contracts/queues.js';
 import { errorMessage } from '../errors.js';
 import type { Health } from '../health.js';
 import type { Logger } from '../log.js';
@@ -12,7 +12,7 @@ export interface SlackSocketDeps {
   appToken: string;
   apiUrl: string;
   timeoutMs: number;
-  queue: Queue<ActionJob>;
+  queue: Queue<QueuePayloads['events']>;
   metrics: Metrics;
   /** A connection that fails shows in /healthz: buttons pressed meanwhile do nothing. */
   health: Health;

@@ -6,7 +6,6 @@ export const queueNames = {
   events: 'events',
   remediate: 'remediate',
   probes: 'probes',
-  actions: 'actions',
 } as const;
 
 export type QueueName = keyof typeof queueNames;
@@ -20,13 +19,19 @@ export const notifyChannels = channelNames;
 
 /** The payload each queue carries. Events are re-validated by the consumer, one by one. */
 export interface QueuePayloads {
-  events: { events: unknown[] };
+  /**
+   * Batches of events (job name `batch`), and what people asked for (`action`: a Slack button):
+   * answered at once, done by the events workers. One queue, not one more worker: a fifth BullMQ
+   * worker per agent left Redis connections unrecovered after an outage (see the observability test).
+   */
+  events: { events: unknown[] } | ActionJob;
   remediate: { incidentId: string; ruleId: string; action: string };
   /** `spec` is the probe's full spec, checked by the worker that runs it. */
   probes: { probe: string; spec: unknown };
-  /** What a person asked for (a Slack button, an email link): answered at once, done here. */
-  actions: ActionJob;
 }
+
+/** The name of an action job on the events queue (event batches are `batch`). */
+export const ACTION_JOB = 'action';
 
 export type ActionName = 'ack' | 'unack' | 'resolve' | 'silence' | 'not-actionable' | 'approve' | 'reject';
 

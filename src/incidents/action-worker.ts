@@ -1,11 +1,9 @@
-import type { Job, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import { actorText, type Incident } from '../contracts/incident.js';
 import type { ActionJob } from '../contracts/queues.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { Redis } from '../queues/connection.js';
-import { createWorker } from '../queues/queues.js';
 import type { ActionOutcome, IncidentActions } from './actions.js';
 
 /** What the Silence button needs of the silences store (src/incidents/silences.ts). */
@@ -81,7 +79,7 @@ async function run(d: ActionWorkerDeps, job: ActionJob): Promise<ActionOutcome> 
   }
 }
 
-/** The `actions` queue's processor: what a person asked for in Slack (or by an email link), done. */
+/** The processor of `action` jobs on the events queue: what a person asked for in Slack, done. */
 export function actionProcessor(d: ActionWorkerDeps): (job: Job<ActionJob>) => Promise<string> {
   const log = d.log.child({ component: 'actions' });
   return async (job) => {
@@ -122,17 +120,4 @@ async function tell(d: ActionWorkerDeps, log: Logger, responseUrl: string, text:
   } catch (err) {
     log.warn({ err: errorMessage(err) }, 'response_url not reached');
   }
-}
-
-/** The `actions` queue's worker; it starts with the agent's other workers. */
-export function createActionWorker(
-  connection: Redis,
-  prefix: string,
-  d: ActionWorkerDeps,
-): Worker<ActionJob, string> {
-  return createWorker<ActionJob, string>('actions', connection, prefix, actionProcessor(d), {
-    concurrency: 4,
-    log: d.log,
-    backoffBaseMs: 500,
-  });
 }

@@ -94,13 +94,16 @@ export class OutboxSweep {
          UPDATE vigil_deliveries d SET handed_over = true FROM src
          WHERE d.incident_id = src.incident_id AND d.channel = src.channel AND d.target = src.target
            AND d.seq = src.seq),
-       -- A stand-in goes to the other channel's default destination: the failed target has no twin there.
+       -- A stand-in goes to the other channel's own target (its default destination).
        ins AS (
          INSERT INTO vigil_deliveries (incident_id, channel, target, seq, kind, state, fallback_from, note, in_digest)
-         SELECT src.incident_id, p.channel, '', src.seq, src.kind, 'owed', src.channel,
+         SELECT src.incident_id, p.channel, p.channel, src.seq, src.kind, 'owed', src.channel,
            CASE WHEN src.state = 'abandoned' THEN p.refused ELSE p.note END, src.in_digest
          FROM src JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(from_channel, channel, note, refused)
            ON p.from_channel = src.channel
+         -- The other channel told of this transition already (on any of its targets) adds nothing.
+         WHERE NOT EXISTS (SELECT 1 FROM vigil_deliveries x
+           WHERE x.incident_id = src.incident_id AND x.channel = p.channel AND x.seq = src.seq)
          ON CONFLICT DO NOTHING RETURNING fallback_from, channel)
        SELECT fallback_from AS from_channel, channel, count(*) AS rows FROM ins GROUP BY fallback_from, channel`,
       [

@@ -42,13 +42,6 @@ const defaults: { [K in QueueName]: JobsOptions } & { notify: JobsOptions } = {
   },
   remediate: { attempts: 1, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } },
   probes: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
-  // A person pressed a button: retried a little (PostgreSQL away for a moment), kept a day for the record.
-  actions: {
-    attempts: 5,
-    backoff: { type: 'vigil', delay: 500 },
-    removeOnComplete: { age: 86400 },
-    removeOnFail: { age: 7 * 86400 },
-  },
 };
 
 export function createQueues(connection: Redis, prefix: string): Queues {
@@ -66,7 +59,6 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     events: make(queueNames.events, defaults.events),
     remediate: make(queueNames.remediate, defaults.remediate),
     probes: make(queueNames.probes, defaults.probes),
-    actions: make(queueNames.actions, defaults.actions),
     notify,
   };
 }
