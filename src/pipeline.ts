@@ -194,7 +194,6 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         queue: queues.notify[name],
         metrics: d.metrics,
         log: notifyLog,
-        publicUrl: config.publicUrl,
         targets,
         runbookOf: (id) => runbooks.get(id),
         timing: {

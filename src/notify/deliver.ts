@@ -25,7 +25,6 @@ export interface DeliverDeps {
   queue: Queue<NotifyJob>;
   metrics: Metrics;
   log: Logger;
-  publicUrl: string | undefined;
   targets: TargetBook;
   /** The rule's runbook link, shown on every message about its incidents. */
   runbookOf: (ruleId: string) => string | undefined;
@@ -118,10 +117,8 @@ export function deliverProcessor(d: DeliverDeps) {
       const incident = incidents.get(row.incidentId);
       if (!incident) throw new VigilError('E_NOTIFY_INCIDENT', `incident ${row.incidentId} does not exist`);
       const runbook = d.runbookOf(incident.ruleId);
-      const links = {
-        ...(d.publicUrl ? { incident: new URL(`/incidents/${incident.id}`, d.publicUrl).toString() } : {}),
-        ...(runbook ? { runbook } : {}),
-      };
+      // No link to an incident page: Vigil has none to show yet (the JSON API needs a token).
+      const links = runbook ? { runbook } : {};
       const dest = d.targets.resolve(name, row.target);
       const ctx: NotificationContext = {
         incident,
