@@ -94,12 +94,12 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
   const maintenance = { windows: config.maintenance, timeZone: config.oncall.timeZone };
   const holds: HoldJudge[] = [new SilenceJudge(d.pool, maintenance), ...ruleHoldJudges(d.pool, config)];
   let ruleSet = d.rules;
-  const runbooks = new Map<string, string>();
-  const learnRunbooks = (rules: RuleSet) => {
-    runbooks.clear();
-    for (const r of rules.rules) if (r.runbook) runbooks.set(r.id, r.runbook);
+  const ruleInfo = new Map<string, { runbook?: string | undefined; description: string }>();
+  const learnRules = (rules: RuleSet) => {
+    ruleInfo.clear();
+    for (const r of rules.rules) ruleInfo.set(r.id, { runbook: r.runbook, description: r.description });
   };
-  learnRunbooks(d.rules);
+  learnRules(d.rules);
   const enqueue = async (lease: string, channels: readonly ChannelName[]) => {
     await Promise.all(
       channels.map((c) =>
@@ -195,7 +195,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         metrics: d.metrics,
         log: notifyLog,
         targets,
-        runbookOf: (id) => runbooks.get(id),
+        ruleInfo: (id) => ruleInfo.get(id) ?? {},
         timing: {
           leaseFor: n.leaseFor,
           backoff: n.backoff,
@@ -279,7 +279,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
       ruleSet = rules;
       thresholds.replaceRules(rules.rules);
       engine.replaceRules(rules.rules);
-      learnRunbooks(rules);
+      learnRules(rules);
     },
     watchUnseen: () => engine.watchUnseen(),
   };

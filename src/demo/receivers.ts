@@ -59,7 +59,12 @@ export async function runReceivers(opts: ReceiversOptions): Promise<void> {
         ...(button.value ? { value: button.value } : {}),
         user,
       });
-      return `pressed ${button.label} on [${n}] as ${user.name}: the agent answered ${res.status}${res.body ? ` ${res.body.slice(0, 200)}` : ''}`;
+      // A 401 is almost always a signing secret from an earlier run of this command: say so.
+      const hint =
+        res.status === 401
+          ? ' (the agent refused the signature: its slack.signingSecret must be the one printed above; each run makes a new one unless given --signing-secret)'
+          : '';
+      return `pressed ${button.label} on [${n}] as ${user.name}: the agent answered ${res.status}${res.body ? ` ${res.body.slice(0, 200)}` : ''}${hint}`;
     } catch (err) {
       const where = opts.socketMode ? 'the agent over Socket Mode' : opts.requestUrl;
       return `pressing ${button.label} on [${n}] failed: ${errorMessage(err)} (is the agent running and reachable at ${where}?)`;

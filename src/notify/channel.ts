@@ -33,6 +33,8 @@ export interface NotificationContext {
    * notification pages with it; updates and other replies never mention anyone.
    */
   mention?: string;
+  /** The rule's `description`: what the alert means and the first thing to do. */
+  description?: string;
   /**
    * What the audit trail says about this transition, when it says more than the kind: "resolved by
    * hand: restarted it", "silenced by #3: deploy (alice)", "fired again: bob (cli) resolved the last

@@ -26,8 +26,8 @@ export interface DeliverDeps {
   metrics: Metrics;
   log: Logger;
   targets: TargetBook;
-  /** The rule's runbook link, shown on every message about its incidents. */
-  runbookOf: (ruleId: string) => string | undefined;
+  /** The rule's runbook link and description, shown on every message about its incidents. */
+  ruleInfo: (ruleId: string) => { runbook?: string | undefined; description?: string | undefined };
   timing: { leaseFor: number; backoff: number; maxBackoff: number; concurrency: number };
   /** Records a canary's dry-run delivery on this channel. */
   canaryDone: (agent: string, sentAt: number) => Promise<void>;
@@ -116,7 +116,7 @@ export function deliverProcessor(d: DeliverDeps) {
     const sendOne = async (row: OwedRow, thread: ThreadRef | undefined): Promise<ThreadRef | undefined> => {
       const incident = incidents.get(row.incidentId);
       if (!incident) throw new VigilError('E_NOTIFY_INCIDENT', `incident ${row.incidentId} does not exist`);
-      const runbook = d.runbookOf(incident.ruleId);
+      const { runbook, description } = d.ruleInfo(incident.ruleId);
       // No link to an incident page: Vigil has none to show yet (the JSON API needs a token).
       const links = runbook ? { runbook } : {};
       const dest = d.targets.resolve(name, row.target);
@@ -127,6 +127,7 @@ export function deliverProcessor(d: DeliverDeps) {
         thread: row.kind === 'opened' ? undefined : thread,
         links,
         ...(row.note ? { note: row.note } : {}),
+        ...(description ? { description } : {}),
         ...(whyOf(row, incident) ? { why: whyOf(row, incident) } : {}),
         ...(dest.to !== undefined ? { destination: [dest.to].flat().join(',') } : {}),
         ...(dest.mention !== undefined && row.page ? { mention: dest.mention } : {}),

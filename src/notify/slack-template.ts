@@ -114,6 +114,11 @@ export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMe
     blocks.push({ type: 'section', text: mrkdwn(`${mention} ${slackEscape(eventText(input, now))}`) });
   if (i.summary.trim())
     blocks.push({ type: 'section', text: mrkdwn(truncate(slackEscape(i.summary), 3000)) });
+  if (input.description?.trim())
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(truncate(slackEscape(input.description.trim()), 2000))],
+    });
   // An opening's note beyond its summary: it fired again after a resolve by hand, or why it is held.
   if (input.kind === 'opened' && input.why)
     blocks.push({ type: 'context', elements: [mrkdwn(truncate(slackEscape(input.why), 2000))] });

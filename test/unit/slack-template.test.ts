@@ -101,6 +101,15 @@ describe('slack message of an incident', () => {
     expect(everything(render('opened', incident()))).not.toContain('Runbook');
   });
 
+  it("shows the rule's description (what it means, what to do first), escaped", () => {
+    const msg = render('opened', incident(), {
+      description: 'Check the API <@U1> & restart it with the SOP.',
+    });
+    const context = msg.blocks.filter((b) => b.type === 'context').map((b) => JSON.stringify(b));
+    expect(context.join()).toContain('Check the API &lt;@U1&gt; &amp; restart it with the SOP.');
+    expect(everything(render('opened', incident()))).not.toContain('Check the API');
+  });
+
   it('firing: Acknowledge, Resolve, Silence for oncall.silenceFor, Not actionable, each carrying the incident id', () => {
     expect(buttonIds(render('opened', incident(), { silenceForMs: 7_200_000 }))).toEqual([
       ['vigil_ack', '42', 'Acknowledge'],
