@@ -18,8 +18,7 @@ export interface IncidentSilencer {
 
 export interface ActionWorkerDeps {
   actions: Pick<IncidentActions, 'ack' | 'unack' | 'resolve' | 'feedback'>;
-  /** Absent: the Silence button is answered that silences are not available here. */
-  silences: IncidentSilencer | undefined;
+  silences: IncidentSilencer;
   incident(id: string): Promise<Incident | undefined>;
   /** How long the Slack "Silence" button silences (oncall.silenceFor). */
   silenceForMs: number;
@@ -54,8 +53,6 @@ async function run(d: ActionWorkerDeps, job: ActionJob): Promise<ActionOutcome> 
     case 'silence': {
       const incident = await d.incident(id);
       if (!incident) return { changed: false, incident, message: `There is no incident #${id}` };
-      if (!d.silences)
-        return { changed: false, incident, message: 'Silences are not available on this agent' };
       const silence = await d.silences.forIncident(
         incident,
         d.silenceForMs,

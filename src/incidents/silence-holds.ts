@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { owedToTold } from './owed.js';
 import type { MatchSubject } from './silence-matchers.js';
 
 /** Something that silences incidents: a silence ("3") or a maintenance window ("maintenance:nightly"). */
@@ -61,13 +62,8 @@ export async function holdMatching(pool: pg.Pool, holders: readonly Holder[]): P
      tr AS (
        INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note)
        SELECT id, seq, state, state, 'silenced', actor, note FROM upd),
-     told AS (
-       SELECT DISTINCT d.incident_id, d.channel, d.target FROM vigil_deliveries d
-       JOIN upd ON upd.id = d.incident_id WHERE d.fallback_from IS NULL),
-     dl AS (
-       INSERT INTO vigil_deliveries (incident_id, channel, target, seq, kind, state, next_at)
-       SELECT told.incident_id, told.channel, told.target, upd.seq, 'silenced', 'owed', now()
-       FROM told JOIN upd ON upd.id = told.incident_id)
+     t AS (SELECT id, seq, 'silenced'::text AS kind FROM upd),
+     ${owedToTold('NULL', '0')}
      SELECT id FROM upd ORDER BY id`,
     [
       picked.map((p) => p.id),

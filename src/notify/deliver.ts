@@ -45,10 +45,12 @@ const THREAD_WAIT_MS = 1000;
 
 /**
  * The audit note worth showing with a notification: not an opening's summary again (the message
- * shows it), only what the note adds to it.
+ * shows it), only what the note adds to it; nothing when the row's note says it already.
  */
 function whyOf(row: OwedRow, incident: Incident): string {
   const why = row.why.trim();
+  // A release's reason may travel as the row's own note already: shown once.
+  if (why === row.note.trim()) return '';
   if (row.kind !== 'opened') return why;
   const rest = why.startsWith(incident.summary) ? why.slice(incident.summary.length) : why;
   return rest.replace(/^[;\s]+/, '');
@@ -120,6 +122,7 @@ export function deliverProcessor(d: DeliverDeps) {
       // No link to an incident page: Vigil has none to show yet (the JSON API needs a token).
       const links = runbook ? { runbook } : {};
       const dest = d.targets.resolve(name, row.target);
+      const why = whyOf(row, incident);
       const ctx: NotificationContext = {
         incident,
         kind: row.kind,
@@ -128,7 +131,7 @@ export function deliverProcessor(d: DeliverDeps) {
         links,
         ...(row.note ? { note: row.note } : {}),
         ...(description ? { description } : {}),
-        ...(whyOf(row, incident) ? { why: whyOf(row, incident) } : {}),
+        ...(why ? { why } : {}),
         ...(dest.to !== undefined ? { destination: [dest.to].flat().join(',') } : {}),
         ...(dest.mention !== undefined && row.page ? { mention: dest.mention } : {}),
       };
