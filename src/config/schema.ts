@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from './duration.js';
 import { integer } from './fields.js';
 import { sourcesSchema } from '../sources/schema.js';
+import { remediationConfigSchema } from '../remediate/schema.js';
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -301,6 +302,8 @@ const configSchemaBase = z
       })
       .strict()
       .prefault({}),
+    /** Auto-remediation: named targets (what to restart, which tasks table) and global guards. */
+    remediation: remediationConfigSchema.prefault({}),
     /** Recurring silences (maintenance windows). */
     maintenance: z.array(maintenanceSchema).default([]),
     /** Public base URL of this agent's HTTP server, used in links inside notifications. */

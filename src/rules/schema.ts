@@ -5,6 +5,7 @@ import { channelNames } from '../contracts/channels.js';
 import { refName } from '../config/schema.js';
 import { probeSchema } from '../sources/probes/schema.js';
 import { conditionSchema } from './kinds/registry.js';
+import { ruleRemediationSchema } from '../remediate/schema.js';
 
 export const ruleSchema = z
   .object({
@@ -62,6 +63,11 @@ export const ruleSchema = z
         ]),
       )
       .default([]),
+    /**
+     * Auto-remediation: targets of vigil.yaml `remediation.targets` to act on when an incident of
+     * this rule opens, each behind its guards (see src/remediate).
+     */
+    remediate: z.array(ruleRemediationSchema).max(10).default([]),
     /** What to do, for the people paged: a link shown on every message. */
     runbook: z.url({ protocol: /^https?$/ }).optional(),
     labels: z.record(z.string(), z.string()).default({}),

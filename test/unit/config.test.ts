@@ -80,6 +80,7 @@ describe('loadConfig from a YAML file', () => {
         silenceFor: 3_600_000,
         flapping: { changes: 6, window: 1_800_000, stableFor: 600_000 },
       },
+      remediation: { dryRun: false, concurrency: 4, runTimeout: 300_000, leaseFor: 30_000, targets: {} },
       maintenance: [],
       shutdown: { deadline: 10_000 },
       log: { level: 'info' },
