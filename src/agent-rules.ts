@@ -21,7 +21,7 @@ import { scheduledProbes } from './sources/probes/scheduler.js';
 export function ruleWarnings(
   rules: RuleSet,
   channels: ReadonlyMap<ChannelName, NotifyChannel>,
-  config: Pick<VigilConfig, 'sources' | 'targets' | 'escalation' | 'slack' | 'email'>,
+  config: Pick<VigilConfig, 'sources' | 'targets' | 'escalation' | 'slack' | 'email' | 'remediation'>,
 ): Array<{ msg: string; detail: Record<string, unknown> }> {
   const out: Array<{ msg: string; detail: Record<string, unknown> }> = [];
   const sources = config.sources;
@@ -40,6 +40,14 @@ export function ruleWarnings(
       out.push({
         msg: 'rule names an escalation policy vigil.yaml does not define: it escalates once, to its own targets',
         detail: { rule: rule.id, policy },
+      });
+    // Not fatal: each run is refused and recorded ("target … is not configured") in the incident's thread.
+    const names = rule.remediate.flatMap((e) => (e.target ? [e.target] : (e.targetFromLabel?.among ?? [])));
+    const unconfigured = names.filter((t) => !Object.hasOwn(config.remediation.targets, t));
+    if (unconfigured.length)
+      out.push({
+        msg: 'rule remediates targets vigil.yaml does not configure (remediation.targets)',
+        detail: { rule: rule.id, unconfigured },
       });
     const missing = rule.notify.filter((c) => !channels.has(c));
     // Not fatal: what the rule owes such a channel waits for an agent that has it, and is handed to

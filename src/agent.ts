@@ -55,6 +55,7 @@ interface Running extends Pipeline {
   notifyPool: Pool;
   client: Redis;
   workerConn: Redis;
+  remediateConn: Redis;
   queues: Queues;
   http: ReturnType<typeof createHttpServer> | undefined;
   slackSocket: SlackSocket | undefined;
@@ -160,6 +161,13 @@ export class Agent {
     const prefix = config.redis.prefix;
     const client = createRedis(config.redis.url, 'client', prefix, {}, redisWatch.connection('client'));
     const workerConn = createRedis(config.redis.url, 'worker', prefix, {}, redisWatch.connection('worker'));
+    const remediateConn = createRedis(
+      config.redis.url,
+      'worker',
+      `${prefix}-remediate`,
+      {},
+      redisWatch.connection('remediate worker'),
+    );
     const queues = createQueues(client, prefix);
     // Emails carry a signed acknowledge link when http.linkSecret and publicUrl are set.
     const ackLinks = ackLinksFor(config, pool);
@@ -173,6 +181,7 @@ export class Agent {
       notifyPool,
       client,
       workerConn,
+      remediateConn,
       queues,
       channels,
       metrics: this.metrics,
@@ -252,6 +261,7 @@ export class Agent {
       notifyPool,
       client,
       workerConn,
+      remediateConn,
       queues,
       http,
       slackSocket,
@@ -349,10 +359,12 @@ export class Agent {
     await r.sweeper.close();
     await r.tick.close();
     await r.thresholdListener.close();
+    // Runs in flight stop waiting and are recorded as interrupted before their worker closes.
+    r.remediation.stop();
     await Promise.allSettled(r.workers.map((w) => w.close()));
     await closeQueues(r.queues);
     await Promise.allSettled([...r.channels.values()].map((c) => c.close()));
-    await Promise.allSettled([r.client.quit(), r.workerConn.quit()]);
+    await Promise.allSettled([r.client.quit(), r.workerConn.quit(), r.remediateConn.quit()]);
     await Promise.allSettled([r.pool.end(), r.notifyPool.end()]);
     this.running = undefined;
     this.log.info('agent stopped');

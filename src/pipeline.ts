@@ -39,6 +39,7 @@ import { Canary, canaryKey } from './watchdog/canary.js';
 import { Heartbeat } from './watchdog/heartbeat.js';
 import { SilenceJudge } from './incidents/silence-judge.js';
 import { SilenceRelease } from './incidents/silence-release.js';
+import { buildRemediation, type Remediation } from './remediate/remediation.js';
 
 export interface PipelineDeps {
   config: VigilConfig;
@@ -49,6 +50,8 @@ export interface PipelineDeps {
   notifyPool: Pool;
   client: Redis;
   workerConn: Redis;
+  /** The remediate worker's own connection; without it this agent runs no remediation. */
+  remediateConn?: Redis;
   queues: Queues;
   channels: ReadonlyMap<ChannelName, NotifyChannel>;
   metrics: Metrics;
@@ -74,6 +77,8 @@ export interface Pipeline {
   actions: IncidentActions;
   targets: TargetBook;
   thresholds: ThresholdStore;
+  /** Guarded auto-remediation: its worker is in `workers`; stop() before closing them. */
+  remediation: Remediation;
   /**
    * Swaps the rule set wherever evaluation reads it — the thresholds' rules, the
    * engine's index — in one synchronous step (a hot reload, see rules/reload.ts).
@@ -114,6 +119,19 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     enqueue,
     restartSeries: seriesRestarter(d.client, prefix),
   });
+  const remediation = buildRemediation({
+    config,
+    pool: d.pool,
+    client: d.client,
+    workerConn: d.remediateConn,
+    queue: queues.remediate,
+    rules: () => ruleSet.rules,
+    incident: (id) => incidents.get(id),
+    enqueue,
+    metrics: d.metrics,
+    log,
+    agentId: d.agentId,
+  });
   const thresholds = new ThresholdStore(d.pool, d.rules.rules, {
     log: log.child({ component: 'thresholds' }),
     metrics: d.metrics,
@@ -144,6 +162,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     agentId: d.agentId,
     prefix,
     maxFutureSkewMs: config.events.maxFutureSkew,
+    opened: (opened) => remediation.opened(opened),
   });
   const batcher = eventsBatcher(queues.events, config.events, (err, events) =>
     log.error({ err: (err as Error).message, events: events.length }, 'batch not queued'),
@@ -153,6 +172,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     silences: new Silences(d.pool),
     incident: (id) => incidents.get(id),
     silenceForMs: config.oncall.silenceFor,
+    decide: (incidentId, runId, approve, actor) => remediation.decide(incidentId, runId, approve, actor),
     slackApiUrl: config.slack?.apiUrl,
     metrics: d.metrics,
     log,
@@ -224,6 +244,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
         log: log.child({ component: 'silences' }),
       }),
       ...holdReleases({ ...d, targets, rules: () => ruleSet.rules, log: log.child({ component: 'holds' }) }),
+      remediation.sweep,
     ],
     sweep: new OutboxSweep(d.pool),
     status,
@@ -265,7 +286,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     : undefined;
   return {
     batcher,
-    workers: [events, ...deliverers],
+    workers: [events, ...deliverers, ...(remediation.worker ? [remediation.worker] : [])],
     tick,
     sweeper,
     canary,
@@ -275,6 +296,7 @@ export function buildPipeline(d: PipelineDeps): Pipeline {
     actions,
     targets,
     thresholds,
+    remediation,
     replaceRules(rules) {
       ruleSet = rules;
       thresholds.replaceRules(rules.rules);

@@ -19,4 +19,8 @@ export type NotificationKind =
   | 'flapping'
   | 'stable'
   /** Silenced while people had been told it fired: they hear that it is silenced. */
-  | 'silenced';
+  | 'silenced'
+  /** What an auto-remediation run did, or why it did not run (the transition's note says). */
+  | 'remediation'
+  /** A remediation run waits for a person: Approve / Reject (the transition names the run). */
+  | 'approval';

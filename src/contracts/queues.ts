@@ -25,7 +25,8 @@ export interface QueuePayloads {
    * worker per agent left Redis connections unrecovered after an outage (see the observability test).
    */
   events: { events: unknown[] } | ActionJob;
-  remediate: { incidentId: string; ruleId: string; action: string };
+  /** A run to do (vigil_remediation_runs): what and how is read from PostgreSQL and this agent's config. */
+  remediate: { runId: string };
   /** `spec` is the probe's full spec, checked by the worker that runs it. */
   probes: { probe: string; spec: unknown };
 }

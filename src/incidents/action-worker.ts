@@ -20,6 +20,13 @@ export interface ActionWorkerDeps {
   actions: Pick<IncidentActions, 'ack' | 'unack' | 'resolve' | 'feedback'>;
   silences: IncidentSilencer;
   incident(id: string): Promise<Incident | undefined>;
+  /** Approve / Reject of a remediation run (src/remediate/decide.ts). */
+  decide(
+    incidentId: string,
+    runId: string,
+    approve: boolean,
+    actor: string,
+  ): Promise<{ changed: boolean; message: string }>;
   /** How long the Slack "Silence" button silences (oncall.silenceFor). */
   silenceForMs: number;
   /** Slack's API base: a response_url elsewhere than Slack (or the emulator) is not called. */
@@ -66,13 +73,12 @@ async function run(d: ActionWorkerDeps, job: ActionJob): Promise<ActionOutcome> 
       };
     }
     case 'approve':
-    case 'reject':
-      // Recorded only: remediation reads these decisions when it asks for approval.
-      return {
-        changed: true,
-        incident: undefined,
-        message: `${job.action === 'approve' ? 'Approved' : 'Rejected'} run ${job.runId ?? '?'} of #${id}`,
-      };
+    case 'reject': {
+      const decided = job.runId
+        ? await d.decide(id, job.runId, job.action === 'approve', actorText(actor))
+        : { changed: false, message: 'The button names no remediation run' };
+      return { ...decided, incident: undefined };
+    }
   }
 }
 

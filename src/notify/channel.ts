@@ -41,6 +41,8 @@ export interface NotificationContext {
    * one by hand at …", an escalation's step and targets.
    */
   why?: string;
+  /** The remediation run an `approval` (or `remediation`) notification is about. */
+  runId?: string;
   /** Why this channel carries it, when it stands in for another ("Slack failing since … — sent by email"). */
   note?: string;
 }

@@ -132,6 +132,7 @@ export function deliverProcessor(d: DeliverDeps) {
         ...(row.note ? { note: row.note } : {}),
         ...(description ? { description } : {}),
         ...(why ? { why } : {}),
+        ...(row.runId ? { runId: row.runId } : {}),
         ...(dest.to !== undefined ? { destination: [dest.to].flat().join(',') } : {}),
         ...(dest.mention !== undefined && row.page ? { mention: dest.mention } : {}),
       };

@@ -8,7 +8,7 @@ import type { NotificationContext } from './channel.js';
 
 export interface RenderInput extends Pick<
   NotificationContext,
-  'incident' | 'kind' | 'links' | 'note' | 'mention' | 'why' | 'description'
+  'incident' | 'kind' | 'links' | 'note' | 'mention' | 'why' | 'description' | 'runId'
 > {
   /** IANA zone of every time shown (`oncall.timeZone`); UTC when absent. */
   timeZone?: string;

@@ -20,6 +20,8 @@ export interface OwedRow {
   note: string;
   /** The audit trail's note of the transition this row tells (see NotificationContext.why). */
   why: string;
+  /** The remediation run the transition is about (approval buttons carry it). */
+  runId: string | null;
   /** The channel's first message of the incident, which follow-ups update or reply to. */
   thread: ThreadRef | undefined;
   /** State of the incident's `opened` row on this channel ('owed', 'sent', …), and whether it went to a digest. */
@@ -50,6 +52,7 @@ interface Row {
   fallback_from: ChannelName | null;
   note: string;
   why: string | null;
+  run_id: string | null;
   thread: { externalId: string; channelId: string | null } | null;
   opened_state: string | null;
   opened_in_digest: boolean | null;
@@ -79,6 +82,7 @@ export class Outbox {
        RETURNING d.incident_id, d.channel, d.target, d.seq, d.kind, d.page, d.attempts, d.created_at, d.in_digest, d.fallback_from,
          d.note,
          (SELECT t.note FROM vigil_incident_transitions t WHERE t.incident_id = d.incident_id AND t.seq = d.seq) AS why,
+         (SELECT t.run_id FROM vigil_incident_transitions t WHERE t.incident_id = d.incident_id AND t.seq = d.seq) AS run_id,
          (SELECT json_build_object('externalId', t.external_id, 'channelId', t.channel_id) FROM vigil_deliveries t
           WHERE t.incident_id = d.incident_id AND t.channel = d.channel AND t.target = d.target AND t.state = 'sent'
             AND t.digest_id IS NULL AND t.external_id IS NOT NULL
@@ -103,6 +107,7 @@ export class Outbox {
         fallbackFrom: r.fallback_from,
         note: r.note,
         why: r.why ?? '',
+        runId: r.run_id,
         thread: r.thread
           ? r.thread.channelId
             ? { externalId: r.thread.externalId, channelId: r.thread.channelId }

@@ -55,6 +55,8 @@ export const slackActionIds = {
   resolve: 'vigil_resolve',
   silence: 'vigil_silence',
   notActionable: 'vigil_not_actionable',
+  approve: 'vigil_approve',
+  reject: 'vigil_reject',
 } as const;
 
 const colors: Record<Severity, string> = {
@@ -163,8 +165,28 @@ export function renderSlack(input: RenderInput, now: Date = new Date()): SlackMe
  */
 export function renderSlackThreadReply(input: RenderInput, now: Date = new Date()): SlackMessage {
   const mention = mentionOf(input);
-  const why = input.why ? `\n_${slackEscape(oneLine(input.why))}_` : '';
+  // A remediation's note is a short report (what ran, each step, the run history): its lines stay.
+  const report = input.kind === 'remediation' || input.kind === 'approval';
+  const note = input.why ? (report ? truncate(input.why.trim(), 2800) : oneLine(input.why)) : '';
+  const why = note ? (report ? `\n${slackEscape(note)}` : `\n_${slackEscape(note)}_`) : '';
   const line = `${slackEscape(eventText(input, now))} — incident #${slackEscape(input.incident.id)}${why}`;
   const text = mention ? `${mention} ${line}` : line;
-  return { text, blocks: [{ type: 'section', text: mrkdwn(text) }] };
+  return { text, blocks: [{ type: 'section', text: mrkdwn(text) }, ...approvalButtons(input)] };
+}
+
+/** Approve / Reject under a run's request for approval, while its incident is open. */
+function approvalButtons(input: RenderInput): SlackBlock[] {
+  const { incident: i, runId } = input;
+  if (input.kind !== 'approval' || !runId || i.state === 'resolved') return [];
+  const value = `${i.id}:${runId}`;
+  return [
+    {
+      type: 'actions',
+      block_id: `vigil_run_${runId}`,
+      elements: [
+        button('Approve', slackActionIds.approve, value, 'primary'),
+        button('Reject', slackActionIds.reject, value, 'danger'),
+      ],
+    },
+  ];
 }

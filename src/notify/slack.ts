@@ -27,6 +27,8 @@ const replyKinds: ReadonlySet<NotificationKind> = new Set<NotificationKind>([
   'flapping',
   'stable',
   'silenced',
+  'remediation',
+  'approval',
 ]);
 
 /** Slack message metadata type Vigil tags its messages with. */

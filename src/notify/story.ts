@@ -88,6 +88,10 @@ export function eventText(input: RenderInput, now: Date): string {
       return '🔁 Flapping: its alert keeps changing state; changes are held until it is stable';
     case 'stable':
       return '🟢 Stable again: changes are told again';
+    case 'remediation':
+      return '🛠️ Remediation';
+    case 'approval':
+      return '🙋 Remediation waits for approval';
     case 'silenced':
       return `🔕 Silenced${i.heldBy ? ` (silence ${i.heldBy})` : ''}: nothing more until the silence ends, except its resolution`;
   }

@@ -21,7 +21,10 @@ export class ActionRegistry {
   get(name: string): AnyAction {
     const found = this.#actions.get(name);
     if (!found)
-      throw new VigilError('E_ACTION_UNKNOWN', `unknown remediation action "${name}" (known: ${this.names()})`);
+      throw new VigilError(
+        'E_ACTION_UNKNOWN',
+        `unknown remediation action "${name}" (known: ${this.names()})`,
+      );
     return found;
   }
 

@@ -35,7 +35,10 @@ export const ruleRemediationSchema = z
      * Or: the incident's label `label` names the target, which must be one of `among`. A label can
      * only choose between configured targets; any other value is refused and recorded.
      */
-    targetFromLabel: z.object({ label: z.string().min(1), among: z.array(targetName).min(1) }).strict().optional(),
+    targetFromLabel: z
+      .object({ label: z.string().min(1), among: z.array(targetName).min(1) })
+      .strict()
+      .optional(),
     /** Record and post what would run; run nothing. */
     dryRun: z.boolean().default(false),
     /** Ask in Slack (Approve / Reject) before running; unanswered after `approval.expiresAfter`, it does not run. */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelName } from '../contracts/channels.js';
+import type { Incident } from '../contracts/incident.js';
+import { errorMessage } from '../errors.js';
 import type { HoldJudge, HoldVerdict } from '../incidents/holds.js';
 import type { Router } from '../incidents/routing.js';
 import type { ChannelOf, Transitions } from '../incidents/transitions.js';
@@ -33,6 +35,11 @@ export interface ActDeps {
   metrics: Metrics;
   log: Logger;
   agentId: string;
+  /**
+   * Told of the incidents just opened (remediation asks for its runs). Its failure is logged, not
+   * thrown: the incidents are committed, and the sweeper asks for any runs this missed.
+   */
+  opened?: (incidents: readonly Incident[]) => Promise<void>;
 }
 
 /**
@@ -85,6 +92,10 @@ export async function act(
     );
     done.channels.forEach((c) => channels.add(c));
     opened += done.incidents.length;
+    if (d.opened && done.incidents.length)
+      await d.opened(done.incidents).catch((err: unknown) =>
+        d.log.error({ err: errorMessage(err) }, 'remediation not requested; the sweeper will'),
+      );
     for (const incident of done.incidents) {
       d.metrics.inc('vigil_incidents_opened_total', { rule: incident.ruleId });
       d.log.info(

@@ -13,5 +13,7 @@ const all: Record<NotificationKind, true> = {
   flapping: true,
   stable: true,
   silenced: true,
+  remediation: true,
+  approval: true,
 };
 export const notificationKinds = Object.keys(all) as NotificationKind[];

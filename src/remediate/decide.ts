@@ -1,0 +1,51 @@
+import type { Queue } from 'bullmq';
+import type { QueuePayloads } from '../contracts/queues.js';
+import type { RemediationRecord } from './record.js';
+import { runName } from './report.js';
+import { queueRun } from './runner.js';
+import type { RunStore } from './runs.js';
+
+export interface DecideDeps {
+  store: RunStore;
+  record: RemediationRecord;
+  /** Without a queue (the CLI) an approved run is queued by the sweeper's next pass. */
+  queue?: Queue<QueuePayloads['remediate']>;
+  agentId: string;
+}
+
+/**
+ * A person's answer to a run waiting for approval (Slack button, CLI). Only a run of that incident,
+ * still waiting and not expired, changes; of two answers at once, the first wins.
+ */
+export async function decide(
+  d: DecideDeps,
+  incidentId: string,
+  runId: string,
+  approve: boolean,
+  actor: string,
+): Promise<{ changed: boolean; message: string }> {
+  const run = await d.store.get(runId);
+  if (!run || run.incidentId !== incidentId)
+    return { changed: false, message: `Incident #${incidentId} has no remediation run ${runId}` };
+  if (run.state !== 'awaiting-approval') {
+    const by = run.decidedBy ? ` by ${run.decidedBy}` : '';
+    return { changed: false, message: `Run ${runId} is ${run.state}${by}: nothing to decide` };
+  }
+  if (run.approvalExpiresAt && run.approvalExpiresAt.getTime() <= Date.now())
+    return { changed: false, message: `The approval of run ${runId} has expired: it will not run` };
+  const moved = await d.store.move(runId, ['awaiting-approval'], approve ? 'approved' : 'rejected', {
+    decidedBy: actor,
+    outcome: approve ? `approved by ${actor}` : `rejected by ${actor}`,
+    ...(approve ? {} : { finished: true }),
+  });
+  if (!moved) return { changed: false, message: `Run ${runId} was decided by someone else meanwhile` };
+  const note = approve
+    ? `👍 ${runName(run)} approved by ${actor}: running it`
+    : `👎 ${runName(run)} rejected by ${actor}: not run`;
+  await d.record.tell(run.incidentId, run.id, 'remediation', note, actor);
+  if (approve && d.queue) await queueRun(d.queue, run.id, 'approved');
+  return {
+    changed: true,
+    message: approve ? `Approved run ${runId} of #${incidentId}` : `Rejected run ${runId} of #${incidentId}`,
+  };
+}

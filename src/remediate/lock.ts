@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from '../queues/connection.js';
+
+const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/** A held per-target lock: renew it while working, release it when done. */
+export interface TargetLock {
+  /** False when the lease was lost (expired, Redis came back empty and another agent took it). */
+  renew(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/**
+ * One run at a time per target, across agents: `SET NX PX` with a random token, renewed while the
+ * run goes on and released only by its holder. An agent that dies frees the target after the lease.
+ * Redis losing the key (a restart) could let a second run start; the run rows (one `running` per
+ * target is checked in PostgreSQL too, see runner) are the second line.
+ */
+export async function lockTarget(
+  redis: Redis,
+  prefix: string,
+  target: string,
+  leaseMs: number,
+): Promise<TargetLock | undefined> {
+  const key = `${prefix}:remediate-lock:${target}`;
+  const token = randomUUID();
+  const ok = await redis.set(key, token, 'PX', leaseMs, 'NX');
+  if (ok !== 'OK') return undefined;
+  return {
+    renew: async () => Number(await redis.eval(renewScript, 1, key, token, String(leaseMs))) === 1,
+    release: async () => void (await redis.eval(releaseScript, 1, key, token)),
+  };
+}

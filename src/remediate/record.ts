@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { ChannelName } from '../contracts/channels.js';
+import { owedToTold } from '../incidents/owed.js';
+
+/**
+ * What remediation tells people, and the switches it keeps: a run's news is a transition of its
+ * incident (kind `remediation`, or `approval` with buttons), owed to everyone told of the incident,
+ * so it reaches the Slack thread and the email thread with the same guarantees as any alert.
+ */
+export class RemediationRecord {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly leaseForMs: number,
+    /** Queues the delivery jobs of a lease now (the sweeper would otherwise within its interval). */
+    private readonly enqueue: (leaseId: string, channels: readonly ChannelName[]) => Promise<void>,
+  ) {}
+
+  async tell(
+    incidentId: string,
+    runId: string,
+    kind: 'remediation' | 'approval',
+    note: string,
+    actor: string,
+  ): Promise<void> {
+    const lease = randomUUID();
+    const { rows } = await this.pool.query<{ lease_channels: ChannelName[] | null }>(
+      `WITH upd AS (
+         UPDATE vigil_incidents i SET seq = i.seq + 1, updated_at = now() WHERE i.id = $1
+         RETURNING i.id, i.seq, i.state),
+       tr AS (
+         INSERT INTO vigil_incident_transitions (incident_id, seq, from_state, to_state, kind, actor, note, run_id)
+         SELECT id, seq, state, state, $2, $3, $4, $5 FROM upd),
+       t AS (SELECT id, seq, $2::text AS kind FROM upd),
+       ${owedToTold('$6', '$7')}
+       SELECT (SELECT array_agg(DISTINCT channel) FROM dl) AS lease_channels`,
+      [incidentId, kind, actor, note, runId, lease, this.leaseForMs],
+    );
+    const channels = rows[0]?.lease_channels ?? [];
+    if (channels.length) await this.enqueue(lease, channels);
+  }
+
+  /**
+   * Pages now: the incident's next escalation step is due at once (its policy, its targets). An
+   * acknowledged or held incident is not escalated: someone has it, or it is held on purpose; the
+   * thread note is what they see.
+   */
+  async escalate(incidentId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE vigil_incidents SET escalate_at = now() WHERE id = $1 AND state = 'firing' AND held IS NULL`,
+      [incidentId],
+    );
+    return rowCount === 1;
+  }
+
+  async disabled(target: string): Promise<{ since: Date; reason: string } | undefined> {
+    const { rows } = await this.pool.query<{ since: Date; reason: string }>(
+      'SELECT since, reason FROM vigil_remediation_disabled WHERE target = $1',
+      [target],
+    );
+    return rows[0];
+  }
+
+  /** Switches the target off; false when it already was (another agent did it). */
+  async disable(target: string, reason: string, runs: readonly string[]): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO vigil_remediation_disabled (target, reason, runs) VALUES ($1, $2, $3::bigint[])
+       ON CONFLICT DO NOTHING`,
+      [target, reason, runs],
+    );
+    return rowCount === 1;
+  }
+
+  async enable(target: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('DELETE FROM vigil_remediation_disabled WHERE target = $1', [
+      target,
+    ]);
+    return rowCount === 1;
+  }
+
+  async listDisabled(): Promise<Array<{ target: string; since: Date; reason: string; runs: string[] }>> {
+    const { rows } = await this.pool.query<{ target: string; since: Date; reason: string; runs: string[] }>(
+      'SELECT target, since, reason, runs::text[] AS runs FROM vigil_remediation_disabled ORDER BY since',
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,176 @@
+import type { Queue } from 'bullmq';
+import type { Incident } from '../contracts/incident.js';
+import type { QueuePayloads } from '../contracts/queues.js';
+import { zonedTime } from '../incidents/time-text.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Redis } from '../queues/connection.js';
+import type { Rule } from '../rules/schema.js';
+import { execute, type Executed } from './execute.js';
+import { switchOffIfFailing, type FailureDeps } from './failures.js';
+import { judge } from './guards.js';
+import { lockTarget } from './lock.js';
+import type { RemediationRecord } from './record.js';
+import type { ActionRegistry } from './registry.js';
+import { runName, stepLines } from './report.js';
+import type { Run, RunState, RunStore } from './runs.js';
+import type { RemediationConfig } from './schema.js';
+
+export interface RunnerDeps extends FailureDeps {
+  store: RunStore;
+  record: RemediationRecord;
+  incident(id: string): Promise<Incident | undefined>;
+  /** The rules running now (hot reloads included): a run acts only as its rule still says. */
+  rules(): readonly Rule[];
+  config: RemediationConfig;
+  registry: ActionRegistry;
+  redis: Redis;
+  prefix: string;
+  queue: Queue<QueuePayloads['remediate']>;
+  timeZone: string;
+  closing: AbortSignal;
+  metrics: Metrics;
+  log: Logger;
+  agentId: string;
+}
+
+/** Queues a run; the id keeps one job per run and reason, and the run's state makes a duplicate harmless. */
+export async function queueRun(
+  queue: Queue<QueuePayloads['remediate']>,
+  runId: string,
+  why: string,
+  delayMs = 0,
+): Promise<void> {
+  await queue.add('run', { runId }, { jobId: `run-${runId}-${why}`, delay: Math.max(0, delayMs) });
+}
+
+/**
+ * Does one `remediate` job: the run it names, as the guards allow. Everything it needs (the rule,
+ * the target, its command) comes from this agent's rule files and vigil.yaml, never from the job.
+ */
+export async function processRun(d: RunnerDeps, runId: string): Promise<string> {
+  const run = await d.store.get(runId);
+  if (!run || (run.state !== 'requested' && run.state !== 'approved')) return `run ${runId}: nothing to do`;
+  const end = (state: RunState, outcome: string) => finish(d, run, state, outcome);
+  const rule = d.rules().find((r) => r.id === run.ruleId);
+  const entry = rule?.remediate[run.entry];
+  const spec = d.config.targets[run.target];
+  const incident = await d.incident(run.incidentId);
+  if (!rule || !entry || !incident) return end('skipped', 'its rule no longer asks for it');
+  if (!spec) return end('refused', `target "${run.target}" is not configured (remediation.targets)`);
+  const action = d.registry.get(spec.action);
+  const window = Math.max(entry.budget.within, entry.cooldown);
+  const recent = (await d.store.recentOf(run.target, window)).filter((r) => r.id !== run.id);
+  const verdict = judge({
+    run,
+    incident,
+    entry,
+    disabled: await d.record.disabled(run.target),
+    recent,
+    globalDryRun: d.config.dryRun,
+    now: new Date(),
+  });
+  switch (verdict.go) {
+    case 'skip':
+      return end('skipped', verdict.why);
+    case 'refuse': {
+      const msg = await end('refused', verdict.why);
+      if (verdict.page) await d.record.escalate(run.incidentId);
+      return msg;
+    }
+    case 'wait':
+      await d.store.move(run.id, [run.state], run.state, { outcome: verdict.why, notBefore: verdict.until });
+      await queueRun(
+        d.queue,
+        run.id,
+        `after-${verdict.until.getTime()}`,
+        verdict.until.getTime() - Date.now(),
+      );
+      return `run ${run.id}: ${verdict.why}`;
+    case 'dry-run':
+      return end('dry-run', `dry run: would run ${action.describe(spec)}`);
+    case 'ask': {
+      const moved = await d.store.move(run.id, ['requested'], 'awaiting-approval', {
+        approvalExpiresAt: verdict.expiresAt,
+        outcome: 'waiting for approval',
+      });
+      if (moved) {
+        const until = zonedTime(verdict.expiresAt, d.timeZone);
+        const note = `${runName(run)} would run ${action.describe(spec)}.\nApprove or reject before ${until}; unanswered, it does not run.`;
+        await d.record.tell(run.incidentId, run.id, 'approval', note, d.agentId);
+      }
+      return `run ${run.id}: waiting for approval`;
+    }
+    case 'run':
+      break;
+  }
+  const lock = await lockTarget(d.redis, d.prefix, run.target, d.config.leaseFor);
+  if (!lock) {
+    await queueRun(d.queue, run.id, `locked-${Date.now()}`, 2000);
+    return `run ${run.id}: ${run.target} is busy with another run; trying again shortly`;
+  }
+  try {
+    const started = await d.store.move(run.id, ['requested', 'approved'], 'running', {
+      started: { agent: d.agentId, leaseMs: d.config.leaseFor },
+      outcome: 'running',
+      notBefore: null,
+    });
+    if (!started) return `run ${run.id}: taken by another agent`;
+    d.log.info(
+      { run: run.id, target: run.target, action: run.action, incident: run.incidentId },
+      'remediation started',
+    );
+    const done = await execute(
+      {
+        store: d.store,
+        agentId: d.agentId,
+        leaseForMs: d.config.leaseFor,
+        runTimeoutMs: d.config.runTimeout,
+        closing: d.closing,
+        log: d.log,
+      },
+      started,
+      rule,
+      entry,
+      action,
+      spec,
+      lock,
+    );
+    const msg = await end(done.state, outcomeText(done));
+    if (done.state === 'failed' || done.state === 'refused') await d.record.escalate(run.incidentId);
+    if (done.state === 'failed')
+      await switchOffIfFailing(d, run.target, entry.recurrence.disableAfter, run.incidentId, run.id);
+    return msg;
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+const outcomeText = (e: Executed) => (e.verification ? `${e.summary}; ${e.verification.detail}` : e.summary);
+
+const heads: Partial<Record<RunState, string>> = {
+  succeeded: '✅',
+  failed: '❌',
+  refused: '⛔',
+  interrupted: '⚠️',
+  'dry-run': '🧪',
+  skipped: '⏭️',
+};
+
+/** Ends a run (unless someone else moved it), tells its thread, counts it. */
+async function finish(d: RunnerDeps, run: Run, state: RunState, outcome: string): Promise<string> {
+  const moved = await d.store.move(run.id, [run.state, 'running'], state, { outcome, finished: true });
+  if (!moved) return `run ${run.id}: already moved on`;
+  d.metrics.inc('vigil_remediation_runs_total', { action: run.action, state });
+  const log = d.log.child({ run: run.id, target: run.target, action: run.action, incident: run.incidentId });
+  (state === 'failed' || state === 'refused' ? log.warn.bind(log) : log.info.bind(log))(
+    { state, outcome },
+    'remediation ended',
+  );
+  // A run skipped because its incident ended has nothing to tell anyone.
+  if (state === 'skipped' && outcome.startsWith('the incident resolved')) return `run ${run.id}: ${outcome}`;
+  const steps = stepLines(await d.store.steps(run.id));
+  const note = [`${heads[state] ?? ''} ${runName(run)} ${state}: ${outcome}`.trim(), ...steps].join('\n');
+  await d.record.tell(run.incidentId, run.id, 'remediation', note, d.agentId);
+  return `run ${run.id}: ${state}`;
+}
