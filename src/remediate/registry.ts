@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import type { RemediationAction } from './action.js';
+import { fixZombieTasks } from './actions/fix-zombie-tasks.js';
 
 /** A target as configured: its action's name and that action's spec (validated by the action's schema). */
 export type TargetSpec = { action: string } & Record<string, unknown>;
@@ -65,3 +66,4 @@ export class ActionRegistry {
 }
 
 export const remediationActions = new ActionRegistry();
+remediationActions.register(fixZombieTasks);
