@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import type { RemediationAction } from './action.js';
+import { httpRequest } from './actions/http-request.js';
+import { restartContainer } from './actions/restart-container.js';
+import { runCommand } from './actions/run-command.js';
 
 /** A target as configured: its action's name and that action's spec (validated by the action's schema). */
 export type TargetSpec = { action: string } & Record<string, unknown>;
@@ -21,7 +24,10 @@ export class ActionRegistry {
   get(name: string): AnyAction {
     const found = this.#actions.get(name);
     if (!found)
-      throw new VigilError('E_ACTION_UNKNOWN', `unknown remediation action "${name}" (known: ${this.names()})`);
+      throw new VigilError(
+        'E_ACTION_UNKNOWN',
+        `unknown remediation action "${name}" (known: ${this.names()})`,
+      );
     return found;
   }
 
@@ -61,4 +67,7 @@ export class ActionRegistry {
   }
 }
 
-export const remediationActions = new ActionRegistry();
+export const remediationActions = new ActionRegistry()
+  .register(runCommand)
+  .register(restartContainer)
+  .register(httpRequest);
