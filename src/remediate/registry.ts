@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import type { RemediationAction } from './action.js';
 import { fixZombieTasks } from './actions/fix-zombie-tasks.js';
+import { httpRequest } from './actions/http-request.js';
+import { restartContainer } from './actions/restart-container.js';
+import { runCommand } from './actions/run-command.js';
 
 /** A target as configured: its action's name and that action's spec (validated by the action's schema). */
 export type TargetSpec = { action: string } & Record<string, unknown>;
@@ -65,5 +68,8 @@ export class ActionRegistry {
   }
 }
 
-export const remediationActions = new ActionRegistry();
-remediationActions.register(fixZombieTasks);
+export const remediationActions = new ActionRegistry()
+  .register(fixZombieTasks)
+  .register(runCommand)
+  .register(restartContainer)
+  .register(httpRequest);
