@@ -51,7 +51,8 @@ export async function queueRun(
 export async function processRun(d: RunnerDeps, runId: string): Promise<string> {
   const run = await d.store.get(runId);
   if (!run || (run.state !== 'requested' && run.state !== 'approved')) return `run ${runId}: nothing to do`;
-  const end = (state: RunState, outcome: string) => finish(d, run, state, outcome);
+  const end = (state: RunState, outcome: string, verified?: boolean | null) =>
+    finish(d, run, state, outcome, verified);
   const rule = d.rules().find((r) => r.id === run.ruleId);
   const entry = rule?.remediate[run.entry];
   const spec = d.config.targets[run.target];
@@ -136,7 +137,7 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       spec,
       lock,
     );
-    const msg = await end(done.state, outcomeText(done));
+    const msg = await end(done.state, outcomeText(done), done.verification?.verified ?? null);
     if (done.state === 'failed' || done.state === 'refused') await d.record.escalate(run.incidentId);
     if (done.state === 'failed')
       await switchOffIfFailing(d, run.target, entry.recurrence.disableAfter, run.incidentId, run.id);
@@ -158,8 +159,18 @@ const heads: Partial<Record<RunState, string>> = {
 };
 
 /** Ends a run (unless someone else moved it), tells its thread, counts it. */
-async function finish(d: RunnerDeps, run: Run, state: RunState, outcome: string): Promise<string> {
-  const moved = await d.store.move(run.id, [run.state, 'running'], state, { outcome, finished: true });
+async function finish(
+  d: RunnerDeps,
+  run: Run,
+  state: RunState,
+  outcome: string,
+  verified?: boolean | null,
+): Promise<string> {
+  const moved = await d.store.move(run.id, [run.state, 'running'], state, {
+    outcome,
+    finished: true,
+    ...(verified === undefined ? {} : { verified }),
+  });
   if (!moved) return `run ${run.id}: already moved on`;
   d.metrics.inc('vigil_remediation_runs_total', { action: run.action, state });
   const log = d.log.child({ run: run.id, target: run.target, action: run.action, incident: run.incidentId });

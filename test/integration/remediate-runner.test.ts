@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SlackCall } from '../../src/demo/slack-emulator.js';
 import { DATABASE_URL, createTestEnv, type TestEnv } from '../support/env.js';
 import { quietPeriod, until } from '../support/quiet.js';
 import { remediationConfig, replies, rulesDir, runsOf, stepsOf } from '../support/remediation-world.js';
@@ -66,6 +67,8 @@ async function zombieAgent(entry = '', extra: Record<string, unknown> = {}) {
   return { env, tasks, stuck, healthy, agent };
 }
 
+const tsOf = (call: SlackCall) => String((call.response as { ts?: string } | undefined)?.ts ?? '');
+
 const statusOf = async (w: Awaited<ReturnType<typeof zombieAgent>>, ids: readonly string[]) =>
   (
     await w.tasks.db.query<{ status: string }>(
@@ -115,7 +118,7 @@ describe('the remediation runner in an agent', () => {
     expect(blocks).toContain(`"${run!.incident_id}:${run!.id}"`);
     const forged = await w.env.slack.press({
       channel: 'C0ALERTS',
-      ts: String(ask.response?.ts ?? ''),
+      ts: tsOf(ask),
       actionId: 'vigil_approve',
       value: `${run!.incident_id}:${run!.id}`,
       signingSecret: 'not-the-secret',
@@ -123,7 +126,7 @@ describe('the remediation runner in an agent', () => {
     expect(forged.status).toBe(401);
     const res = await w.env.slack.press({
       channel: 'C0ALERTS',
-      ts: String(ask.response?.ts ?? ''),
+      ts: tsOf(ask),
       actionId: 'vigil_approve',
       value: `${run!.incident_id}:${run!.id}`,
       user: { id: 'U0ALICE', name: 'alice' },
@@ -142,10 +145,11 @@ describe('the remediation runner in an agent', () => {
   it('a rejected run never runs', async () => {
     const w = await zombieAgent('    approval: true');
     await until('waiting for approval', async () => (await runsOf(w.env))[0]?.state === 'awaiting-approval');
+    const ask = await w.env.slack.waitFor((c) => replies(w.env, 'waits for approval').includes(c));
     const [run] = await runsOf(w.env);
     const res = await w.env.slack.press({
       channel: 'C0ALERTS',
-      ts: '1',
+      ts: tsOf(ask),
       actionId: 'vigil_reject',
       value: `${run!.incident_id}:${run!.id}`,
       user: { id: 'U0BOB', name: 'bob' },
