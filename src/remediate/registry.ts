@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import type { RemediationAction } from './action.js';
+import { restartService } from './actions/restart-service.js';
 
 /** A target as configured: its action's name and that action's spec (validated by the action's schema). */
 export type TargetSpec = { action: string } & Record<string, unknown>;
@@ -61,4 +62,4 @@ export class ActionRegistry {
   }
 }
 
-export const remediationActions = new ActionRegistry();
+export const remediationActions = new ActionRegistry().register(restartService);
