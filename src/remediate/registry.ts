@@ -5,6 +5,7 @@ import { fixZombieTasks } from './actions/fix-zombie-tasks.js';
 import { httpRequest } from './actions/http-request.js';
 import { restartContainer } from './actions/restart-container.js';
 import { runCommand } from './actions/run-command.js';
+import { restartService } from './actions/restart-service.js';
 
 /** A target as configured: its action's name and that action's spec (validated by the action's schema). */
 export type TargetSpec = { action: string } & Record<string, unknown>;
@@ -72,4 +73,5 @@ export const remediationActions = new ActionRegistry()
   .register(fixZombieTasks)
   .register(runCommand)
   .register(restartContainer)
-  .register(httpRequest);
+  .register(httpRequest)
+  .register(restartService);

@@ -1,3 +1,4 @@
+import { readEnvPort } from '../../config/env-file.js';
 import { errorMessage } from '../../errors.js';
 import type { HttpProbeSpec } from './schema.js';
 import type { ProbeOutcome } from './fields.js';
@@ -8,8 +9,9 @@ export async function runHttpProbe(spec: HttpProbeSpec): Promise<ProbeOutcome> {
   // One deadline for the whole exchange: a target that sends headers and then trickles (or never
   // ends) its body costs at most the timeout, like one that never answers.
   const signal = AbortSignal.timeout(spec.timeout);
+  const target = await targetOf(spec);
   try {
-    const res = await fetch(spec.url, {
+    const res = await fetch(target.url, {
       method: spec.method,
       signal,
       redirect: spec.followRedirects ? 'follow' : 'manual',
@@ -25,15 +27,32 @@ export async function runHttpProbe(spec: HttpProbeSpec): Promise<ProbeOutcome> {
     return {
       ok: problems.length === 0,
       value: latencyMs,
-      data: { status: res.status, latencyMs, ...(problems.length ? { error: problems.join('; ') } : {}) },
+      data: {
+        status: res.status,
+        latencyMs,
+        ...target.data,
+        ...(problems.length ? { error: problems.join('; ') } : {}),
+      },
     };
   } catch (err) {
     const latencyMs = performance.now() - started;
     const reason =
       (err as Error).name === 'TimeoutError' ? `timed out after ${spec.timeout} ms` : describeFetchError(err);
-    return { ok: false, value: latencyMs, data: { status: null, latencyMs, error: reason } };
+    return { ok: false, value: latencyMs, data: { status: null, latencyMs, ...target.data, error: reason } };
   }
 }
+
+/** The URL to ask this run: with `portFromEnv`, its port is the one the file holds now. */
+async function targetOf(spec: HttpProbeSpec): Promise<{ url: string; data: Record<string, unknown> }> {
+  if (!spec.portFromEnv) return { url: spec.url, data: {} };
+  const found = await readEnvPort(spec.portFromEnv.file, spec.portFromEnv.key);
+  const url = new URL(spec.url);
+  if ('problem' in found) return { url: spec.url, data: { port: portOf(url), portFromEnv: found.problem } };
+  url.port = String(found.port);
+  return { url: url.toString(), data: { port: found.port } };
+}
+
+const portOf = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 
 /** Reads at most `max` bytes, then stops: the rest is never downloaded or held. */
 async function readBody(res: Response, max: number): Promise<{ text: string; truncated: boolean }> {

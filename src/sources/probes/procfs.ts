@@ -29,6 +29,8 @@ export interface ProcStat {
   ticks: number;
   /** Start time since boot: a pid reused by another process has another one. */
   startTime: number;
+  /** Process group: equal to pid for a group leader (a service started detached). */
+  pgrp: number;
 }
 
 /** undefined when there is no such process (or it is a zombie, which is as good as dead). */
@@ -40,7 +42,7 @@ export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
   const state = rest[0] ?? '?';
   if (state === 'Z' || state === 'X') return undefined;
   const ticks = Number(rest[11]) + Number(rest[12]);
-  return { pid, state, ticks, startTime: Number(rest[19]) };
+  return { pid, state, ticks, startTime: Number(rest[19]), pgrp: Number(rest[2]) };
 }
 
 export async function readRssBytes(pid: number): Promise<number | undefined> {

@@ -1,5 +1,7 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { duration, formatDuration } from '../../config/duration.js';
+import { envKeyPattern } from '../../config/env-file.js';
 import { integer } from '../../config/fields.js';
 import { commandProbeSchema } from './command.js';
 import { probeBase } from './fields.js';
@@ -36,6 +38,19 @@ export const httpProbeSchema = z
     maxBodyBytes: integer(1, 64 * 1024 * 1024).default(64 * 1024),
     /** Off by default: a 3xx then counts as its own status, so a moved endpoint is noticed. */
     followRedirects: z.boolean().default(false),
+    /**
+     * Follow a service that moves: at each run the URL's port is replaced by the port `key` holds in
+     * `file` (a dotenv file such as HELIX's .env, which restart-service rewrites when it moves the
+     * service). A missing or invalid value leaves the URL's own port, noted in the observation.
+     * The file is read by whichever agent runs the probe, so it must be at that path on each.
+     */
+    portFromEnv: z
+      .object({
+        file: z.string().refine(isAbsolute, 'an absolute path'),
+        key: z.string().regex(envKeyPattern, 'an environment variable name').default('API_PORT'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
