@@ -102,10 +102,10 @@ export const catalogue = {
   ),
   vigil_log_files: gauge('Files a log source follows (rotated ones still being read included)', ['source']),
 
-  vigil_remediation_runs_total: counter('Remediation runs by how they ended (succeeded, failed, refused, …)', [
-    'action',
-    'state',
-  ]),
+  vigil_remediation_runs_total: counter(
+    'Remediation runs by how they ended (succeeded, failed, refused, …)',
+    ['action', 'state'],
+  ),
   vigil_remediation_disabled_total: counter('Targets switched off after failed runs in a row', ['action']),
 
   vigil_probe_duration_seconds: histogram('Probe run time', ['probe'], probeBuckets),

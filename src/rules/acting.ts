@@ -93,9 +93,11 @@ export async function act(
     done.channels.forEach((c) => channels.add(c));
     opened += done.incidents.length;
     if (d.opened && done.incidents.length)
-      await d.opened(done.incidents).catch((err: unknown) =>
-        d.log.error({ err: errorMessage(err) }, 'remediation not requested; the sweeper will'),
-      );
+      await d
+        .opened(done.incidents)
+        .catch((err: unknown) =>
+          d.log.error({ err: errorMessage(err) }, 'remediation not requested; the sweeper will'),
+        );
     for (const incident of done.incidents) {
       d.metrics.inc('vigil_incidents_opened_total', { rule: incident.ruleId });
       d.log.info(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand, runCommandSchema } from '../../src/remediate/actions/run-command.js';
-import { childEnv, runProgram } from '../../src/remediate/spawn.js';
+import { childEnv, runProgram } from '../../src/remediate/process/spawn.js';
 import { isRunning, killAll, pidsIn, untilGone } from '../support/processes.js';
 import { recordingContext } from '../support/step-recorder.js';
 

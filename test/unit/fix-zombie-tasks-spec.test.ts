@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixZombieTasks } from '../../src/remediate/actions/fix-zombie-tasks.js';
 import { remediationActions } from '../../src/remediate/registry.js';
-import { zombieStatements } from '../../src/remediate/zombie-tasks-sql.js';
+import { zombieStatements } from '../../src/remediate/zombies/sql.js';
 
 const url = 'postgres://helix:${HELIX_DB_PASSWORD}@db/helix';
 

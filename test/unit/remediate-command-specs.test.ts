@@ -3,7 +3,7 @@ import { httpRequest, httpRequestSchema } from '../../src/remediate/actions/http
 import { restartContainerSchema } from '../../src/remediate/actions/restart-container.js';
 import { runCommand, runCommandSchema } from '../../src/remediate/actions/run-command.js';
 import { remediationActions } from '../../src/remediate/registry.js';
-import { isProgram } from '../../src/remediate/spawn.js';
+import { isProgram } from '../../src/remediate/process/spawn.js';
 
 describe('command action specs', () => {
   it('fills run-command defaults and describes the exact command', () => {

@@ -3,9 +3,9 @@ import { formatDuration } from '../../config/duration.js';
 import { errorMessage } from '../../errors.js';
 import { redactUrl } from '../../log.js';
 import type { RemediationAction } from '../action.js';
-import { fixInBatches, statementError, type BatchesOutcome } from '../zombie-tasks-batches.js';
-import { zombieStatements } from '../zombie-tasks-sql.js';
-import { fixZombieTasksSchema, type FixZombieTasksSpec } from '../zombie-tasks-spec.js';
+import { fixInBatches, statementError, type BatchesOutcome } from '../zombies/batches.js';
+import { zombieStatements } from '../zombies/sql.js';
+import { fixZombieTasksSchema, type FixZombieTasksSpec } from '../zombies/spec.js';
 
 /**
  * The seed's fix-zombie-tasks.sh as code: tasks in processing whose worker is gone (no update for

@@ -3,8 +3,8 @@ import { formatDuration } from '../../config/duration.js';
 import { integer } from '../../config/fields.js';
 import { errorMessage } from '../../errors.js';
 import type { RemediationAction } from '../action.js';
-import { timeout } from '../command-fields.js';
-import { readBounded } from '../read-bounded.js';
+import { timeout } from '../process/command-fields.js';
+import { readBounded } from '../process/read-bounded.js';
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name');
 const headerValue = z.string().refine((v) => !/[\r\n\0]/.test(v), 'no CR, LF or NUL');

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { formatDuration } from '../../config/duration.js';
 import { integer } from '../../config/fields.js';
 import type { ActionContext, RemediationAction } from '../action.js';
-import { envAllow, howItEnded, maxOutput, program, setEnv, timeout } from '../command-fields.js';
-import { childEnv, runProgram, type RunResult } from '../spawn.js';
+import { envAllow, howItEnded, maxOutput, program, setEnv, timeout } from '../process/command-fields.js';
+import { childEnv, runProgram, type RunResult } from '../process/spawn.js';
 
 /**
  * Docker's own charset for container names; it also keeps a name from being read as an option

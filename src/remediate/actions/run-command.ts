@@ -11,8 +11,8 @@ import {
   setEnv,
   showArg,
   timeout,
-} from '../command-fields.js';
-import { childEnv, runProgram } from '../spawn.js';
+} from '../process/command-fields.js';
+import { childEnv, runProgram } from '../process/spawn.js';
 
 /** A configured program with configured arguments (the seed's fix scripts), run without a shell. */
 export const runCommandSchema = z

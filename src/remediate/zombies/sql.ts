@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { formatDuration } from '../config/duration.js';
-import type { FixZombieTasksSpec } from './zombie-tasks-spec.js';
+import { formatDuration } from '../../config/duration.js';
+import type { FixZombieTasksSpec } from './spec.js';
 
 /**
  * The statements of one fix-zombie-tasks run. Names come from the validated spec and are quoted;

@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { formatDuration } from '../config/duration.js';
-import { errorMessage } from '../errors.js';
-import { boundOutput, type ActionContext } from './action.js';
-import type { FixZombieTasksSpec } from './zombie-tasks-spec.js';
-import type { ZombieStatements } from './zombie-tasks-sql.js';
+import { formatDuration } from '../../config/duration.js';
+import { errorMessage } from '../../errors.js';
+import { boundOutput, type ActionContext } from '../action.js';
+import type { FixZombieTasksSpec } from './spec.js';
+import type { ZombieStatements } from './sql.js';
 
 export interface BatchesOutcome {
   reset: string[];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration, formatDuration } from '../config/duration.js';
-import { integer } from '../config/fields.js';
+import { duration, formatDuration } from '../../config/duration.js';
+import { integer } from '../../config/fields.js';
 import { isProgram } from './spawn.js';
 
 const noNul = (s: string) => !s.includes('\0');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../config/duration.js';
-import { integer } from '../config/fields.js';
+import { duration } from '../../config/duration.js';
+import { integer } from '../../config/fields.js';
 
 const name = '[A-Za-z_][A-Za-z0-9_]*';
 
