@@ -12,7 +12,10 @@ export interface RemediationAction<S extends { action: string }> {
   readonly name: S['action'];
   /** The target's spec as written in vigil.yaml (validated at start, with paths). */
   readonly schema: z.ZodType<S>;
-  /** What a run would do, in one line, for dry-run and approval messages: no side effects. */
+  /**
+   * What a run would do, as one imperative line ("run /usr/bin/x --y (timeout 1m)"), for dry-run and
+   * approval messages: no side effects.
+   */
   describe(spec: S): string;
   /**
    * Does it. Records each step as it goes (ctx.step), so a run cut short shows how far it got.

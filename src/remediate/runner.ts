@@ -89,7 +89,7 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       );
       return `run ${run.id}: ${verdict.why}`;
     case 'dry-run':
-      return end('dry-run', `dry run: would run ${action.describe(spec)}`);
+      return end('dry-run', `dry run, nothing done; a run would: ${action.describe(spec)}`);
     case 'ask': {
       const moved = await d.store.move(run.id, ['requested'], 'awaiting-approval', {
         approvalExpiresAt: verdict.expiresAt,
@@ -97,7 +97,7 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       });
       if (moved) {
         const until = zonedTime(verdict.expiresAt, d.timeZone);
-        const note = `${runName(run)} would run ${action.describe(spec)}.\nApprove or reject before ${until}; unanswered, it does not run.`;
+        const note = `${runName(run)} would: ${action.describe(spec)}.\nApprove or reject before ${until}; unanswered, it does not run.`;
         await d.record.tell(run.incidentId, run.id, 'approval', note, d.agentId);
       }
       return `run ${run.id}: waiting for approval`;

@@ -95,7 +95,7 @@ describe('restart-container', () => {
 
   it('describes the exact command', () => {
     expect(restartContainer.describe(spec('helix_postgres', { docker: 'docker', stopTimeout: 5 }))).toBe(
-      'would run: docker restart --time 5 helix_postgres (timeout 1m), then check it is running',
+      'run docker restart --time 5 helix_postgres (timeout 1m), then check it is running',
     );
   });
 });

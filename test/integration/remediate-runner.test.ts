@@ -101,7 +101,9 @@ describe('the remediation runner in an agent', () => {
   it('dry-run records and posts what would run, and changes nothing', async () => {
     const w = await zombieAgent('', { dryRun: true });
     await until('the dry run is recorded', async () => (await runsOf(w.env))[0]?.state === 'dry-run');
-    await w.env.slack.waitFor((c) => replies(w.env, 'dry-run: dry run: would run').includes(c));
+    await w.env.slack.waitFor((c) =>
+      replies(w.env, 'dry-run: dry run, nothing done; a run would: in ').includes(c),
+    );
     await quietPeriod();
     expect(await statusOf(w, w.stuck)).toEqual(['processing', 'processing', 'processing']);
     expect(await runsOf(w.env)).toHaveLength(1);
@@ -159,5 +161,63 @@ describe('the remediation runner in an agent', () => {
     await quietPeriod();
     expect(await statusOf(w, w.stuck)).toEqual(['processing', 'processing', 'processing']);
     expect(await runsOf(w.env)).toHaveLength(1);
+  });
+
+  it('a fix that does not hold counts as failed; after K in a row the target is switched off and a person paged', async () => {
+    const w = await zombieAgent('    recurrence: { within: 10m, disableAfter: 2 }');
+    const incidents = async () =>
+      (
+        await w.env.db.query<{ id: string; state: string }>(
+          `SELECT id, state FROM ${w.env.schema}.vigil_incidents ORDER BY id`,
+        )
+      ).rows;
+    // Each round: the fix succeeds, the incident resolves, and the zombies come back.
+    for (let round = 1; round <= 2; round++) {
+      await until(
+        `round ${round}'s run succeeded`,
+        async () => (await runsOf(w.env))[round - 1]?.state === 'succeeded',
+        15_000,
+      );
+      await until(
+        `round ${round}'s incident resolved`,
+        async () => (await incidents())[round - 1]?.state === 'resolved',
+      );
+      await w.tasks.add(2, 'processing', 1, null, 30);
+    }
+    await until('the third incident opened', async () => (await incidents()).length === 3);
+    const third = (await incidents())[2]!;
+    await until('its run was refused', async () => (await runsOf(w.env, third.id))[0]?.state === 'refused');
+    const runs = await runsOf(w.env);
+    expect(runs.map((r) => r.state)).toEqual(['succeeded', 'succeeded', 'refused']);
+    expect(runs[2]!.outcome).toContain('switched off');
+    const { rows: off } = await w.env.db.query(
+      `SELECT target, reason, runs::text[] AS runs FROM ${w.env.schema}.vigil_remediation_disabled`,
+    );
+    expect(off).toEqual([
+      {
+        target: 'helix-tasks',
+        reason: '2 failed fix-zombie-tasks runs in a row',
+        runs: [runs[1]!.id, runs[0]!.id],
+      },
+    ]);
+    // The page: the history in the new incident's thread, and its escalation now, long before its 10m ack SLA.
+    const page = await w.env.slack.waitFor((c) => replies(w.env, 'is switched off').includes(c));
+    expect(String(page.args.text)).toContain(`run ${runs[0]!.id} on incident #`);
+    expect(String(page.args.text)).toContain('succeeded, then fired again');
+    await until('the third incident escalated', async () => {
+      const { rows } = await w.env.db.query(
+        `SELECT 1 FROM ${w.env.schema}.vigil_incident_transitions WHERE incident_id = $1 AND kind = 'escalated'`,
+        [third.id],
+      );
+      return rows.length === 1;
+    });
+    await quietPeriod();
+    // Nothing ran on the third round: its zombies are still there.
+    const { rows: left } = await w.tasks.db.query(
+      `SELECT count(*)::int AS n FROM ${w.tasks.table} WHERE status = 'processing' AND updated_at < now() - interval '5 minutes'`,
+    );
+    expect(left[0]!.n).toBe(2);
+    expect(await runsOf(w.env)).toHaveLength(3);
+    expect(replies(w.env, 'is switched off')).toHaveLength(1);
   });
 });

@@ -21,7 +21,7 @@ describe('command action specs', () => {
       env: ['PATH'],
       okExitCodes: [0],
     });
-    expect(runCommand.describe(spec)).toBe('would run: /usr/bin/systemctl restart helix (timeout 1m)');
+    expect(runCommand.describe(spec)).toBe('run /usr/bin/systemctl restart helix (timeout 1m)');
     const scripted = runCommandSchema.parse({
       action: 'run-command',
       program: 'fix-zombie-tasks.sh',
@@ -30,7 +30,7 @@ describe('command action specs', () => {
       timeout: '90s',
     });
     expect(runCommand.describe(scripted)).toBe(
-      'would run: fix-zombie-tasks.sh --older-than "30 min" in /opt/helix (timeout 90s)',
+      'run fix-zombie-tasks.sh --older-than "30 min" in /opt/helix (timeout 90s)',
     );
   });
 
@@ -88,7 +88,7 @@ describe('command action specs', () => {
     expect(httpRequestSchema.safeParse(crlf).success).toBe(false);
     expect(
       httpRequest.describe(httpRequestSchema.parse({ ...base, url: 'https://u:p@hooks.example.com/' })),
-    ).toBe('would POST https://hooks.example.com (timeout 10s)');
+    ).toBe('POST https://hooks.example.com (timeout 10s)');
   });
 
   it('registers all three, and reports a target’s bad field with its path', () => {

@@ -49,7 +49,7 @@ function where(url: string): string {
 export const httpRequest: RemediationAction<HttpRequestSpec> = {
   name: 'http-request',
   schema: httpRequestSchema,
-  describe: (spec) => `would ${spec.method} ${where(spec.url)} (timeout ${formatDuration(spec.timeout)})`,
+  describe: (spec) => `${spec.method} ${where(spec.url)} (timeout ${formatDuration(spec.timeout)})`,
   async run(spec, ctx) {
     const started = performance.now();
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeout)]);

@@ -53,7 +53,7 @@ export const restartContainer: RemediationAction<RestartContainerSpec> = {
   name: 'restart-container',
   schema: restartContainerSchema,
   describe: (spec) =>
-    `would run: ${[spec.docker, ...restartArgv(spec)].join(' ')} (timeout ${formatDuration(spec.timeout)})` +
+    `run ${[spec.docker, ...restartArgv(spec)].join(' ')} (timeout ${formatDuration(spec.timeout)})` +
     (spec.confirm ? ', then check it is running' : ''),
   async run(spec, ctx) {
     const restart = await docker(spec, restartArgv(spec), ctx);

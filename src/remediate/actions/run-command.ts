@@ -37,7 +37,7 @@ export const runCommand: RemediationAction<RunCommandSpec> = {
   name: 'run-command',
   schema: runCommandSchema,
   describe: (spec) =>
-    `would run: ${[spec.program, ...spec.args].map((arg) => showArg(arg)).join(' ')}` +
+    `run ${[spec.program, ...spec.args].map((arg) => showArg(arg)).join(' ')}` +
     `${spec.cwd ? ` in ${spec.cwd}` : ''} (timeout ${formatDuration(spec.timeout)})`,
   async run(spec, ctx) {
     const r = await runProgram(spec.program, spec.args, {
