@@ -23,6 +23,14 @@ export function admit(item: unknown, nowMs: number, maxFutureSkewMs: number): Ad
     return { ok: false, reason: 'schema', detail: { ...identity(item), problems } };
   }
   const event = parsed.data;
+  // Valid JSON, but PostgreSQL text and jsonb cannot hold it: one such event would fail its whole batch for ever.
+  const nul = nulPath(event, []);
+  if (nul !== undefined)
+    return {
+      ok: false,
+      reason: 'schema',
+      detail: { ...identity(item), problems: [`${nul || '(event)'}: contains a NUL character (\\u0000)`] },
+    };
   const atMs = Date.parse(event.at);
   if (atMs - nowMs > maxFutureSkewMs) {
     return {
@@ -49,4 +57,16 @@ function identity(item: unknown): { event?: string; at?: string } {
     ...(typeof id === 'string' ? { event: id.slice(0, 512) } : {}),
     ...(typeof at === 'string' ? { at: at.slice(0, 64) } : {}),
   };
+}
+
+/** The path of the first string (or key) holding a NUL character, if any. */
+function nulPath(value: unknown, path: readonly string[]): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path.join('.') : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes('\0')) return [...path, JSON.stringify(k)].join('.');
+    const found = nulPath(v, [...path, k]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
