@@ -140,9 +140,7 @@ describe('http-request', () => {
   });
 
   it('describes the request without its path, where webhook secrets live', () => {
-    expect(httpRequest.describe(spec('/services/T0/B0/s3cr3t?token=x'))).toBe(
-      `POST ${base}/… (timeout 10s)`,
-    );
+    expect(httpRequest.describe(spec('/services/T0/B0/s3cr3t?token=x'))).toBe(`POST ${base}/… (timeout 10s)`);
     expect(httpRequest.describe(spec('/', { method: 'GET', timeout: '2s' }))).toBe(
       `GET ${base} (timeout 2s)`,
     );

@@ -122,6 +122,8 @@ describe('hostile labels and payloads in an agent with remediation', () => {
     expect(health.status).toBe(200);
     // Events with a NUL character (PostgreSQL can store none) were refused one by one and counted.
     const metrics = await (await fetch(`${agent.httpUrl}/metrics`)).text();
-    expect(metrics).toContain(`vigil_events_rejected_total{reason="schema"} ${corpus.length - hostile.length}`);
+    expect(metrics).toContain(
+      `vigil_events_rejected_total{reason="schema"} ${corpus.length - hostile.length}`,
+    );
   }, 90_000);
 });
