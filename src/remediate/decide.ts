@@ -24,7 +24,8 @@ export async function decide(
   approve: boolean,
   actor: string,
 ): Promise<{ changed: boolean; message: string }> {
-  const run = await d.store.get(runId);
+  // A button's value is the sender's text: only a run id of ours is looked up.
+  const run = /^\d{1,18}$/.test(runId) ? await d.store.get(runId) : undefined;
   if (!run || run.incidentId !== incidentId)
     return { changed: false, message: `Incident #${incidentId} has no remediation run ${runId}` };
   if (run.state !== 'awaiting-approval') {

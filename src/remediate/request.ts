@@ -39,7 +39,7 @@ export function targetOf(
       };
     target = value;
   }
-  const spec = config.targets[target];
+  const spec = Object.hasOwn(config.targets, target) ? config.targets[target] : undefined;
   if (!spec) return { refused: `target "${target}" is not configured (remediation.targets)`, target };
   return { target, action: spec.action };
 }

@@ -55,62 +55,51 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
     finish(d, run, state, outcome, verified);
   const rule = d.rules().find((r) => r.id === run.ruleId);
   const entry = rule?.remediate[run.entry];
-  const spec = d.config.targets[run.target];
+  const spec = Object.hasOwn(d.config.targets, run.target) ? d.config.targets[run.target] : undefined;
   const incident = await d.incident(run.incidentId);
   if (!rule || !entry || !incident) return end('skipped', 'its rule no longer asks for it');
   if (!spec) return end('refused', `target "${run.target}" is not configured (remediation.targets)`);
   const action = d.registry.get(spec.action);
-  const window = Math.max(entry.budget.within, entry.cooldown);
-  const recent = (await d.store.recentOf(run.target, window)).filter((r) => r.id !== run.id);
-  const verdict = judge({
-    run,
-    incident,
-    entry,
-    disabled: await d.record.disabled(run.target),
-    recent,
-    globalDryRun: d.config.dryRun,
-    now: new Date(),
-  });
-  switch (verdict.go) {
-    case 'skip':
-      return end('skipped', verdict.why);
-    case 'refuse': {
-      const msg = await end('refused', verdict.why);
-      if (verdict.page) await d.record.escalate(run.incidentId);
-      return msg;
-    }
-    case 'wait':
-      await d.store.move(run.id, [run.state], run.state, { outcome: verdict.why, notBefore: verdict.until });
-      await queueRun(
-        d.queue,
-        run.id,
-        `after-${verdict.until.getTime()}`,
-        verdict.until.getTime() - Date.now(),
-      );
-      return `run ${run.id}: ${verdict.why}`;
-    case 'dry-run':
-      return end('dry-run', `dry run, nothing done; a run would: ${action.describe(spec)}`);
-    case 'ask': {
-      const moved = await d.store.move(run.id, ['requested'], 'awaiting-approval', {
-        approvalExpiresAt: verdict.expiresAt,
-        outcome: 'waiting for approval',
-      });
-      if (moved) {
-        const until = zonedTime(verdict.expiresAt, d.timeZone);
-        const note = `${runName(run)} would: ${action.describe(spec)}.\nApprove or reject before ${until}; unanswered, it does not run.`;
-        await d.record.tell(run.incidentId, run.id, 'approval', note, d.agentId);
-      }
-      return `run ${run.id}: waiting for approval`;
-    }
-    case 'run':
-      break;
-  }
+  // The target's lock first, then the guards: two runs on one target are judged one after the
+  // other, so the second sees the first (its cooldown, its place in the budget).
   const lock = await lockTarget(d.redis, d.prefix, run.target, d.config.leaseFor);
   if (!lock) {
     await queueRun(d.queue, run.id, `locked-${Date.now()}`, 2000);
     return `run ${run.id}: ${run.target} is busy with another run; trying again shortly`;
   }
   try {
+    const window = Math.max(entry.budget.within, entry.cooldown);
+    const recent = (await d.store.recentOf(run.target, window)).filter((r) => r.id !== run.id);
+    const verdict = judge({
+      run,
+      incident,
+      entry,
+      disabled: await d.record.disabled(run.target),
+      recent,
+      globalDryRun: d.config.dryRun,
+      now: new Date(),
+    });
+    switch (verdict.go) {
+      case 'skip':
+        return await end('skipped', verdict.why);
+      case 'refuse': {
+        const msg = await end('refused', verdict.why);
+        if (verdict.page) await d.record.escalate(run.incidentId);
+        return msg;
+      }
+      case 'wait': {
+        const { until, why } = verdict;
+        await d.store.move(run.id, [run.state], run.state, { outcome: why, notBefore: until });
+        await queueRun(d.queue, run.id, `after-${until.getTime()}`, until.getTime() - Date.now());
+        return `run ${run.id}: ${why}`;
+      }
+      case 'dry-run':
+        return await end('dry-run', `dry run, nothing done; a run would: ${action.describe(spec)}`);
+      case 'ask':
+        return await ask(d, run, verdict.expiresAt, action.describe(spec));
+      case 'run':
+        break;
+    }
     const started = await d.store.move(run.id, ['requested', 'approved'], 'running', {
       started: { agent: d.agentId, leaseMs: d.config.leaseFor },
       outcome: 'running',
@@ -144,7 +133,28 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
     return msg;
   } finally {
     await lock.release().catch(() => undefined);
+    await nextOf(d, run).catch(() => undefined);
   }
+}
+
+/** The target is free again: the oldest run waiting on it goes now rather than at its next retry. */
+async function nextOf(d: RunnerDeps, run: Run): Promise<void> {
+  const next = await d.store.nextWaiting(run.target, run.id);
+  if (next) await queueRun(d.queue, next, `next-${run.id}`);
+}
+
+/** Asks in the incident's thread (Approve / Reject); the run waits, and expires unanswered. */
+async function ask(d: RunnerDeps, run: Run, expiresAt: Date, plan: string): Promise<string> {
+  const moved = await d.store.move(run.id, ['requested'], 'awaiting-approval', {
+    approvalExpiresAt: expiresAt,
+    outcome: 'waiting for approval',
+  });
+  if (moved) {
+    const until = zonedTime(expiresAt, d.timeZone);
+    const note = `${runName(run)} would: ${plan}.\nApprove or reject before ${until}; unanswered, it does not run.`;
+    await d.record.tell(run.incidentId, run.id, 'approval', note, d.agentId);
+  }
+  return `run ${run.id}: waiting for approval`;
 }
 
 const outcomeText = (e: Executed) => (e.verification ? `${e.summary}; ${e.verification.detail}` : e.summary);

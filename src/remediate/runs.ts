@@ -168,6 +168,16 @@ export class RunStore {
     );
   }
 
+  /** The oldest run waiting to start on `target` (other than `except`), if any. */
+  async nextWaiting(target: string, except: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM vigil_remediation_runs WHERE target = $1 AND id <> $2 AND state IN ('requested', 'approved')
+         AND (not_before IS NULL OR not_before <= now()) ORDER BY id LIMIT 1`,
+      [target, except],
+    );
+    return rows[0]?.id;
+  }
+
   async steps(runId: string): Promise<Step[]> {
     const { rows } = await this.pool.query<Step>(
       'SELECT n, name, outcome, detail, output, at FROM vigil_remediation_steps WHERE run_id = $1 ORDER BY n',

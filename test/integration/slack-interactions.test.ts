@@ -162,20 +162,25 @@ describe('Slack interactivity over HTTP', () => {
     expect(feedback.rows).toEqual([{ kind: 'not-actionable', actor: 'alice (slack U0ALICE)' }]);
   });
 
-  it('records Approve and Reject of a remediation run without touching the incident', async () => {
+  it('Approve and Reject naming a run the incident does not have change nothing, and say so to the presser', async () => {
     const agent = await agentWith({ signingSecret });
     env.slack.interactivity({ requestUrl: `${agent.httpUrl}/slack/interactions`, signingSecret });
     const incident = await fire();
-    const value = `${incident.id}:run-7`;
-    expect(
-      (await env.slack.press({ ...incident, actionId: 'vigil_approve', value, user: alice })).status,
-    ).toBe(200);
-    expect(
-      (await env.slack.press({ ...incident, actionId: 'vigil_reject', value, user: alice })).status,
-    ).toBe(200);
-    const recorded = (action: string) =>
-      agent.metrics.value('vigil_actions_total', { action, outcome: 'changed' });
-    await until('both decisions to be recorded', () => recorded('approve') === 1 && recorded('reject') === 1);
+    for (const value of [`${incident.id}:run-7`, `${incident.id}:7777`]) {
+      expect(
+        (await env.slack.press({ ...incident, actionId: 'vigil_approve', value, user: alice })).status,
+      ).toBe(200);
+      expect(
+        (await env.slack.press({ ...incident, actionId: 'vigil_reject', value, user: alice })).status,
+      ).toBe(200);
+    }
+    const unchanged = (action: string) =>
+      agent.metrics.value('vigil_actions_total', { action, outcome: 'unchanged' });
+    await until('all four answered', () => unchanged('approve') === 2 && unchanged('reject') === 2);
+    const told = env.slack.calls.filter((c) => c.method === 'response_url');
+    expect(told.map((c) => String(c.args.text))).toContain(
+      `Incident #${incident.id} has no remediation run 7777`,
+    );
     expect((await snapshot(incident.id)).state).toBe('firing');
   });
 

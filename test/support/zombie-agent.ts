@@ -16,8 +16,8 @@ probe:
   kind: sql
   name: helix-zombie-tasks
   url: ${DATABASE_URL}
-  every: 300ms
-  timeout: 250ms
+  every: 1s
+  timeout: 900ms
   query: >-
     SELECT count(*) FROM ${table} WHERE status = 'processing'
       AND (COALESCE(attempts, 0) >= 3 OR updated_at IS NULL OR updated_at < now() - interval '5 minutes')
