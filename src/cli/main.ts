@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { defaultSucceeded } from '../sources/postgres/trigger-sql.js';
 import { reportFailure } from './fail.js';
 import { runDemo } from '../demo/run-demo.js';
@@ -110,7 +110,7 @@ withConfig(
 program
   .command('demo')
   .description(
-    'run HELIX simulator, Slack emulator, SMTP sink and the agent; break and heal the API on a timer',
+    'run HELIX simulator, Slack emulator, SMTP sink and the agent; break and heal the API on a timer, and have Vigil restart a killed API process',
   )
   .option('--cycles <n>', 'stop after this many break/heal cycles (default: run until Ctrl-C)', (v) =>
     Number(v),
@@ -121,7 +121,16 @@ program
     'PostgreSQL schema and Redis prefix of the demo (emptied at start)',
     'vigil_demo',
   )
-  .action((opts: { cycles?: number; port: number; namespace: string }) => runDemo(opts));
+  .option(
+    '--api-ports <from-to>',
+    "ports the demo's HELIX API process may use; Vigil moves it to the first free one",
+    portRange,
+    { from: 8000, to: 8099 },
+  )
+  .action(
+    (opts: { cycles?: number; port: number; namespace: string; apiPorts: { from: number; to: number } }) =>
+      runDemo(opts),
+  );
 
 program
   .command('receivers')
@@ -148,6 +157,15 @@ program
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** "8000-8099": a range of TCP ports. */
+function portRange(value: string): { from: number; to: number } {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(value.trim());
+  const [from, to] = [Number(m?.[1]), Number(m?.[2])];
+  if (!m || from < 1 || to > 65_535 || from > to)
+    throw new InvalidArgumentError('a range of ports such as 8000-8099');
+  return { from, to };
 }
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,11 +1,10 @@
 import { htmlEscape as e } from '../notify/format.js';
 import type { BoardEntry } from './receivers-board.js';
+import { unslack } from './say.js';
 import type { EmulatedMessage } from './slack-emulator.js';
 import type { ReceivedMail } from './smtp-sink.js';
 
 /** The receivers' web page: every Slack message as it is now, its thread, its buttons; every mail. */
-
-const unslack = (t: string) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** Slack mrkdwn to HTML: `<url|label>` links and mentions become markup, everything else is text. */
 export function slackToHtml(text: string): string {

@@ -8,11 +8,14 @@ import { closeOnSignals } from '../cli/shutdown.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { demoRulesDir } from './demo-rules.js';
 import { startHelixLog, type HelixLog } from './helix-log.js';
+import { startHelixProcess, type HelixProcess } from './helix-process.js';
 import { startHelixSim } from './helix-sim.js';
 import { productionLogSource } from './shipped-config.js';
 import { startHelixTasks, type HelixTasks } from './helix-tasks.js';
 import { startSlackEmulator } from './slack-emulator.js';
+import { processTitle, remediationPhase } from './remediation-phase.js';
 import { describeCall, say } from './say.js';
 import { startSmtpSink } from './smtp-sink.js';
 
@@ -46,9 +49,15 @@ async function resetDemoState(
 /**
  * `vigil demo`: a HELIX simulator, a Slack emulator and an SMTP sink on this machine, the agent
  * watching the simulator, and a timer that breaks and heals the API so a real alert and its
- * resolution arrive within a minute.
+ * resolution arrive within a minute. In the first cycle a real HELIX API process is killed and
+ * Vigil restarts it (restart-service).
  */
-export async function runDemo(opts: { cycles?: number; port: number; namespace: string }): Promise<void> {
+export async function runDemo(opts: {
+  cycles?: number;
+  port: number;
+  namespace: string;
+  apiPorts: { from: number; to: number };
+}): Promise<void> {
   // The demo empties its namespace at start: never let that be a real schema or key prefix.
   if (!/^[a-z_][a-z0-9_]*demo[a-z0-9_]*$/.test(opts.namespace)) {
     throw new ConfigError([
@@ -61,8 +70,9 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   // HELIX's production.log and PID file: the simulated API runs in this process, so its pid is ours.
   const home = await mkdtemp(join(tmpdir(), 'vigil-demo-helix-'));
   let helixLog: HelixLog | undefined;
+  let api: HelixProcess | undefined;
   const stopStandIns = () =>
-    Promise.allSettled([helix.close(), slack.close(), smtp.close(), helixLog?.close()])
+    Promise.allSettled([helix.close(), slack.close(), smtp.close(), helixLog?.close(), api?.stop()])
       .then(() => rm(home, { recursive: true, force: true }))
       .then(() => undefined);
   let config: ReturnType<typeof loadConfig>;
@@ -72,6 +82,7 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
     const pidfile = join(home, 'helix.pid');
     await writeFile(pidfile, `${process.pid}\n`);
     helixLog = await startHelixLog(join(home, 'production.log'));
+    api = await startHelixProcess(join(home, 'api'), opts.apiPorts);
     config = loadConfig({
       env: {},
       object: {
@@ -89,8 +100,9 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
         stateDir: join(home, 'state'),
         slack: { token: 'xoxb-demo', apiUrl: slack.url, channel: 'C0HELIXOPS' },
         email: { smtpUrl: smtp.url, from: 'vigil@helix.local', to: ['oncall@helix.local'] },
+        remediation: { targets: { 'helix-api': api.target } },
         rules: {
-          dir: new URL('../../rules', import.meta.url).pathname,
+          dir: await demoRulesDir(join(home, 'rules')),
           vars: {
             HELIX_API_URL: helix.url,
             HELIX_API_PORT: new URL(helix.url).port,
@@ -99,6 +111,8 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
             HELIX_PIDFILE: pidfile,
             HELIX_DATABASE_URL: databaseUrl,
             HELIX_TASKS_TABLE: `${opts.namespace}.tasks`,
+            HELIX_PROCESS_URL: `http://127.0.0.1:${await api.port()}`,
+            HELIX_PROCESS_ENV: api.envFile,
           },
         },
         log: {
@@ -118,16 +132,23 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
     throw err;
   }
   const orchestrator = tasks;
-  const stop = async () => {
-    await agent.close();
-    await orchestrator.close();
-    await stopStandIns();
-  };
+  const helixApi = api;
+  // Once, whoever asks first: a signal, or the end (or failure) of the scenarios.
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await agent.close();
+      await orchestrator.close();
+      await stopStandIns();
+    })());
   closeOnSignals(stop, config.shutdown.deadline, agent.log);
 
   say(`HELIX simulator   ${helix.url}/api/v1/health (probed every second)`);
   say(`Slack emulator    ${slack.url}  →  channel C0HELIXOPS`);
   say(`SMTP sink         ${smtp.url}  →  oncall@helix.local`);
+  say(
+    `HELIX API process ${helixApi.dir}: node helix-api.mjs on port ${await helixApi.port()} (API_PORT in .env), pid ${(await helixApi.pids()).join(', ')}`,
+  );
   say(`Vigil agent       ${agent.httpUrl}/healthz  ·  ${agent.httpUrl}/metrics`);
   say(`HELIX tasks       ${opts.namespace}.tasks, a trigger raising each status change into the outbox`);
   say(`HELIX log         ${helixLog.path} (the orchestrator logs its poll every 5 s)`);
@@ -135,6 +156,9 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   say('Rule task-failures: 3 tasks failing in a row → high alert; the next task that succeeds resolves it.');
   say(
     'Rule task-failure-rate: > 5 % of at least 20 tasks failed over 10m → high alert (the demo gets there from cycle 5).',
+  );
+  say(
+    `Rule api-process-health: 3 failed checks of the API process → critical alert, then remediate: restart-service on helix-api (ports ${opts.apiPorts.from}–${opts.apiPorts.to}); the demo kills it once, in cycle 1.`,
   );
   say(
     `The other HELIX rules watch too (${agent.rules.rules.length} in all: latency, heartbeat, ERROR bursts, zombies, …); cpu-high is tuned to 100 % here: ${cpuReason}.`,
@@ -146,12 +170,22 @@ export async function runDemo(opts: { cycles?: number; port: number; namespace: 
   });
   smtp.onMail((mail) => say(`✉️  Email to ${mail.to.join(', ')}: ${mail.subject}`));
 
-  for (let cycle = 1; opts.cycles === undefined || cycle <= opts.cycles; cycle++) {
-    await breakApi({ helix, slack, smtp }, cycle);
-    await failTasks(orchestrator, { helix, slack, smtp }, cycle);
+  // A scenario that goes wrong still stops everything: the API process is detached, it would stay.
+  try {
+    for (let cycle = 1; opts.cycles === undefined || cycle <= opts.cycles; cycle++) {
+      await breakApi({ helix, slack, smtp }, cycle);
+      await failTasks(orchestrator, { helix, slack, smtp }, cycle);
+      if (cycle === 1) {
+        await remediationPhase(helixApi, slack, { url: databaseUrl, schema: opts.namespace }, cycle);
+        await smtp.waitFor((m) => m.subject.includes('RESOLVED') && m.subject.includes(processTitle), {
+          timeoutMs: 60_000,
+        });
+      }
+    }
+    say('demo finished');
+  } finally {
+    await stop();
   }
-  say('demo finished');
-  await stop();
 }
 
 const apiTitle = 'HELIX API health check fails';
