@@ -208,7 +208,14 @@ export class Agent {
               metrics: this.metrics,
               log,
             },
-            oncall: oncallHttpDeps(config, pool, log, pipeline.actions, ackLinks),
+            oncall: oncallHttpDeps(
+              config,
+              pool,
+              log,
+              pipeline.actions,
+              pipeline.remediation.decide,
+              ackLinks,
+            ),
           });
     const slackSocket = config.slack?.appToken
       ? new SlackSocket({

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { apiErrorHandler, parseInput, refuse } from './api-input.js';
 import { requireBearer } from './bearer.js';
+import { remediationRoutes, type RemediationRouteDeps } from './remediation-routes.js';
 import { silenceRoutes, type SilenceStore } from './silence-routes.js';
 
 export interface ApiDeps {
@@ -15,6 +16,7 @@ export interface ApiDeps {
   pool: pg.Pool;
   actions: Pick<IncidentActions, 'ack' | 'unack' | 'resolve'>;
   silences: SilenceStore;
+  decide: RemediationRouteDeps['decide'];
   metrics: Metrics;
   log: Logger;
 }
@@ -39,8 +41,9 @@ const actionBody = z
 const actionNames = ['ack', 'unack', 'resolve'] as const;
 
 /**
- * The JSON API under /api, behind its own bearer token (`http.apiToken`): incidents (list, story,
- * ack/unack/resolve) and silences. Dates are ISO strings.
+ * The JSON API under /api, behind its own bearer token (`http.apiToken`): incidents (list, story
+ * with its remediation runs, ack/unack/resolve), silences, and approving or rejecting a remediation
+ * run. Dates are ISO strings.
  */
 export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.addHook(
@@ -80,6 +83,8 @@ export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   }
 
   await app.register(silenceRoutes, { silences: deps.silences });
+  const { pool, decide, metrics, log } = deps;
+  await app.register(remediationRoutes, { pool, decide, metrics, log });
 };
 
 async function notFound(reply: FastifyReply, id: string): Promise<FastifyReply> {

@@ -5,6 +5,7 @@ import type { IncidentActions } from '../incidents/actions.js';
 import { Silences } from '../incidents/silences.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { Remediation } from '../remediate/remediation.js';
 import { AckLinks } from './ack-links.js';
 import { ackRoutes } from './ack-routes.js';
 import { apiRoutes } from './api-routes.js';
@@ -14,6 +15,8 @@ export interface OncallHttpDeps {
   pool: pg.Pool;
   actions: Pick<IncidentActions, 'ack' | 'unack' | 'resolve'>;
   silences: SilenceStore;
+  /** Approve / Reject of a remediation run (the pipeline's: an approved run is queued at once). */
+  decide: Remediation['decide'];
   /** http.apiToken: without it the JSON API is not mounted (never open by default). */
   apiToken: string | undefined;
   /** Without a link secret and publicUrl, no acknowledge link is issued and /ack is not mounted. */
@@ -43,17 +46,19 @@ export function ackLinksFor(config: VigilConfig, pool: pg.Pool): AckLinks {
   });
 }
 
-/** The on-call HTTP surfaces of an agent, from its config; `actions` are the pipeline's (they queue deliveries at once). */
+/** The on-call HTTP surfaces of an agent, from its config; `actions` and `decide` are the pipeline's (they queue at once). */
 export function oncallHttpDeps(
   config: VigilConfig,
   pool: pg.Pool,
   log: Logger,
   actions: OncallHttpDeps['actions'],
+  decide: OncallHttpDeps['decide'],
   links: AckLinks = ackLinksFor(config, pool),
 ): OncallHttpDeps {
   return {
     pool,
     actions,
+    decide,
     silences: new Silences(pool),
     apiToken: config.http.apiToken,
     links,

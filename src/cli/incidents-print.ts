@@ -3,17 +3,8 @@ import { zonedTime } from '../incidents/time-text.js';
 import type { Timeline, TimelineDelivery } from '../incidents/timeline.js';
 import { labelsText } from '../notify/format.js';
 import { formatElapsed } from '../notify/when.js';
-
-/** Columns padded to their widest cell; the last one is left ragged. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
+import { runStory } from './remediation-print.js';
+import { table } from './table.js';
 
 const stateOf = (i: Incident) => (i.held ? `${i.state} [${i.held}]` : i.state);
 
@@ -82,5 +73,7 @@ export function incidentStory(t: Timeline, timeZone: string, now = new Date()): 
     const to = e.deliveries.map((d) => `${d.channel}${d.target ? ` → ${d.target}` : ''}`).join(', ');
     out.push(`  ${at(e.at)}  by ${e.actor}${to ? ` to ${to}` : ''}${e.note ? ` — ${e.note}` : ''}`);
   }
+  if (t.runs.length) out.push('', 'Remediation');
+  for (const r of t.runs) out.push(...runStory(r, timeZone));
   return out.join('\n');
 }

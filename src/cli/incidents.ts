@@ -38,12 +38,13 @@ async function withPool(
     try {
       await checkPostgres(pool, config.database.url);
       const { rows } = await pool.query<{ t: string | null }>(
-        `SELECT to_regclass('vigil_ack_tokens')::text AS t`,
+        // The newest tables `show` reads (its remediation runs).
+        `SELECT to_regclass('vigil_remediation_runs')::text AS t`,
       );
       if (!rows[0]?.t)
         throw new DependencyError(
           'E_NOT_MIGRATED',
-          `no on-call tables in schema ${config.database.schema}`,
+          `schema ${config.database.schema} is not migrated to this version`,
           'run `vigil migrate` with this config (the agent also migrates when it starts)',
         );
       process.exitCode = await fn(pool, config);
@@ -142,7 +143,9 @@ export function registerIncidentCommands(program: Command, withConfig: (cmd: Com
   withConfig(
     cmd
       .command('show <id>')
-      .description('one incident and its timeline: transitions, notifications, escalations'),
+      .description(
+        'one incident and its timeline: transitions, notifications, escalations, remediation runs',
+      ),
   )
     .option('--json', 'print it as JSON')
     .addHelpText('after', exitCodes)

@@ -13,6 +13,7 @@ import { runStart } from './start.js';
 import { registerSilenceCommands } from './silences.js';
 import { registerThresholdCommands } from './thresholds.js';
 import { registerIncidentCommands } from './incidents.js';
+import { registerRemediationCommands } from './remediation.js';
 
 const program = new Command()
   .name('vigil')
@@ -94,6 +95,7 @@ rules
 registerThresholdCommands(program, withConfig);
 registerIncidentCommands(program, withConfig);
 registerSilenceCommands(program, withConfig);
+registerRemediationCommands(program, withConfig);
 
 const probes = program.command('probes').description('inspect and tidy the probe schedulers in Redis');
 withConfig(probes.command('list').description('list probe schedulers: id, probe, interval, next run'))

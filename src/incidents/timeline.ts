@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Incident } from '../contracts/incident.js';
+import { runsWithSteps, type RunWithSteps } from '../remediate/run-list.js';
 import { toIncident, type IncidentRow } from './row.js';
 
 /** One audit row: what changed, who or what changed it, and why. */
@@ -49,6 +50,8 @@ export interface Timeline {
   transitions: TimelineTransition[];
   deliveries: TimelineDelivery[];
   escalations: TimelineEscalation[];
+  /** Remediation runs its rule asked for, oldest first, each with its steps (output in full). */
+  runs: RunWithSteps[];
 }
 
 interface TransitionRow {
@@ -81,7 +84,7 @@ interface DeliveryRow {
 export async function readTimeline(pool: pg.Pool, id: string): Promise<Timeline | undefined> {
   // Ids are bigint: text that is not one would make PostgreSQL throw rather than find nothing.
   if (!/^\d{1,18}$/.test(id)) return undefined;
-  const [inc, trans, dels] = await Promise.all([
+  const [inc, trans, dels, runs] = await Promise.all([
     pool.query<IncidentRow>('SELECT * FROM vigil_incidents WHERE id = $1', [id]),
     pool.query<TransitionRow>(
       `SELECT seq, kind, from_state, to_state, actor, note, value, at FROM vigil_incident_transitions
@@ -94,6 +97,7 @@ export async function readTimeline(pool: pg.Pool, id: string): Promise<Timeline 
        FROM vigil_deliveries WHERE incident_id = $1 ORDER BY seq, channel, target`,
       [id],
     ),
+    runsWithSteps(pool, id),
   ]);
   const row = inc.rows[0];
   if (!row) return undefined;
@@ -130,5 +134,5 @@ export async function readTimeline(pool: pg.Pool, id: string): Promise<Timeline 
       note: t.note,
       deliveries: deliveries.filter((d) => d.seq === t.seq),
     }));
-  return { incident: toIncident(row), transitions, deliveries, escalations };
+  return { incident: toIncident(row), transitions, deliveries, escalations, runs };
 }

@@ -2,9 +2,13 @@ import type { Run, Step } from './runs.js';
 
 const marks: Record<Step['outcome'], string> = { ok: '✓', failed: '✗', skipped: '–' };
 
-/** A run's steps, one line each, for the thread and the CLI: "✓ find-pids: 1 process (4242)". */
+/** One step in one line: "✓ find-pids: 1 process (4242)". */
+export const stepLine = (s: Pick<Step, 'outcome' | 'name' | 'detail'>) =>
+  `${marks[s.outcome]} ${s.name}: ${s.detail}`;
+
+/** A run's steps, one line each, for the thread (`vigil incidents show` shows them all, with output). */
 export function stepLines(steps: readonly Step[], max = 12): string[] {
-  const shown = steps.slice(0, max).map((s) => `${marks[s.outcome]} ${s.name}: ${s.detail}`);
+  const shown = steps.slice(0, max).map(stepLine);
   if (steps.length > max) shown.push(`… ${steps.length - max} more steps (vigil incidents show)`);
   return shown;
 }

@@ -3,6 +3,7 @@ import type { Agent } from '../../src/agent.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { auditRows, insertIncident, stateOf } from '../support/oncall.js';
 import { quietPeriod } from '../support/quiet.js';
+import { insertRun, insertStep } from '../support/remediation-rows.js';
 
 const token = 'api-token-for-tests-0123456789';
 
@@ -174,5 +175,70 @@ describe('silences through the JSON API', () => {
     expect((await api('/api/silences/99999', { method: 'DELETE' })).status).toBe(404);
     const after = await api('/api/silences');
     expect((after.body.silences as { id: string }[]).map((s) => s.id)).not.toContain(silence.id);
+  });
+});
+
+describe('remediation runs through the JSON API', () => {
+  it("shows an incident's runs with their steps, approves and rejects once with who: 200, 404, 409, 400", async () => {
+    const id = await insertIncident(env, { ruleId: 'zombie-tasks' });
+    const asking = await insertRun(env, id, { state: 'awaiting-approval', entry: 0, minutes: 10 });
+    const toReject = await insertRun(env, id, { state: 'awaiting-approval', entry: 1, minutes: 10 });
+    const done = await insertRun(env, id, {
+      state: 'succeeded',
+      entry: 2,
+      verified: true,
+      outcome: 'reset 3',
+    });
+    await insertStep(env, done, 1, { name: 'reset', outcome: 'ok', detail: '3 tasks', output: 'ids: 1 2 3' });
+
+    const shown = await api(`/api/incidents/${id}`);
+    const runs = shown.body.runs as {
+      id: string;
+      state: string;
+      steps: { name: string; output: string }[];
+    }[];
+    expect(runs.map((r) => [r.id, r.state])).toEqual([
+      [asking, 'awaiting-approval'],
+      [toReject, 'awaiting-approval'],
+      [done, 'succeeded'],
+    ]);
+    expect(runs[2]!.steps).toEqual([expect.objectContaining({ name: 'reset', output: 'ids: 1 2 3' })]);
+
+    const unauthorised = await api(`/api/remediation/runs/${asking}/approve`, { method: 'POST', auth: null });
+    expect(unauthorised.status).toBe(401);
+    const approved = await api(`/api/remediation/runs/${asking}/approve`, {
+      method: 'POST',
+      json: { by: 'carol' },
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({
+      changed: true,
+      message: `Approved run ${asking} of #${id}`,
+      run: { id: asking, state: 'approved', decidedBy: 'carol (api)' },
+    });
+    const again = await api(`/api/remediation/runs/${asking}/reject`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toBe(`Run ${asking} is approved by carol (api): nothing to decide`);
+    expect((await api(`/api/remediation/runs/${done}/approve`, { method: 'POST' })).status).toBe(409);
+
+    const rejected = await api(`/api/remediation/runs/${toReject}/reject`, { method: 'POST', json: {} });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.run).toMatchObject({ state: 'rejected', decidedBy: 'api (api)' });
+
+    expect((await api('/api/remediation/runs/987654321/approve', { method: 'POST' })).status).toBe(404);
+    const badId = await api('/api/remediation/runs/12abc/approve', { method: 'POST' });
+    expect([badId.status, badId.body.issues]).toEqual([
+      400,
+      [{ path: 'params.id', message: 'must be a run number' }],
+    ]);
+    const badBody = await api(`/api/remediation/runs/${toReject}/approve`, {
+      method: 'POST',
+      json: { by: '', target: 'elsewhere' },
+    });
+    expect(badBody.status).toBe(400);
+    expect(JSON.stringify(badBody.body.issues)).toMatch(/body\.by.*target|target.*body\.by/);
+    await quietPeriod();
+    const notes = (await auditRows(env, id)).filter((r) => r.kind === 'remediation').map((r) => r.actor);
+    expect(notes).toEqual(['carol (api)', 'api (api)']);
   });
 });
