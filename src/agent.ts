@@ -55,7 +55,8 @@ interface Running extends Pipeline {
   notifyPool: Pool;
   client: Redis;
   workerConn: Redis;
-  remediateConn: Redis;
+  /** Only when vigil.yaml configures remediation targets: nothing could run otherwise. */
+  remediateConn: Redis | undefined;
   queues: Queues;
   http: ReturnType<typeof createHttpServer> | undefined;
   slackSocket: SlackSocket | undefined;
@@ -161,13 +162,16 @@ export class Agent {
     const prefix = config.redis.prefix;
     const client = createRedis(config.redis.url, 'client', prefix, {}, redisWatch.connection('client'));
     const workerConn = createRedis(config.redis.url, 'worker', prefix, {}, redisWatch.connection('worker'));
-    const remediateConn = createRedis(
-      config.redis.url,
-      'worker',
-      `${prefix}-remediate`,
-      {},
-      redisWatch.connection('remediate worker'),
-    );
+    const remediateConn =
+      Object.keys(config.remediation.targets).length > 0
+        ? createRedis(
+            config.redis.url,
+            'worker',
+            `${prefix}-remediate`,
+            {},
+            redisWatch.connection('remediate worker'),
+          )
+        : undefined;
     const queues = createQueues(client, prefix);
     // Emails carry a signed acknowledge link when http.linkSecret and publicUrl are set.
     const ackLinks = ackLinksFor(config, pool);
@@ -371,7 +375,7 @@ export class Agent {
     await Promise.allSettled(r.workers.map((w) => w.close()));
     await closeQueues(r.queues);
     await Promise.allSettled([...r.channels.values()].map((c) => c.close()));
-    await Promise.allSettled([r.client.quit(), r.workerConn.quit(), r.remediateConn.quit()]);
+    await Promise.allSettled([r.client.quit(), r.workerConn.quit(), r.remediateConn?.quit()]);
     await Promise.allSettled([r.pool.end(), r.notifyPool.end()]);
     this.running = undefined;
     this.log.info('agent stopped');

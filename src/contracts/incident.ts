@@ -52,3 +52,6 @@ export interface Actor {
 
 export const actorText = (a: Actor): string =>
   a.via === 'agent' ? a.name : `${a.name} (${a.via}${a.id ? ` ${a.id}` : ''})`;
+
+/** How the escalation note of a page remediation asked for starts (it failed, or gave up): not "not acknowledged". */
+export const REMEDIATION_PAGE = 'remediation needs a person: ';

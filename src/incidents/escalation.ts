@@ -16,6 +16,8 @@ interface Due {
   targets: string[];
   /** bigint: text from pg. */
   ack_sla_ms: string;
+  /** Paged early, and why (remediation gave up): said instead of "not acknowledged". */
+  escalate_why: string | null;
 }
 
 /** One escalation step of one incident: who it pages, and when the next step is due. */
@@ -79,7 +81,7 @@ export class Escalations {
   async escalateDue(actor: string, lease: Lease, limit = 500): Promise<Committed> {
     const rows = await withTransaction(this.pool, async (c) => {
       const { rows: due } = await c.query<Due>(
-        `SELECT i.id, i.policy, i.escalation_step, i.targets, i.ack_sla_ms FROM vigil_incidents i
+        `SELECT i.id, i.policy, i.escalation_step, i.targets, i.ack_sla_ms, i.escalate_why FROM vigil_incidents i
          WHERE i.escalate_at <= now() AND i.state = 'firing' AND i.held IS NULL
            -- An agent of the previous version may have escalated it from its own queue (an escalation
            -- with no step). Escalation that started over (unacknowledged, ack expired) counts afresh.
@@ -91,7 +93,15 @@ export class Escalations {
         [limit],
       );
       if (due.length === 0) return [];
-      const steps = due.map((d) => nextStep(this.policies(), d, this.fallback));
+      const steps = due.map((d) => {
+        const step = nextStep(this.policies(), d, this.fallback);
+        return d.escalate_why
+          ? {
+              ...step,
+              note: `${d.escalate_why} — ${step.note.replace(/^not acknowledged(: | within its ack SLA)/, '')}`,
+            }
+          : step;
+      });
       const pairs = due.flatMap((d, k) =>
         steps[k]!.targets.flatMap((target) => {
           const channel = this.channelOf(target);
@@ -101,7 +111,7 @@ export class Escalations {
       const res = await c.query<IncidentRow & { lease_channels: ChannelName[] | null }>(
         `WITH s AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::float8[], $4::text[]) AS s(id, step, next_ms, note)),
          upd AS (
-           UPDATE vigil_incidents i SET escalation_step = s.step, seq = i.seq + 1, updated_at = now(),
+           UPDATE vigil_incidents i SET escalation_step = s.step, seq = i.seq + 1, updated_at = now(), escalate_why = NULL,
              escalate_at = CASE WHEN s.next_ms IS NULL THEN NULL ELSE now() + s.next_ms * interval '1 millisecond' END
            FROM s WHERE i.id = s.id RETURNING i.*, s.note),
          tr AS (

@@ -1,4 +1,4 @@
-import type { Incident } from '../contracts/incident.js';
+import { REMEDIATION_PAGE, type Incident } from '../contracts/incident.js';
 import type { RenderInput } from './format.js';
 import { clockText, formatElapsed, sinceText } from './when.js';
 
@@ -74,7 +74,9 @@ export function eventText(input: RenderInput, now: Date): string {
       const step = i.escalationStep > 1 ? ` (step ${i.escalationStep})` : '';
       return i.state === 'acknowledged'
         ? `⚠️ Escalated${step}, then acknowledged by ${i.acknowledgedBy ?? 'someone'}`
-        : `⚠️ Escalated${step}: not acknowledged within ${formatElapsed(i.ackSlaMs)}`;
+        : input.why?.startsWith(REMEDIATION_PAGE)
+          ? `⚠️ Escalated${step}: auto-remediation could not fix it`
+          : `⚠️ Escalated${step}: not acknowledged within ${formatElapsed(i.ackSlaMs)}`;
     }
     case 'reminder': {
       const what = i.state === 'acknowledged' ? `acknowledged by ${i.acknowledgedBy ?? 'someone'}` : 'firing';

@@ -71,6 +71,6 @@ export async function switchOffIfFailing(
     ...historyLines(last),
   ].join('\n');
   await d.record.tell(incidentId, runId, 'remediation', note, d.agentId);
-  await d.record.escalate(incidentId);
+  await d.record.escalate(incidentId, reason);
   return true;
 }

@@ -14,8 +14,8 @@ export interface TargetLock {
 /**
  * One run at a time per target, across agents: `SET NX PX` with a random token, renewed while the
  * run goes on and released only by its holder. An agent that dies frees the target after the lease.
- * Redis losing the key (a restart) could let a second run start; the run rows (one `running` per
- * target is checked in PostgreSQL too, see runner) are the second line.
+ * Redis losing the key (a restart) could let a second one in; PostgreSQL then refuses a second
+ * `running` row for the target (a unique index, see RunStore.claim).
  */
 export async function lockTarget(
   redis: Redis,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { ChannelName } from '../contracts/channels.js';
+import { REMEDIATION_PAGE } from '../contracts/incident.js';
 import { owedToTold } from '../incidents/owed.js';
 
 /**
@@ -45,10 +46,11 @@ export class RemediationRecord {
    * acknowledged or held incident is not escalated: someone has it, or it is held on purpose; the
    * thread note is what they see.
    */
-  async escalate(incidentId: string): Promise<boolean> {
+  async escalate(incidentId: string, why: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `UPDATE vigil_incidents SET escalate_at = now() WHERE id = $1 AND state = 'firing' AND held IS NULL`,
-      [incidentId],
+      `UPDATE vigil_incidents SET escalate_at = now(), escalate_why = $2
+       WHERE id = $1 AND state = 'firing' AND held IS NULL`,
+      [incidentId, `${REMEDIATION_PAGE}${why}`],
     );
     return rowCount === 1;
   }

@@ -56,8 +56,7 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
   const rule = d.rules().find((r) => r.id === run.ruleId);
   const entry = rule?.remediate[run.entry];
   const spec = Object.hasOwn(d.config.targets, run.target) ? d.config.targets[run.target] : undefined;
-  const incident = await d.incident(run.incidentId);
-  if (!rule || !entry || !incident) return end('skipped', 'its rule no longer asks for it');
+  if (!rule || !entry) return end('skipped', 'its rule no longer asks for it');
   if (!spec) return end('refused', `target "${run.target}" is not configured (remediation.targets)`);
   const action = d.registry.get(spec.action);
   // The target's lock first, then the guards: two runs on one target are judged one after the
@@ -68,6 +67,9 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
     return `run ${run.id}: ${run.target} is busy with another run; trying again shortly`;
   }
   try {
+    // Read again under the lock: it may have resolved while this run waited for the target.
+    const incident = await d.incident(run.incidentId);
+    if (!incident) return await end('skipped', 'its incident no longer exists');
     const window = Math.max(entry.budget.within, entry.cooldown);
     const recent = (await d.store.recentOf(run.target, window)).filter((r) => r.id !== run.id);
     const verdict = judge({
@@ -84,7 +86,7 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
         return await end('skipped', verdict.why);
       case 'refuse': {
         const msg = await end('refused', verdict.why);
-        if (verdict.page) await d.record.escalate(run.incidentId);
+        if (verdict.page) await d.record.escalate(run.incidentId, verdict.why);
         return msg;
       }
       case 'wait': {
@@ -100,12 +102,17 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       case 'run':
         break;
     }
-    const started = await d.store.move(run.id, ['requested', 'approved'], 'running', {
-      started: { agent: d.agentId, leaseMs: d.config.leaseFor },
-      outcome: 'running',
-      notBefore: null,
-    });
-    if (!started) return `run ${run.id}: taken by another agent`;
+    const started = await d.store.claim(run.id, d.agentId, d.config.leaseFor);
+    if (started === 'busy') {
+      await queueRun(d.queue, run.id, `busy-${Date.now()}`, 2000);
+      return `run ${run.id}: ${run.target} has a run going; trying again shortly`;
+    }
+    if (!started) {
+      const now = await d.incident(run.incidentId);
+      return now?.state === 'resolved'
+        ? await end('skipped', 'the incident resolved before it ran')
+        : `run ${run.id}: taken by another agent`;
+    }
     d.log.info(
       { run: run.id, target: run.target, action: run.action, incident: run.incidentId },
       'remediation started',
@@ -127,7 +134,8 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       lock,
     );
     const msg = await end(done.state, outcomeText(done), done.verification?.verified ?? null);
-    if (done.state === 'failed' || done.state === 'refused') await d.record.escalate(run.incidentId);
+    if (done.state === 'failed' || done.state === 'refused')
+      await d.record.escalate(run.incidentId, `${runName(run)} ${done.state}: ${done.summary}`);
     if (done.state === 'failed')
       await switchOffIfFailing(d, run.target, entry.recurrence.disableAfter, run.incidentId, run.id);
     return msg;

@@ -150,6 +150,27 @@ export class RunStore {
     return rows[0] ? toRun(rows[0]) : undefined;
   }
 
+  /**
+   * Starts a run: only one still waiting, of an incident still open, on a target with no other run
+   * going (a unique index: the second line behind the Redis lock). `busy` when another runs there.
+   */
+  async claim(id: string, agent: string, leaseMs: number): Promise<Run | 'busy' | undefined> {
+    try {
+      const { rows } = await this.pool.query(
+        `UPDATE vigil_remediation_runs r SET state = 'running', started_at = now(), agent = $2,
+           lease_until = now() + $3 * interval '1 millisecond', outcome = 'running', not_before = NULL
+         WHERE r.id = $1 AND r.state IN ('requested', 'approved')
+           AND EXISTS (SELECT 1 FROM vigil_incidents i WHERE i.id = r.incident_id AND i.state <> 'resolved')
+         RETURNING *`,
+        [id, agent, leaseMs],
+      );
+      return rows[0] ? toRun(rows[0]) : undefined;
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return 'busy';
+      throw err;
+    }
+  }
+
   /** Keeps a running run's lease: false when it is no longer this agent's (recorded as interrupted). */
   async renew(id: string, agent: string, leaseMs: number): Promise<boolean> {
     const { rowCount } = await this.pool.query(

@@ -129,37 +129,46 @@ describe('connection errors are counted, and logged once per outage', () => {
   const back = (dependency: string) => (r: Record<string, unknown>) =>
     r.dependency === dependency && /is back$/.test(String(r.msg));
 
-  it('Redis: one warning when it goes, one line when it is back, every error counted', async () => {
-    const world = await createTestEnv({ healthEvery: '150ms' });
-    env = world;
-    const target = new URL(REDIS_URL);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    const logs = captureLogs('info');
-    const url = through(REDIS_URL, proxy.port);
-    const agent = world.agent(world.config({ redis: { url, prefix: world.prefix } }), { log: logs.log });
-    await agent.start();
+  // With a remediation target the agent has one more worker, on its own connection: it must come back too.
+  it.each([
+    ['', {}],
+    [' (with the remediation worker)', { targets: { t: { action: 'run-command', program: '/bin/true' } } }],
+  ])(
+    'Redis: one warning when it goes, one line when it is back, every error counted%s',
+    async (_, remediation) => {
+      const world = await createTestEnv({ healthEvery: '150ms' });
+      env = world;
+      const target = new URL(REDIS_URL);
+      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+      const logs = captureLogs('info');
+      const url = through(REDIS_URL, proxy.port);
+      const agent = world.agent(world.config({ redis: { url, prefix: world.prefix }, remediation }), {
+        log: logs.log,
+      });
+      await agent.start();
 
-    proxy.cut();
-    // Every connection of the agent retries: 30 refusals are several attempts each.
-    await proxy.refused(30);
-    proxy.restore();
-    const recovered = await logs.waitFor(back('redis'));
+      proxy.cut();
+      // Every connection of the agent retries: 30 refusals are several attempts each.
+      await proxy.refused(30);
+      proxy.restore();
+      const recovered = await logs.waitFor(back('redis'));
 
-    const warnings = logs.records().filter(lost('redis'));
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({
-      level: 40,
-      target: url,
-      code: expect.stringMatching(/^E(CONN|PIPE)/),
-    });
-    expect(logs.records().filter(back('redis'))).toHaveLength(1);
-    const counted = agent.metrics.value('vigil_connection_errors_total', { dependency: 'redis' });
-    expect(counted).toBeGreaterThan(2);
-    expect(recovered.errors).toBe(counted);
-    expect(recovered.downMs).toBeGreaterThan(0);
-    await agent.close();
-    expectNoDuplicateKeys(logs);
-  });
+      const warnings = logs.records().filter(lost('redis'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({
+        level: 40,
+        target: url,
+        code: expect.stringMatching(/^E(CONN|PIPE)/),
+      });
+      expect(logs.records().filter(back('redis'))).toHaveLength(1);
+      const counted = agent.metrics.value('vigil_connection_errors_total', { dependency: 'redis' });
+      expect(counted).toBeGreaterThan(2);
+      expect(recovered.errors).toBe(counted);
+      expect(recovered.downMs).toBeGreaterThan(0);
+      await agent.close();
+      expectNoDuplicateKeys(logs);
+    },
+  );
 
   it('PostgreSQL: the same, with the password kept out of the log', async () => {
     const world = await createTestEnv({ healthEvery: '150ms' });

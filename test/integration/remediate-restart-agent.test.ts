@@ -125,7 +125,7 @@ describe('restart-service run by an agent on its api-health rule', () => {
       const ask = await w.env.slack.waitFor((c) => replies(w.env, 'waits for approval').includes(c));
       const [run] = await runsOf(w.env);
       expect(JSON.stringify(ask.args.blocks)).toContain(`"${run!.incident_id}:${run!.id}"`);
-      expect(String(ask.args.text)).toContain(`restart-service on helix-api (run ${run!.id}) would run`);
+      expect(String(ask.args.text)).toContain(`restart-service on helix-api (run ${run!.id}) would: `);
 
       await quietPeriod();
       expect(await apiPids(w)).toEqual([]);

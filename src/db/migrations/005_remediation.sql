@@ -37,6 +37,8 @@ CREATE TABLE vigil_remediation_runs (
 CREATE INDEX vigil_remediation_runs_target ON vigil_remediation_runs (target, requested_at DESC);
 CREATE INDEX vigil_remediation_runs_open ON vigil_remediation_runs (state)
   WHERE state IN ('requested', 'awaiting-approval', 'approved', 'running');
+-- One run at a time per target: the Redis lock keeps them apart, this holds even if Redis lost it.
+CREATE UNIQUE INDEX vigil_remediation_runs_one_running ON vigil_remediation_runs (target) WHERE state = 'running';
 
 CREATE TABLE vigil_remediation_steps (
   run_id bigint NOT NULL REFERENCES vigil_remediation_runs (id) ON DELETE CASCADE,
@@ -57,6 +59,9 @@ CREATE TABLE vigil_remediation_disabled (
   reason text NOT NULL,
   runs bigint[] NOT NULL DEFAULT '{}'
 );
+
+-- Why an incident is paged before its ack SLA (remediation gave up or failed): its escalation says so.
+ALTER TABLE vigil_incidents ADD COLUMN escalate_why text;
 
 -- A transition about a run (its request for approval, its outcome) names it: the Slack message
 -- asking for approval carries the run's id in its buttons.
