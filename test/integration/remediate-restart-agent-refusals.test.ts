@@ -41,6 +41,14 @@ async function escalatedAfterNote(w: RestartWorld, incidentId: string): Promise<
   );
   const kinds = await transitionKinds(w.env, incidentId);
   expect(kinds.indexOf('escalated')).toBeGreaterThan(kinds.indexOf('remediation'));
+  // The page says why it came early: not "not acknowledged" (its ack SLA is an hour away).
+  const page = await w.env.slack.waitFor(
+    (c) => c.method === 'chat.postMessage' && String(c.args.text).includes('Escalated'),
+    { timeoutMs: WAIT },
+  );
+  expect(String(page.args.text)).toContain('auto-remediation could not fix it');
+  expect(String(page.args.text)).toContain('remediation needs a person: ');
+  expect(String(page.args.text)).not.toContain('not acknowledged within');
   return kinds;
 }
 
