@@ -31,6 +31,7 @@ import type { PgListener } from './sources/postgres/listener.js';
 import type { Source } from './contracts/source.js';
 import { applyRules, ruleWarnings } from './agent-rules.js';
 import { sourceKinds } from './sources/registry.js';
+import { preflight } from './remediate/preflight.js';
 
 export interface AgentOptions {
   log?: Logger;
@@ -288,6 +289,8 @@ export class Agent {
       await adoptLegacyNotifyJobs(client, prefix, pool, log);
       await this.checkChannels(channels, pipeline.status);
       await reportTargets({ config, log, health: this.health, metrics: this.metrics });
+      for (const p of await preflight(config.remediation))
+        log.warn({ target: p.target, problem: p.problem }, 'remediation target will not work on this host');
       for (const w of pipeline.workers) {
         void w.run();
         await w.waitUntilReady();

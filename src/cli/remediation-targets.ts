@@ -1,11 +1,13 @@
 import { zonedTime } from '../incidents/time-text.js';
 import { remediationActions } from '../remediate/registry.js';
+import { queueRun } from '../remediate/runner.js';
 import {
   EXIT_DONE,
   EXIT_NOTHING,
   RemediationUsage,
   cliActor,
   withRemediation,
+  type Ctx,
 } from './remediation-context.js';
 import { table } from './table.js';
 
@@ -46,7 +48,7 @@ export function runDisabled(opts: { config?: string; json?: boolean }): Promise<
 export function runEnable(target: string, opts: { config?: string; by?: string }): Promise<void> {
   return withRemediation(
     opts,
-    async ({ record, store, config }) => {
+    async ({ record, store, config, queues }) => {
       const configured = Object.keys(config.remediation.targets);
       const off = (await record.listDisabled()).find((d) => d.target === target);
       if (!off) {
@@ -69,6 +71,7 @@ export function runEnable(target: string, opts: { config?: string; by?: string }
       const last = off.runs[0] ? await store.get(off.runs[0]) : undefined;
       if (last) await record.tell(last.incidentId, last.id, 'remediation', `🔁 ${text}`, actor);
       console.log(text);
+      await askAgain({ store, queues }, target, `asked again: ${target} switched on by ${actor}`);
       return EXIT_DONE;
     },
     true,
@@ -98,4 +101,37 @@ export function runTargets(opts: { config?: string; json?: boolean }): Promise<v
     }
     return EXIT_DONE;
   });
+}
+
+/** New attempts on the target's open incidents whose last run failed or was refused, queued at once when Redis answers. */
+async function askAgain(ctx: Pick<Ctx, 'store' | 'queues'>, target: string, why: string): Promise<number> {
+  const runs = await ctx.store.askAgain(target, why);
+  for (const run of runs) {
+    if (ctx.queues) await queueRun(ctx.queues.remediate, run.id, 'asked-again');
+    console.log(`asked again on incident #${run.incidentId}: run ${run.id}`);
+  }
+  return runs.length;
+}
+
+/**
+ * Asks again for a target's open incidents whose last run failed or was refused (the config was
+ * fixed, the host can take it now): the guards judge each new attempt as they did the first.
+ */
+export function runRetry(target: string, opts: { config?: string; by?: string }): Promise<void> {
+  return withRemediation(
+    opts,
+    async ({ store, config, queues }) => {
+      if (!Object.hasOwn(config.remediation.targets, target))
+        throw new RemediationUsage(
+          `no target "${target}" in remediation.targets (configured: ${Object.keys(config.remediation.targets).join(', ') || 'none'})`,
+        );
+      const asked = await askAgain({ store, queues }, target, `asked again by ${cliActor(opts.by)}`);
+      if (asked > 0) return EXIT_DONE;
+      process.stderr.write(
+        `vigil: no open incident's last run on ${target} failed or was refused: nothing to do\n`,
+      );
+      return EXIT_NOTHING;
+    },
+    true,
+  );
 }

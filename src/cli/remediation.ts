@@ -13,7 +13,7 @@ import {
   runIdOf,
   withRemediation,
 } from './remediation-context.js';
-import { runDisabled, runEnable, runTargets } from './remediation-targets.js';
+import { runDisabled, runEnable, runRetry, runTargets } from './remediation-targets.js';
 
 interface ListOptions {
   config?: string;
@@ -71,7 +71,7 @@ function runDecide(approve: boolean, text: string, opts: DecideOptions): Promise
   );
 }
 
-/** Registers `vigil remediation list|approve|reject|disabled|enable|targets`. */
+/** Registers `vigil remediation list|approve|reject|disabled|enable|retry|targets`. */
 export function registerRemediationCommands(program: Command, withConfig: (cmd: Command) => Command): void {
   const cmd = program
     .command('remediation')
@@ -112,6 +112,14 @@ export function registerRemediationCommands(program: Command, withConfig: (cmd: 
     .option('--by <name>', 'who (default: $USER)')
     .addHelpText('after', exitCodes)
     .action((target: string, opts: { config?: string; by?: string }) => runEnable(target, opts));
+  withConfig(
+    cmd
+      .command('retry <target>')
+      .description('ask again on open incidents whose last run on the target failed or was refused'),
+  )
+    .option('--by <name>', 'who (default: $USER)')
+    .addHelpText('after', exitCodes)
+    .action((target: string, opts: { config?: string; by?: string }) => runRetry(target, opts));
   withConfig(
     cmd.command('targets').description('configured targets: their action, what a run would do, on or off'),
   )

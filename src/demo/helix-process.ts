@@ -64,7 +64,7 @@ export async function startHelixProcess(
   const pids = async () => (await findServicePids(spec)).pids;
   const stop = async () => {
     await Promise.all(holders.map((h) => new Promise((done) => h.close(done))));
-    await stopProcesses(await pids(), 2000, new AbortController().signal);
+    await stopProcesses(await pids(), 2000);
   };
   const started = await startService(spec, pick.port);
   if ('error' in started) throw new VigilError('demo_api_start', `the demo's HELIX API: ${started.error}`);

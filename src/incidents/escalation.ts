@@ -95,12 +95,10 @@ export class Escalations {
       if (due.length === 0) return [];
       const steps = due.map((d) => {
         const step = nextStep(this.policies(), d, this.fallback);
-        return d.escalate_why
-          ? {
-              ...step,
-              note: `${d.escalate_why} — ${step.note.replace(/^not acknowledged(: | within its ack SLA)/, '')}`,
-            }
-          : step;
+        if (!d.escalate_why) return step;
+        // Paged early: its reason replaces "not acknowledged"; the policy's step and targets stay.
+        const rest = step.note.replace(/^not acknowledged(: | within its ack SLA)/, '').trim();
+        return { ...step, note: rest ? `${d.escalate_why} — ${rest}` : d.escalate_why };
       });
       const pairs = due.flatMap((d, k) =>
         steps[k]!.targets.flatMap((target) => {

@@ -29,17 +29,17 @@ export async function decide(
   if (!run || run.incidentId !== incidentId)
     return { changed: false, message: `Incident #${incidentId} has no remediation run ${runId}` };
   if (run.state !== 'awaiting-approval') {
-    const by = run.decidedBy ? ` by ${run.decidedBy}` : '';
-    return { changed: false, message: `Run ${runId} is ${run.state}${by}: nothing to decide` };
+    const by = run.decidedBy ? ` (decided by ${run.decidedBy})` : '';
+    return { changed: false, message: `Run ${runId} is not waiting for approval: it is ${run.state}${by}` };
   }
   if (run.approvalExpiresAt && run.approvalExpiresAt.getTime() <= Date.now())
     return { changed: false, message: `The approval of run ${runId} has expired: it will not run` };
-  const moved = await d.store.move(runId, ['awaiting-approval'], approve ? 'approved' : 'rejected', {
-    decidedBy: actor,
-    outcome: approve ? `approved by ${actor}` : `rejected by ${actor}`,
-    ...(approve ? {} : { finished: true }),
-  });
-  if (!moved) return { changed: false, message: `Run ${runId} was decided by someone else meanwhile` };
+  const moved = await d.store.decide(runId, approve, actor);
+  if (!moved)
+    return {
+      changed: false,
+      message: `Run ${runId} was not ${approve ? 'approved' : 'rejected'}: decided by someone else, expired, or its incident resolved meanwhile`,
+    };
   const note = approve
     ? `👍 ${runName(run)} approved by ${actor}: running it`
     : `👎 ${runName(run)} rejected by ${actor}: not run`;

@@ -43,16 +43,23 @@ export async function execute(
   const lost = new AbortController();
   const signal = AbortSignal.any([d.closing, lost.signal, AbortSignal.timeout(d.runTimeoutMs)]);
   const log = d.log.child({ run: run.id, target: run.target, action: run.action });
+  // The lease is the run's row in PostgreSQL: once it has lapsed the sweeper may call the run
+  // interrupted and ask for another, so this one stops rather than run alongside it.
+  let renewedAt = Date.now();
   const renew = setInterval(
     () => {
       void Promise.all([lock.renew(), d.store.renew(run.id, d.agentId, d.leaseForMs)])
-        .then(([a, b]) => {
-          if (!a || !b) {
+        .then(([, held]) => {
+          if (held) renewedAt = Date.now();
+          else {
             log.warn('lost the run lease: stopping the action');
             lost.abort(new Error('lease lost'));
           }
         })
-        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'lease not renewed'));
+        .catch((err: unknown) => {
+          log.warn({ err: errorMessage(err) }, 'lease not renewed');
+          if (Date.now() - renewedAt > d.leaseForMs) lost.abort(new Error('lease lapsed'));
+        });
     },
     Math.max(100, Math.floor(d.leaseForMs / 3)),
   );
@@ -93,6 +100,13 @@ export async function execute(
       verification.verified === false ? 'failed' : verification.verified ? 'ok' : 'skipped',
       verification.detail,
     );
+    // Cut short while verifying: the action did its part, nobody knows yet whether it held.
+    if (d.closing.aborted || lost.signal.aborted)
+      return {
+        state: 'interrupted',
+        summary: `${result.summary}; not verified (${stopReason(d.closing, lost)})`,
+        verification,
+      };
     return {
       state: verification.verified === false ? 'failed' : 'succeeded',
       summary: result.summary,

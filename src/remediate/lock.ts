@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '../queues/connection.js';
 
-const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+// A key Redis lost (restarted empty) is taken again: PostgreSQL's one-running-run-per-target index
+// still holds, so a Redis restart need not cut every run in flight short.
+const renewScript = `local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /** A held per-target lock: renew it while working, release it when done. */

@@ -17,7 +17,21 @@ export class RemediationRecord {
     private readonly enqueue: (leaseId: string, channels: readonly ChannelName[]) => Promise<void>,
   ) {}
 
-  async tell(
+  /**
+   * Tells everyone told of the incident. Tried a few times: the run's state has moved already, so
+   * a note lost to a passing PostgreSQL error would not be written by anyone else.
+   */
+  tell(
+    incidentId: string,
+    runId: string,
+    kind: 'remediation' | 'approval',
+    note: string,
+    actor: string,
+  ): Promise<void> {
+    return persist(() => this.tellOnce(incidentId, runId, kind, note, actor));
+  }
+
+  private async tellOnce(
     incidentId: string,
     runId: string,
     kind: 'remediation' | 'approval',
@@ -38,7 +52,9 @@ export class RemediationRecord {
       [incidentId, kind, actor, note, runId, lease, this.leaseForMs],
     );
     const channels = rows[0]?.lease_channels ?? [];
-    if (channels.length) await this.enqueue(lease, channels);
+    // Committed: a lost job only delays it (the sweeper queues rows whose lease lapsed), and a retry
+    // of the whole would tell it twice.
+    if (channels.length) await this.enqueue(lease, channels).catch(() => undefined);
   }
 
   /**
@@ -47,17 +63,19 @@ export class RemediationRecord {
    * thread note is what they see.
    */
   async escalate(incidentId: string, why: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE vigil_incidents SET escalate_at = now(), escalate_why = $2
+    const { rowCount } = await persist(() =>
+      this.pool.query(
+        `UPDATE vigil_incidents SET escalate_at = now(), escalate_why = $2
        WHERE id = $1 AND state = 'firing' AND held IS NULL`,
-      [incidentId, `${REMEDIATION_PAGE}${why}`],
+        [incidentId, `${REMEDIATION_PAGE}${why}`],
+      ),
     );
     return rowCount === 1;
   }
 
   async disabled(target: string): Promise<{ since: Date; reason: string } | undefined> {
     const { rows } = await this.pool.query<{ since: Date; reason: string }>(
-      'SELECT since, reason FROM vigil_remediation_disabled WHERE target = $1',
+      'SELECT since, reason FROM vigil_remediation_disabled WHERE target = $1 AND enabled_at IS NULL',
       [target],
     );
     return rows[0];
@@ -67,23 +85,37 @@ export class RemediationRecord {
   async disable(target: string, reason: string, runs: readonly string[]): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `INSERT INTO vigil_remediation_disabled (target, reason, runs) VALUES ($1, $2, $3::bigint[])
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT (target) DO UPDATE SET since = now(), reason = $2, runs = $3::bigint[], enabled_at = NULL
+         WHERE vigil_remediation_disabled.enabled_at IS NOT NULL`,
       [target, reason, runs],
     );
     return rowCount === 1;
   }
 
   async enable(target: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM vigil_remediation_disabled WHERE target = $1', [
-      target,
-    ]);
+    const { rowCount } = await this.pool.query(
+      'UPDATE vigil_remediation_disabled SET enabled_at = now() WHERE target = $1 AND enabled_at IS NULL',
+      [target],
+    );
     return rowCount === 1;
   }
 
   async listDisabled(): Promise<Array<{ target: string; since: Date; reason: string; runs: string[] }>> {
     const { rows } = await this.pool.query<{ target: string; since: Date; reason: string; runs: string[] }>(
-      'SELECT target, since, reason, runs::text[] AS runs FROM vigil_remediation_disabled ORDER BY since',
+      'SELECT target, since, reason, runs::text[] AS runs FROM vigil_remediation_disabled WHERE enabled_at IS NULL ORDER BY since',
     );
     return rows;
   }
+}
+
+/** Three tries, 0.2 s then 1 s apart; the last error is the caller's. */
+async function persist<T>(fn: () => Promise<T>): Promise<T> {
+  for (const waitMs of [200, 1000]) {
+    try {
+      return await fn();
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+  return fn();
 }

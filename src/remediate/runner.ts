@@ -92,6 +92,15 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       case 'wait': {
         const { until, why } = verdict;
         await d.store.move(run.id, [run.state], run.state, { outcome: why, notBefore: until });
+        // Said once in the thread, so a quiet wait is not mistaken for nothing happening.
+        if (!run.outcome.startsWith('cooling down'))
+          await d.record.tell(
+            run.incidentId,
+            run.id,
+            'remediation',
+            `⏳ ${runName(run)} waits until ${zonedTime(until, d.timeZone)}: ${why}`,
+            d.agentId,
+          );
         await queueRun(d.queue, run.id, `after-${until.getTime()}`, until.getTime() - Date.now());
         return `run ${run.id}: ${why}`;
       }
@@ -102,6 +111,8 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       case 'run':
         break;
     }
+    // Shutting down: left waiting for the next agent (the sweeper queues it) rather than started and cut short.
+    if (d.closing.aborted) return `run ${run.id}: not started, the agent is shutting down`;
     const started = await d.store.claim(run.id, d.agentId, d.config.leaseFor);
     if (started === 'busy') {
       await queueRun(d.queue, run.id, `busy-${Date.now()}`, 2000);
@@ -140,8 +151,10 @@ export async function processRun(d: RunnerDeps, runId: string): Promise<string> 
       await switchOffIfFailing(d, run.target, entry.recurrence.disableAfter, run.incidentId, run.id);
     return msg;
   } finally {
-    await lock.release().catch(() => undefined);
-    await nextOf(d, run).catch(() => undefined);
+    // Bounded: during a Redis outage these would wait for the reconnect and hold the shutdown up;
+    // the lease expires by itself, and the sweeper queues waiting runs.
+    await bounded(lock.release());
+    await bounded(nextOf(d, run));
   }
 }
 
@@ -202,4 +215,13 @@ async function finish(
   const note = [`${heads[state] ?? ''} ${runName(run)} ${state}: ${outcome}`.trim(), ...steps].join('\n');
   await d.record.tell(run.incidentId, run.id, 'remediation', note, d.agentId);
   return `run ${run.id}: ${state}`;
+}
+
+/** Waits for a best-effort step at most 2 s, never throwing. */
+function bounded(work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
+  return Promise.race([work.then(() => undefined), limit])
+    .catch(() => undefined)
+    .finally(() => clearTimeout(timer));
 }

@@ -171,6 +171,43 @@ export class RunStore {
     }
   }
 
+  /**
+   * A person's answer to a run waiting for approval, by the database's clock: not once it expired,
+   * and no approval once its incident resolved (a rejection is always taken).
+   */
+  async decide(id: string, approve: boolean, actor: string): Promise<Run | undefined> {
+    const { rows } = await this.pool.query(
+      `UPDATE vigil_remediation_runs r SET state = $2, decided_by = $3, decided_at = now(),
+         outcome = CASE WHEN $4 THEN 'approved by ' ELSE 'rejected by ' END || $3,
+         finished_at = CASE WHEN $4 THEN NULL ELSE now() END
+       WHERE r.id = $1 AND r.state = 'awaiting-approval'
+         AND (r.approval_expires_at IS NULL OR r.approval_expires_at > now())
+         AND (NOT $4 OR EXISTS (SELECT 1 FROM vigil_incidents i WHERE i.id = r.incident_id AND i.state <> 'resolved'))
+       RETURNING *`,
+      [id, approve ? 'approved' : 'rejected', actor, approve],
+    );
+    return rows[0] ? toRun(rows[0]) : undefined;
+  }
+
+  /**
+   * Asks again, for every incident still open whose last run on `target` failed or was refused: a
+   * new attempt, judged by the guards like the first (after a person fixed the config, or switched
+   * the target on again). Returns the new runs.
+   */
+  async askAgain(target: string, why: string): Promise<Run[]> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO vigil_remediation_runs (incident_id, rule_id, entry, attempt, target, action, state, outcome)
+       SELECT r.incident_id, r.rule_id, r.entry, r.attempt + 1, r.target, r.action, 'requested', $2
+       FROM vigil_remediation_runs r JOIN vigil_incidents i ON i.id = r.incident_id
+       WHERE r.target = $1 AND i.state <> 'resolved' AND r.state IN ('refused', 'failed')
+         AND NOT EXISTS (SELECT 1 FROM vigil_remediation_runs n
+           WHERE n.incident_id = r.incident_id AND n.entry = r.entry AND n.attempt > r.attempt)
+       ON CONFLICT DO NOTHING RETURNING *`,
+      [target, why],
+    );
+    return rows.map(toRun);
+  }
+
   /** Keeps a running run's lease: false when it is no longer this agent's (recorded as interrupted). */
   async renew(id: string, agent: string, leaseMs: number): Promise<boolean> {
     const { rowCount } = await this.pool.query(
@@ -225,10 +262,15 @@ export class RunStore {
     return rows.map(toRun);
   }
 
-  /** The target's last runs that ended having acted (newest first): for "K failed in a row". */
+  /**
+   * The target's last runs that ended having acted (newest first), since it was last switched on:
+   * for "K failed in a row". An interrupted run neither fails nor breaks the streak.
+   */
   async lastActed(target: string, limit: number): Promise<Run[]> {
     const { rows } = await this.pool.query(
-      `SELECT * FROM vigil_remediation_runs WHERE target = $1 AND state IN ('succeeded', 'failed', 'interrupted')
+      `SELECT * FROM vigil_remediation_runs WHERE target = $1 AND state IN ('succeeded', 'failed')
+         AND finished_at > coalesce(
+           (SELECT enabled_at FROM vigil_remediation_disabled WHERE target = $1), '-infinity'::timestamptz)
        ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT $2`,
       [target, limit],
     );

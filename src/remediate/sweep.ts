@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { errorMessage } from '../errors.js';
 import type { Incident } from '../contracts/incident.js';
 import { toIncident, type IncidentRow } from '../incidents/row.js';
 import { requestAgain, requestRuns, type RequestDeps } from './request.js';
@@ -31,7 +32,7 @@ export class RemediationSweep {
       const steps = await d.store.steps(run.id);
       const last = steps.at(-1);
       const note = `⚠️ ${runName(run)} ${run.outcome}; last step: ${last ? `${last.name} (${last.outcome}): ${last.detail}` : 'none'}. Not re-run blindly: the guards decide again.`;
-      await d.record.tell(run.incidentId, run.id, 'remediation', note, d.agentId);
+      await this.tell(run.incidentId, run.id, note);
     }
     const { rows: expired } = await d.pool.query(
       `UPDATE vigil_remediation_runs SET state = 'expired', finished_at = now(), outcome = 'nobody approved it in time: not run'
@@ -39,13 +40,7 @@ export class RemediationSweep {
     );
     for (const run of expired.map(toRunRow)) {
       d.metrics.inc('vigil_remediation_runs_total', { action: run.action, state: 'expired' });
-      await d.record.tell(
-        run.incidentId,
-        run.id,
-        'remediation',
-        `⌛ ${runName(run)}: ${run.outcome}`,
-        d.agentId,
-      );
+      await this.tell(run.incidentId, run.id, `⌛ ${runName(run)}: ${run.outcome}`);
     }
     // Interrupted runs of incidents still open, with no later attempt: a new one, judged afresh.
     const { rows: again } = await d.pool.query(
@@ -63,6 +58,15 @@ export class RemediationSweep {
     const slot = Math.floor(Date.now() / d.leaseForMs);
     for (const { id } of waiting) await queueRun(d.queue, id, `sweep-${slot}`);
     await this.requestMissed();
+  }
+
+  /** One note failing (after its retries) must not cost the other rows of this pass theirs. */
+  private async tell(incidentId: string, runId: string, note: string): Promise<void> {
+    await this.d.record
+      .tell(incidentId, runId, 'remediation', note, this.d.agentId)
+      .catch((err: unknown) =>
+        this.d.log.error({ run: runId, err: errorMessage(err) }, 'remediation note not recorded'),
+      );
   }
 
   private async requestMissed(): Promise<void> {

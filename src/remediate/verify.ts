@@ -46,6 +46,8 @@ export async function verifyByProbe(
     if (left <= 0) break;
     await sleep(Math.min(1000, left), undefined, { signal }).catch(() => undefined);
   }
+  if (tries === 0)
+    return { verified: null, detail: `probe ${probe.name} not re-run: stopped before it could` };
   const why = typeof last?.data.error === 'string' ? `: ${last.data.error}` : '';
   return {
     verified: false,

@@ -218,7 +218,9 @@ describe('remediation runs through the JSON API', () => {
     });
     const again = await api(`/api/remediation/runs/${asking}/reject`, { method: 'POST' });
     expect(again.status).toBe(409);
-    expect(again.body.error).toBe(`Run ${asking} is approved by carol (api): nothing to decide`);
+    expect(again.body.error).toBe(
+      `Run ${asking} is not waiting for approval: it is approved (decided by carol (api))`,
+    );
     expect((await api(`/api/remediation/runs/${done}/approve`, { method: 'POST' })).status).toBe(409);
 
     const rejected = await api(`/api/remediation/runs/${toReject}/reject`, { method: 'POST', json: {} });

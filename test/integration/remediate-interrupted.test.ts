@@ -13,7 +13,8 @@ let cleanups: Array<() => void> = [];
 afterEach(async () => {
   await env?.cleanup();
   env = undefined;
-  cleanups.forEach((c) => c());
+  // Last in, first out: the recovery program is killed (its pidfile read) before its folder goes.
+  cleanups.reverse().forEach((c) => c());
   cleanups = [];
 });
 
@@ -49,7 +50,8 @@ describe('an agent that dies mid-run', () => {
       if (!existsSync(pidfile)) return;
       for (const pid of readFileSync(pidfile, 'utf8').split(' ').map(Number)) {
         try {
-          process.kill(pid, 'SIGKILL');
+          // Its own process group (run-command starts programs so): the group goes with it.
+          process.kill(-pid, 'SIGKILL');
         } catch {
           // already gone
         }

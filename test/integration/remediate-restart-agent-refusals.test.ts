@@ -63,7 +63,7 @@ describe('restart-service refused in an agent', () => {
 
       await until('the run was refused', async () => (await runsOf(w.env))[0]?.state === 'refused', WAIT);
       const [run] = await runsOf(w.env);
-      const why = `nothing listens on port ${w.sshPort} (SSH): nothing touched, a person must look`;
+      const why = `nothing listens on port ${w.sshPort} (SSH): nothing touched, a person must look (a host with no SSH server: set sshPort: false on the target)`;
       expect(await stepsOf(w.env, run!.id)).toEqual([{ name: 'ssh-guard', outcome: 'failed', detail: why }]);
       const note = await w.env.slack.waitFor((c) =>
         replies(w.env, `restart-service on helix-api (run ${run!.id}) refused`).includes(c),

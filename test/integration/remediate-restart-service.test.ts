@@ -191,13 +191,13 @@ describe('restart-service', () => {
 
     expect(refused.result).toEqual({
       outcome: 'refused',
-      summary: `refused to restart helix-api: nothing listens on port ${noSsh} (SSH): nothing touched, a person must look`,
+      summary: `refused to restart helix-api: nothing listens on port ${noSsh} (SSH): nothing touched, a person must look (a host with no SSH server: set sshPort: false on the target)`,
     });
     expect(refused.steps).toEqual([
       {
         name: 'ssh-guard',
         outcome: 'failed',
-        detail: `nothing listens on port ${noSsh} (SSH): nothing touched, a person must look`,
+        detail: `nothing listens on port ${noSsh} (SSH): nothing touched, a person must look (a host with no SSH server: set sshPort: false on the target)`,
       },
     ]);
     expect(await alive(old.child.pid)).toBe(true);

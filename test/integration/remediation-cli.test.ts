@@ -142,7 +142,9 @@ describe('vigil remediation and incidents show, on runs written as the runner wr
     expect((await queue.getJob(`run-${asking}-approved`))?.data).toEqual({ runId: asking });
     const again = await cli('remediation', 'approve', asking);
     expect([again.code, again.stdout]).toEqual([1, '']);
-    expect(again.stderr).toBe(`vigil: Run ${asking} is approved by erin (cli): nothing to decide\n`);
+    expect(again.stderr).toBe(
+      `vigil: Run ${asking} is not waiting for approval: it is approved (decided by erin (cli))\n`,
+    );
 
     const reject = await cli('remediation', 'reject', toReject);
     expect([reject.code, reject.stdout.trim()]).toEqual([0, `Rejected run ${toReject} of #${id}`]);
@@ -161,7 +163,7 @@ describe('vigil remediation and incidents show, on runs written as the runner wr
     ]);
     expect([ended.code, ended.stderr]).toEqual([
       1,
-      `vigil: Run ${elsewhere} is dry-run: nothing to decide\n`,
+      `vigil: Run ${elsewhere} is not waiting for approval: it is dry-run\n`,
     ]);
     expect([unknown.code, unknown.stderr]).toEqual([1, 'vigil: no remediation run 987654321\n']);
     expect([malformed.code, malformed.stderr]).toEqual([

@@ -52,12 +52,14 @@ CREATE TABLE vigil_remediation_steps (
   PRIMARY KEY (run_id, n)
 );
 
--- A target whose runs kept failing: switched off until a person switches it on again.
+-- A target whose runs kept failing: switched off until a person switches it on again. The row stays
+-- (enabled_at set): failures before it was switched on do not count again.
 CREATE TABLE vigil_remediation_disabled (
   target text PRIMARY KEY,
   since timestamptz NOT NULL DEFAULT now(),
   reason text NOT NULL,
-  runs bigint[] NOT NULL DEFAULT '{}'
+  runs bigint[] NOT NULL DEFAULT '{}',
+  enabled_at timestamptz
 );
 
 -- Why an incident is paged before its ack SLA (remediation gave up or failed): its escalation says so.

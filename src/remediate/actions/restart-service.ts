@@ -18,8 +18,9 @@ const errText = (err: unknown) =>
  * The seed's restart SOP (find-port.sh, then the SSH-safe emergency recovery) as code: refuse when
  * SSH is not listening; stop the service's exact processes (SIGTERM, grace, SIGKILL); keep its port
  * if free, else pick a free one and write it to .env atomically; start it detached; wait for health.
- * Waiting (the grace period, the health check) stops at the run's signal; the short steps between
- * are finished, so an abort never leaves a stopped service behind without having tried to start it.
+ * Only the health check stops at the run's signal: once SIGTERM is sent, stopping, the port, .env
+ * and the start are finished (bounded by the grace period), so an abort never leaves a stopped
+ * service behind without having tried to start it.
  */
 export const restartService: RemediationAction<RestartServiceSpec> = {
   name: 'restart-service',
@@ -42,7 +43,7 @@ export const restartService: RemediationAction<RestartServiceSpec> = {
     else if (await isListening(spec.sshPort))
       await ctx.step('ssh-guard', 'ok', `port ${spec.sshPort} is listening`);
     else {
-      const why = `nothing listens on port ${spec.sshPort} (SSH): nothing touched, a person must look`;
+      const why = `nothing listens on port ${spec.sshPort} (SSH): nothing touched, a person must look (a host with no SSH server: set sshPort: false on the target)`;
       await ctx.step('ssh-guard', 'failed', why);
       return { outcome: 'refused', summary: `refused to restart ${ctx.target}: ${why}` };
     }

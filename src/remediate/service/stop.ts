@@ -22,8 +22,6 @@ export interface StopResult {
   stuck: string[];
   /** How long the processes took to go. */
   tookMs: number;
-  /** The wait was cut short by the run's signal: nothing more was done. */
-  aborted: boolean;
 }
 
 /** After SIGKILL a process is gone within moments unless stuck in the kernel (state D). */
@@ -32,13 +30,10 @@ const KILL_WAIT_MS = 5000;
 /**
  * SIGTERM, up to `graceMs` for the processes to exit, then SIGKILL for those still there. A process
  * leading its own group is signalled with its group, so its workers go too; any other (started by
- * someone else) is signalled alone, never the group it shares with its parent.
+ * someone else) is signalled alone, never the group it shares with its parent. Not abortable: once
+ * SIGTERM is out the processes are going, and the caller must get to start them again.
  */
-export async function stopProcesses(
-  pids: readonly number[],
-  graceMs: number,
-  signal: AbortSignal,
-): Promise<StopResult> {
+export async function stopProcesses(pids: readonly number[], graceMs: number): Promise<StopResult> {
   const started = performance.now();
   const r: StopResult = {
     termFailed: [],
@@ -47,7 +42,6 @@ export async function stopProcesses(
     killed: [],
     stuck: [],
     tookMs: 0,
-    aborted: false,
   };
   const signalled: Known[] = [];
   for (const pid of pids) {
@@ -58,17 +52,16 @@ export async function stopProcesses(
     if (err) r.termFailed.push(`pid ${pid}: ${err}`);
     else signalled.push(k);
   }
-  const alive = await waitGone(signalled, graceMs, signal);
+  const alive = await waitGone(signalled, graceMs);
   r.termed = signalled.filter((k) => !alive.includes(k)).map((k) => k.pid);
   r.afterGrace = alive.map((k) => k.pid);
-  if (signal.aborted) return { ...r, aborted: true, tookMs: performance.now() - started };
   const killed: Known[] = [];
   for (const k of alive) {
     const err = (await isSame(k)) ? send(k, 'SIGKILL') : undefined;
     if (err) r.stuck.push(`pid ${k.pid}: ${err}`);
     else killed.push(k);
   }
-  const stuck = await waitGone(killed, KILL_WAIT_MS, signal);
+  const stuck = await waitGone(killed, KILL_WAIT_MS);
   for (const k of stuck) r.stuck.push(`pid ${k.pid}: still alive ${KILL_WAIT_MS / 1000} s after SIGKILL`);
   r.killed = killed.filter((k) => !stuck.includes(k)).map((k) => k.pid);
   return { ...r, tookMs: performance.now() - started };
@@ -89,17 +82,14 @@ async function isSame(k: Known): Promise<boolean> {
   return (await readProcStat(k.pid))?.startTime === k.startTime;
 }
 
-/** The processes still alive when they all went, `ms` passed, or the signal aborted. */
-async function waitGone(procs: readonly Known[], ms: number, signal: AbortSignal): Promise<Known[]> {
+/** The processes still alive when they all went or `ms` passed. */
+async function waitGone(procs: readonly Known[], ms: number): Promise<Known[]> {
   const deadline = performance.now() + ms;
   let alive = [...procs];
   for (;;) {
     const still = await Promise.all(alive.map(isSame));
     alive = alive.filter((_, i) => still[i]);
-    if (alive.length === 0 || signal.aborted || performance.now() >= deadline) return alive;
-    await pause(Math.min(50, deadline - performance.now()), signal);
+    if (alive.length === 0 || performance.now() >= deadline) return alive;
+    await sleep(Math.min(50, deadline - performance.now()));
   }
 }
-
-/** Waits `ms`, or less when the signal aborts (which the caller then sees). */
-const pause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => undefined);
