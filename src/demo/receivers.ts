@@ -7,7 +7,7 @@ import { createLogger } from '../log.js';
 import { actionIdOf, Board, buttonsOf, type Presser } from './receivers-board.js';
 import { runReceiversCommand } from './receivers-commands.js';
 import { startReceiversWeb } from './receivers-web.js';
-import { say } from './say.js';
+import { say, unslack } from './say.js';
 import { startSlackEmulator, type SlackCall, type SlackEmulator } from './slack-emulator.js';
 import { startSmtpSink } from './smtp-sink.js';
 
@@ -144,10 +144,18 @@ function describe(board: Board, slack: SlackEmulator, call: SlackCall, webUrl: s
   if (call.status !== 200 || !['chat.postMessage', 'chat.update'].includes(call.method)) return;
   const res = call.response as { ok?: boolean; channel?: string; ts?: string };
   if (!res.ok || !res.channel || !res.ts) return;
-  const text = String(call.args.text ?? '').split('\n')[0] ?? '';
+  const lines = String(call.args.text ?? '').split('\n');
+  const text = lines[0] ?? '';
   const threadTs = typeof call.args.thread_ts === 'string' ? call.args.thread_ts : undefined;
   if (threadTs) {
-    say(`💬 [${board.numberOf(res.channel, threadTs)}] thread reply: ${text}`);
+    // A reply's lines are what it says (a remediation's outcome and steps): shown, not only its heading.
+    const rest = lines.slice(1, 13).map((l) => `\n      ${unslack(l)}`);
+    if (lines.length > 13) rest.push(`\n      … ${lines.length - 13} more lines (the page shows all)`);
+    const run = buttonsOf({ blocks: call.args.blocks, attachments: call.args.attachments })
+      .find((b) => b.actionId === 'vigil_approve')
+      ?.value?.split(':')[1];
+    if (run) rest.push(`\n      approve or reject: vigil remediation approve ${run} (or reject ${run})`);
+    say(`💬 [${board.numberOf(res.channel, threadTs)}] thread reply: ${text}${rest.join('')}`);
     return;
   }
   const n = board.numberOf(res.channel, res.ts);
