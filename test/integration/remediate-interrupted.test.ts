@@ -84,6 +84,10 @@ describe('an agent that dies mid-run', () => {
     await waitForLine(doomed, /agent started/);
     world.helix.setHealthy(false);
     await until('the recovery program runs', async () => existsSync(pidfile), 20_000);
+    // Its alert is out (the thread the notes go to): what this test kills is the run, not the alert.
+    await world.slack.waitFor(
+      (c) => c.method === 'chat.postMessage' && c.status === 200 && !c.args.thread_ts,
+    );
     const [first] = await runsOf(world);
     expect(first!.state).toBe('running');
     doomed.kill('SIGKILL');
