@@ -2,8 +2,8 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
-import { checkPostgres, createPool, type Pool } from '../db/pool.js';
-import { DependencyError, VigilError } from '../errors.js';
+import { checkMigrated, checkPostgres, createPool, type Pool } from '../db/pool.js';
+import { VigilError } from '../errors.js';
 import { oneShotRedis } from '../queues/connection.js';
 import { seriesRestarter } from '../rules/series-restart.js';
 import { IncidentActions } from '../incidents/actions.js';
@@ -37,16 +37,7 @@ async function withPool(
     const pool = createPool(config.database, 'vigil incidents');
     try {
       await checkPostgres(pool, config.database.url);
-      const { rows } = await pool.query<{ t: string | null }>(
-        // The newest tables `show` reads (its remediation runs).
-        `SELECT to_regclass('vigil_remediation_runs')::text AS t`,
-      );
-      if (!rows[0]?.t)
-        throw new DependencyError(
-          'E_NOT_MIGRATED',
-          `schema ${config.database.schema} is not migrated to this version`,
-          'run `vigil migrate` with this config (the agent also migrates when it starts)',
-        );
+      await checkMigrated(pool, config.database.schema);
       process.exitCode = await fn(pool, config);
     } finally {
       await pool.end();

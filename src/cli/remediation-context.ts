@@ -3,8 +3,8 @@ import { loadConfig } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { ChannelName } from '../contracts/channels.js';
 import { actorText } from '../contracts/incident.js';
-import { checkPostgres, createPool, type Pool } from '../db/pool.js';
-import { DependencyError, VigilError, errorMessage } from '../errors.js';
+import { checkMigrated, checkPostgres, createPool, type Pool } from '../db/pool.js';
+import { VigilError, errorMessage } from '../errors.js';
 import { checkRedis, createRedis } from '../queues/connection.js';
 import { closeQueues, createQueues, type Queues } from '../queues/queues.js';
 import { formatDuration } from '../config/duration.js';
@@ -62,15 +62,7 @@ export async function withRemediation(
     const pool = createPool(config.database, 'vigil remediation');
     try {
       await checkPostgres(pool, config.database.url);
-      const { rows } = await pool.query<{ t: string | null }>(
-        `SELECT to_regclass('vigil_remediation_runs')::text AS t`,
-      );
-      if (!rows[0]?.t)
-        throw new DependencyError(
-          'E_NOT_MIGRATED',
-          `no remediation tables in schema ${config.database.schema}`,
-          'run `vigil migrate` with this config (the agent also migrates when it starts)',
-        );
+      await checkMigrated(pool, config.database.schema);
       process.exitCode = await withQueues(config, queues, async (q) => {
         const enqueue = async (lease: string, channels: readonly ChannelName[]) => {
           if (!q) return;

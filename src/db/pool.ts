@@ -96,3 +96,19 @@ export async function withTransaction<T>(
     client.release();
   }
 }
+
+/**
+ * The CLI's check that the schema has this version's tables (the newest is the remediation runs'):
+ * a command run before `vigil migrate` says so rather than failing on a SQL error.
+ */
+export async function checkMigrated(pool: Pool, schema: string): Promise<void> {
+  const { rows } = await pool.query<{ t: string | null }>(
+    `SELECT to_regclass('vigil_remediation_runs')::text AS t`,
+  );
+  if (!rows[0]?.t)
+    throw new DependencyError(
+      'E_NOT_MIGRATED',
+      `schema ${schema} is not migrated to this version`,
+      'run `vigil migrate` with this config (the agent also migrates when it starts)',
+    );
+}

@@ -9,8 +9,8 @@ import { createTestEnv, DATABASE_URL, REDIS_URL, type TestEnv } from '../support
 import { auditRows, insertIncident } from '../support/oncall.js';
 import { until } from '../support/quiet.js';
 import { insertRun, insertStep, runRow } from '../support/remediation-rows.js';
-import { remediationConfig, rulesDir, runsOf } from '../support/remediation-world.js';
-import { createZombieWorld } from '../support/zombie-tasks.js';
+import { runsOf } from '../support/remediation-world.js';
+import { zombieAgent } from '../support/zombie-agent.js';
 
 let env: TestEnv | undefined;
 let cleanups: Array<() => Promise<void> | void> = [];
@@ -236,51 +236,15 @@ describe('vigil remediation and incidents show, on runs written as the runner wr
   }, 180_000);
 });
 
-/** The zombie-tasks rule of remediate-runner.test.ts, asking for approval before fixing. */
-const zombieRule = (table: string) => `
-id: zombie-tasks
-title: HELIX has zombie tasks
-category: business
-severity: high
-ackSla: 10m
-probe:
-  kind: sql
-  name: helix-zombie-tasks
-  url: ${DATABASE_URL}
-  every: 300ms
-  timeout: 250ms
-  query: >-
-    SELECT count(*) FROM ${table} WHERE status = 'processing'
-      AND (COALESCE(attempts, 0) >= 3 OR updated_at IS NULL OR updated_at < now() - interval '5 minutes')
-  expect: { max: 0 }
-  labels: { service: helix-tasks }
-groupBy: [service]
-condition: { kind: consecutive, count: 1, resolveAfter: 1 }
-remediate:
-  - target: helix-tasks
-    cooldown: 0s
-    approval: true
-    verify: { after: 0s, within: 5s }
-`;
-
 describe('vigil remediation approve with an agent running', () => {
   it('an approved run runs at once, long before the sweeper would queue it, and show prints its real steps', async () => {
-    const world = await createTestEnv();
-    env = world;
-    const tasks = await createZombieWorld();
-    cleanups.push(() => tasks.close());
-    const rules = rulesDir({ 'zombie-tasks.yaml': zombieRule(tasks.table) });
-    cleanups.push(() => rules.remove());
-    await tasks.add(3, 'processing', 1, null, 30);
-    const target = { action: 'fix-zombie-tasks', url: DATABASE_URL, table: tasks.table, stuckFor: '5m' };
     // A lease of a minute: the sweeper re-queues an approved run only once it is that old.
-    const agent = world.agent(
-      world.config({
-        rules: { dir: rules.dir, vars: {} },
-        ...remediationConfig({ 'helix-tasks': target }, { leaseFor: '60s' }),
-      }),
-    );
-    await agent.start();
+    const zombies = await zombieAgent({
+      entry: '    cooldown: 0s\n    approval: true',
+      extra: { leaseFor: '60s' },
+    });
+    cleanups.push(() => zombies.close());
+    const { env: world, tasks } = zombies;
     await until('waiting for approval', async () => (await runsOf(world))[0]?.state === 'awaiting-approval');
     const [run] = await runsOf(world);
     const cli = cliFor(configFile(world, tasks.table));
